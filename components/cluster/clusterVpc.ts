@@ -1,0 +1,188 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { PropertyErrors } from "../propertyErrors";
+import { AZ_COUNT_RANGE, subnetLayout, vpcCidrProblem } from "./cidr";
+
+/** How many NAT gateways carry the private subnets' egress. */
+export const NAT_GATEWAY_MODES = ["single", "perZone"] as const;
+export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
+
+export interface ClusterVpcArgs {
+    /**
+     * The VPC's IPv4 block: RFC 1918 space, prefix /16 to /20. Private subnets take most of
+     * it because the VPC CNI gives every pod a VPC address.
+     */
+    cidrBlock: string;
+    /**
+     * How many availability zones get a private and a public subnet.
+     * @default 3
+     */
+    availabilityZoneCount?: number;
+    /**
+     * The EKS cluster that will use these subnets. Tags `kubernetes.io/cluster/<name>: shared`
+     * so the AWS Load Balancer Controller and the in-tree service controller find them.
+     * @see https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets
+     */
+    clusterName: string;
+    /**
+     * `perZone` keeps egress up when a zone fails; `single` saves the hourly cost of the
+     * others in environments that can lose a zone's egress.
+     * @default "perZone"
+     */
+    natGateways?: NatGatewayMode;
+    /** Tags added to every AWS resource of the VPC. */
+    tags?: Record<string, string>;
+}
+
+/** Where the network's subnets live; what a GpuCluster needs, created here or brought by the user. */
+export interface ClusterNetwork {
+    readonly vpcId: pulumi.Input<string>;
+    readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** Validates ClusterVpcArgs; returns the problems with paths relative to the args object. */
+export function validateClusterVpcArgs(args: ClusterVpcArgs, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
+    errors.check(`${prefix}cidrBlock`, args.cidrBlock, vpcCidrProblem(args.cidrBlock));
+    const azCount = args.availabilityZoneCount;
+    if (azCount !== undefined && (!Number.isInteger(azCount) || azCount < AZ_COUNT_RANGE.min || azCount > AZ_COUNT_RANGE.max)) {
+        errors.check(`${prefix}availabilityZoneCount`, azCount, `must be a whole number from ${AZ_COUNT_RANGE.min} to ${AZ_COUNT_RANGE.max}; EKS needs subnets in at least two zones`);
+    }
+    if (args.natGateways !== undefined && !NAT_GATEWAY_MODES.includes(args.natGateways)) {
+        errors.check(`${prefix}natGateways`, args.natGateways, `must be one of ${NAT_GATEWAY_MODES.join(", ")}`);
+    }
+    if (!/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName)) {
+        errors.check(`${prefix}clusterName`, args.clusterName, "must start with a letter and hold only letters, digits and hyphens (at most 100), as EKS cluster names do");
+    }
+    return errors;
+}
+
+/** The tags that let Kubernetes put load balancers into a subnet. */
+export function subnetTags(clusterName: string, tier: "public" | "private"): Record<string, string> {
+    return {
+        [`kubernetes.io/cluster/${clusterName}`]: "shared",
+        [tier === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"]: "1",
+        "mlmesh.io/subnet-tier": tier,
+    };
+}
+
+/**
+ * A VPC laid out for EKS: one private subnet per zone for nodes and pods, one small public
+ * subnet per zone for NAT gateways and internet-facing load balancers, private egress through
+ * NAT, an S3 gateway endpoint so model downloads skip the NAT, and a default security group
+ * with every rule removed.
+ */
+export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwork {
+    public readonly vpcId: pulumi.Output<string>;
+    public readonly privateSubnetIds: pulumi.Output<string[]>;
+    public readonly publicSubnetIds: pulumi.Output<string[]>;
+    public readonly availabilityZones: pulumi.Output<string[]>;
+
+    constructor(name: string, args: ClusterVpcArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:cluster:ClusterVpc", name, {}, opts);
+        validateClusterVpcArgs(args).throwIfAny(`ClusterVpc ${name}`);
+
+        const azCount = args.availabilityZoneCount ?? 3;
+        const natMode = args.natGateways ?? "perZone";
+        const layout = subnetLayout(args.cidrBlock, azCount);
+        const tags = (role: string, extra: Record<string, string> = {}) => ({ ...args.tags, ...extra, Name: `${name}-${role}` });
+        const parent = { parent: this };
+
+        const zones = aws.getAvailabilityZonesOutput(
+            { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+            parent,
+        ).names.apply((names) => {
+            if (names.length < azCount) {
+                throw new Error(`ClusterVpc ${name}: the region has ${names.length} available zones, fewer than availabilityZoneCount (${azCount})`);
+            }
+            return names.slice(0, azCount);
+        });
+
+        const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+            cidrBlock: args.cidrBlock,
+            enableDnsHostnames: true,
+            enableDnsSupport: true,
+            tags: tags("vpc"),
+        }, parent);
+        const vpcParent = { parent: vpc };
+
+        new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: tags("default-sg") }, vpcParent);
+
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw") }, vpcParent);
+        const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: tags("public-rt") }, vpcParent);
+        new aws.ec2.Route(`${name}-public-default-route`, {
+            routeTableId: publicRouteTable.id,
+            destinationCidrBlock: "0.0.0.0/0",
+            gatewayId: igw.id,
+        }, vpcParent);
+
+        const publicSubnets: aws.ec2.Subnet[] = [];
+        const privateSubnets: aws.ec2.Subnet[] = [];
+        const privateRouteTables: aws.ec2.RouteTable[] = [];
+        const natGateways: aws.ec2.NatGateway[] = [];
+        for (let i = 0; i < azCount; i++) {
+            const zone = `${i + 1}`;
+            const availabilityZone = zones.apply((names) => names[i]);
+            const publicSubnet = new aws.ec2.Subnet(`${name}-public-${zone}`, {
+                vpcId: vpc.id,
+                cidrBlock: layout.publicCidrs[i],
+                availabilityZone,
+                mapPublicIpOnLaunch: false,
+                tags: tags(`public-${zone}`, subnetTags(args.clusterName, "public")),
+            }, vpcParent);
+            publicSubnets.push(publicSubnet);
+            new aws.ec2.RouteTableAssociation(`${name}-public-${zone}`, {
+                subnetId: publicSubnet.id,
+                routeTableId: publicRouteTable.id,
+            }, vpcParent);
+
+            if (natMode === "perZone" || i === 0) {
+                const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: tags(`nat-${zone}`) }, vpcParent);
+                natGateways.push(new aws.ec2.NatGateway(`${name}-nat-${zone}`, {
+                    allocationId: eip.id,
+                    subnetId: publicSubnet.id,
+                    tags: tags(`nat-${zone}`),
+                }, { parent: vpc, dependsOn: [igw] }));
+            }
+
+            const privateSubnet = new aws.ec2.Subnet(`${name}-private-${zone}`, {
+                vpcId: vpc.id,
+                cidrBlock: layout.privateCidrs[i],
+                availabilityZone,
+                mapPublicIpOnLaunch: false,
+                tags: tags(`private-${zone}`, subnetTags(args.clusterName, "private")),
+            }, vpcParent);
+            privateSubnets.push(privateSubnet);
+            const routeTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone}`, { vpcId: vpc.id, tags: tags(`private-rt-${zone}`) }, vpcParent);
+            privateRouteTables.push(routeTable);
+            new aws.ec2.Route(`${name}-private-default-route-${zone}`, {
+                routeTableId: routeTable.id,
+                destinationCidrBlock: "0.0.0.0/0",
+                natGatewayId: natGateways[natGateways.length - 1].id,
+            }, vpcParent);
+            new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, {
+                subnetId: privateSubnet.id,
+                routeTableId: routeTable.id,
+            }, vpcParent);
+        }
+
+        const region = aws.getRegionOutput({}, parent);
+        new aws.ec2.VpcEndpoint(`${name}-s3`, {
+            vpcId: vpc.id,
+            serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
+            vpcEndpointType: "Gateway",
+            routeTableIds: privateRouteTables.map((table) => table.id),
+            tags: tags("s3"),
+        }, vpcParent);
+
+        this.vpcId = vpc.id;
+        this.privateSubnetIds = pulumi.all(privateSubnets.map((subnet) => subnet.id));
+        this.publicSubnetIds = pulumi.all(publicSubnets.map((subnet) => subnet.id));
+        this.availabilityZones = zones;
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            publicSubnetIds: this.publicSubnetIds,
+            availabilityZones: this.availabilityZones,
+        });
+    }
+}

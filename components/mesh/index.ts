@@ -1,0 +1,2 @@
+export { parseQuantity, requestAboveLimit } from "./quantity";
+export type { QuantityKind } from "./quantity";

@@ -1,0 +1,116 @@
+/**
+ * The `mlmesh` command line. One command today:
+ *   mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
+ * Exit codes: 0 ok; 1 invalid manifests or mandatory policy violations (or an engine failure);
+ * 2 bad config, stack file or arguments.
+ */
+import { parseArgs } from "node:util";
+import * as path from "node:path";
+import { EXIT, plan, PlanInputError, type PlanResult } from "./plan";
+import { renderSummary, renderTree } from "./tree";
+
+export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
+
+  --stack NAME          stack to plan; reads stacks/Pulumi.NAME.yaml (required)
+  --config-file FILE    plan this stack file instead (check a config before committing it)
+  --out DIR             where to write plan.json, manifests/ and policy-report.json
+                        (default .mlmesh/plan/NAME)
+  --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
+  --json                print a machine-readable result instead of the tree
+
+exit codes: 0 ok, 1 invalid manifests or policy violations, 2 bad config or arguments`;
+
+export interface CliIo {
+    readonly out: (text: string) => void;
+    readonly err: (text: string) => void;
+    readonly cwd: string;
+}
+
+const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+function report(result: PlanResult): string {
+    const invalid = result.manifests.filter((m) => m.check.status === "invalid");
+    const unchecked = result.manifests.filter((m) => m.check.status === "unchecked");
+    const lines = [
+        `Previewing mlmesh plan (${result.project}/${result.stack}, offline) from ${result.configFile}`,
+        "",
+        renderTree(result.resources),
+        "",
+        renderSummary(result.summary),
+        "",
+        `Manifests: ${result.manifests.length} written, ${invalid.length} invalid, ${unchecked.length} without a schema`,
+        ...invalid.flatMap((m) => [`  invalid ${m.fileName} (${m.urn})`, ...m.check.errors.map((e) => `    ${e}`)]),
+        ...unchecked.map((m) => `  unchecked ${m.fileName}: ${m.check.errors.join("; ")}`),
+        `Policies: ${result.policyViolations.length} violation(s)`,
+        "",
+        `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}`,
+    ];
+    return lines.join("\n");
+}
+
+function jsonResult(result: PlanResult): string {
+    return JSON.stringify({
+        stack: result.stack,
+        project: result.project,
+        configFile: result.configFile,
+        outDir: result.outDir,
+        summary: result.summary,
+        outputs: result.outputs,
+        manifests: result.manifests.map((m) => ({ file: m.fileName, urn: m.urn, status: m.check.status, errors: m.check.errors })),
+        policyViolations: result.policyViolations,
+        exitCode: result.exitCode,
+    }, null, 2);
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: [...argv],
+            allowPositionals: true,
+            options: {
+                stack: { type: "string" },
+                "config-file": { type: "string" },
+                out: { type: "string" },
+                "policy-config": { type: "string" },
+                json: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (error) {
+        io.err(`mlmesh: ${(error as Error).message}\n${USAGE}`);
+        return EXIT.badInput;
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+        io.out(USAGE);
+        return EXIT.ok;
+    }
+    if (positionals.length !== 1 || positionals[0] !== "plan") {
+        io.err(`mlmesh: expected the command \`plan\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
+        return EXIT.badInput;
+    }
+    if (!values.stack || !STACK_NAME.test(values.stack)) {
+        io.err(`mlmesh: \`--stack\` ${values.stack ? `(${JSON.stringify(values.stack)}) must hold only letters, digits, '-', '_' and '.'` : "is required, e.g. --stack dev"}\n${USAGE}`);
+        return EXIT.badInput;
+    }
+    const resolve = (file: string | undefined) => (file === undefined ? undefined : path.resolve(io.cwd, file));
+    try {
+        const result = await plan({
+            stack: values.stack,
+            configFile: resolve(values["config-file"]),
+            outDir: resolve(values.out),
+            policyConfig: resolve(values["policy-config"]),
+        });
+        io.out(values.json ? jsonResult(result) : report(result));
+        return result.exitCode;
+    } catch (error) {
+        if (error instanceof PlanInputError) {
+            io.err(values.json ? JSON.stringify({ error: error.message, exitCode: EXIT.badInput }, null, 2) : `mlmesh plan: ${error.message}`);
+            return EXIT.badInput;
+        }
+        io.err(`mlmesh plan: the program failed: ${(error as Error).stack ?? String(error)}`);
+        return EXIT.unsafe;
+    }
+}

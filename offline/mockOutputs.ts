@@ -1,0 +1,124 @@
+/**
+ * Plausible cloud answers for the offline engine: deterministic ids, ARNs and endpoints shaped
+ * like AWS's, so downstream inputs resolve to values a reviewer can read. Nothing here is
+ * visible to the components: they get the same shapes a real deployment returns.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+
+export interface OfflineAccount {
+    readonly region: string;
+    readonly accountId: string;
+    readonly partition: string;
+}
+
+export const DEFAULT_OFFLINE_ACCOUNT: Omit<OfflineAccount, "region"> = { accountId: "123456789012", partition: "aws" };
+
+/** A stable hex string from the resource's identity, so two plans of one config are identical. */
+export function stableHex(seed: string, length: number): string {
+    return createHash("sha256").update(seed).digest("hex").slice(0, length);
+}
+
+/** AWS id prefixes by resource type token; types not listed get `<name>-<hex>`. */
+const AWS_ID_PREFIXES: Readonly<Record<string, string>> = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/route:Route": "r-rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+};
+
+/** `aws:ec2/vpc:Vpc` → `ec2`, the service segment of the ARN. */
+function awsService(type: string): string {
+    return type.split(":")[1]?.split("/")[0] ?? "unknown";
+}
+
+function awsState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount, id: string): Record<string, unknown> {
+    const service = awsService(args.type);
+    const resourceKind = args.type.split(":")[2]?.replace(/[A-Z]/g, (c, i) => (i ? "-" : "") + c.toLowerCase()) ?? "resource";
+    const state: Record<string, unknown> = {
+        ...args.inputs,
+        arn: `arn:${account.partition}:${service}:${account.region}:${account.accountId}:${resourceKind}/${id}`,
+    };
+    if (args.type === "aws:ec2/eip:Eip") {
+        state.publicIp = `198.51.100.${parseInt(stableHex(id, 2), 16) % 254 + 1}`;
+        state.allocationId = id;
+    }
+    if (args.type === "aws:ec2/vpc:Vpc") {
+        state.defaultSecurityGroupId = `sg-${stableHex(`${id}-default`, 17)}`;
+        state.mainRouteTableId = `rtb-${stableHex(`${id}-main`, 17)}`;
+    }
+    if (args.type === "aws:ec2/natGateway:NatGateway") {
+        state.privateIp = "10.0.0.10";
+    }
+    return state;
+}
+
+/** What the Kubernetes provider returns: the object with a generated name when none was given. */
+function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+    const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
+    if (args.type.startsWith("kubernetes:helm.sh/")) {
+        const releaseName = args.inputs.name ?? `${args.name}-${stableHex(args.name, 8)}`;
+        return {
+            ...args.inputs,
+            name: releaseName,
+            status: { name: releaseName, namespace: args.inputs.namespace ?? "default", version: args.inputs.version ?? "", status: "deployed", revision: 1 },
+        };
+    }
+    return { ...args.inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-${stableHex(args.name, 8)}` } };
+}
+
+/**
+ * The offline engine's answers to provider calls and resource registrations. An invoke it has
+ * no answer for fails the plan with the token, rather than returning an empty result that
+ * would turn into a wrong resource.
+ */
+export class PlanMocks implements pulumi.runtime.Mocks {
+    constructor(private readonly account: OfflineAccount) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        const seed = `${args.type}::${args.name}`;
+        if (args.type.startsWith("aws:")) {
+            const prefix = AWS_ID_PREFIXES[args.type];
+            const id = prefix ? `${prefix}${stableHex(seed, 17)}` : `${args.name}-${stableHex(seed, 8)}`;
+            return { id, state: awsState(args, this.account, id) };
+        }
+        if (args.type.startsWith("kubernetes:")) {
+            const state = kubernetesState(args);
+            const metadata = state.metadata as { name?: string; namespace?: string } | undefined;
+            const id = metadata?.name ? [metadata.namespace, metadata.name].filter(Boolean).join("/") : String(state.name ?? args.name);
+            return { id, state };
+        }
+        return { id: `${args.name}-${stableHex(seed, 8)}`, state: { ...args.inputs } };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        const { region, accountId, partition } = this.account;
+        switch (args.token) {
+            case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                const letters = ["a", "b", "c", "d"];
+                return {
+                    id: region,
+                    names: letters.map((letter) => `${region}${letter}`),
+                    zoneIds: letters.map((_, i) => `${region.replace(/-/g, "").slice(0, 4)}-az${i + 1}`),
+                    groupNames: [region],
+                };
+            }
+            case "aws:index/getRegion:getRegion":
+                return { id: region, name: region, region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
+            case "aws:index/getCallerIdentity:getCallerIdentity":
+                return { id: accountId, accountId, arn: `arn:${partition}:iam::${accountId}:user/mlmesh-plan`, userId: "AIDAMLMESHPLAN" };
+            case "aws:index/getPartition:getPartition":
+                return { id: partition, partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+            default:
+                throw new Error(`mlmesh plan has no offline answer for the provider call ${args.token}; add one to offline/mockOutputs.ts`);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+/**
+ * `mlmesh plan`: runs the project's real Pulumi program offline for one stack file and writes
+ * what `pulumi up` would create: plan.json, every Kubernetes manifest, and the policy report.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { PlatformConfigError } from "../stacks/config";
+import { policies } from "../policy-pack/policies";
+import { validateManifest, type ManifestCheck } from "./manifestSchemas";
+import { renderManifests } from "./manifests";
+import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
+import { runProgram, type RecordedResource } from "./recorder";
+import { readStackFile, StackFileError } from "./stackFile";
+import { summarize, type PlanSummary } from "./tree";
+
+/** Exit codes of `mlmesh plan`. */
+export const EXIT = { ok: 0, unsafe: 1, badInput: 2 } as const;
+
+/** Bad config, stack file or arguments: the plan never ran (exit 2). */
+export class PlanInputError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PlanInputError";
+    }
+}
+
+export interface PlanRequest {
+    readonly stack: string;
+    /** Plan this stack file instead of `<stackConfigDir>/Pulumi.<stack>.yaml`. */
+    readonly configFile?: string;
+    /** @default `<projectDir>/.mlmesh/plan/<stack>` */
+    readonly outDir?: string;
+    /** JSON file of policy settings: `{ "<policy-name>": { "enforcementLevel": ..., ... } }`. */
+    readonly policyConfig?: string;
+    /** The folder holding Pulumi.yaml. @default this package's root */
+    readonly projectDir?: string;
+}
+
+export interface ManifestResult {
+    readonly fileName: string;
+    readonly urn: string;
+    readonly check: ManifestCheck;
+}
+
+export interface PlanResult {
+    readonly stack: string;
+    readonly project: string;
+    readonly configFile: string;
+    readonly outDir: string;
+    readonly outputs: Record<string, unknown>;
+    readonly resources: readonly RecordedResource[];
+    readonly summary: PlanSummary;
+    readonly manifests: readonly ManifestResult[];
+    readonly policyViolations: readonly unknown[];
+    readonly exitCode: number;
+}
+
+interface ProjectFile {
+    name: string;
+    main: string;
+    stackConfigDir: string;
+}
+
+const PACKAGE_ROOT = path.join(__dirname, "..");
+
+function readProject(projectDir: string): ProjectFile {
+    const file = path.join(projectDir, "Pulumi.yaml");
+    const project = parse(readFileSync(file, "utf8")) as Partial<ProjectFile>;
+    if (!project?.name) {
+        throw new PlanInputError(`${file}: \`name\` is missing`);
+    }
+    return { name: project.name, main: project.main ?? ".", stackConfigDir: project.stackConfigDir ?? "." };
+}
+
+/** Checks the policy settings file: a JSON object naming only policies the pack has. */
+function readPolicyConfig(file: string): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+        throw new PlanInputError(`${file}: cannot read policy config as JSON (${(error as Error).message})`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new PlanInputError(`${file}: policy config must be a JSON object of policy name to settings`);
+    }
+    const known = new Set<string>(policies.map((policy) => policy.name));
+    for (const name of Object.keys(parsed)) {
+        if (name !== "all" && !known.has(name)) {
+            throw new PlanInputError(`${file}: \`${name}\` is not a policy of the mlmesh pack; known policies: ${[...known].join(", ") || "(none yet)"}`);
+        }
+    }
+    return parsed as Record<string, unknown>;
+}
+
+/** Errors that mean the input was wrong, not the engine: reported without a stack trace. */
+function asInputError(error: unknown, configFile: string): PlanInputError | undefined {
+    if (error instanceof PlatformConfigError) {
+        return new PlanInputError(`${configFile}: ${error.message}`);
+    }
+    if (pulumi.InputPropertiesError.isInstance(error) || error instanceof StackFileError) {
+        return new PlanInputError(error instanceof StackFileError ? error.message : `${configFile}: ${error.message}`);
+    }
+    return undefined;
+}
+
+function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary">, manifests: ReturnType<typeof renderManifests>): void {
+    rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
+    mkdirSync(path.join(outDir, "manifests"), { recursive: true });
+    const plan = {
+        stack: result.stack,
+        project: result.project,
+        outputs: result.outputs,
+        resources: result.resources.map(({ urn, type, name, parent, inputs, options }) => ({ urn, type, name, parent, inputs, options })),
+    };
+    writeFileSync(path.join(outDir, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
+    for (const manifest of manifests) {
+        writeFileSync(path.join(outDir, "manifests", manifest.fileName), manifest.yaml);
+    }
+    writeFileSync(path.join(outDir, "policy-report.json"), `${JSON.stringify(result.policyViolations, null, 2)}\n`);
+}
+
+/** Plans one stack offline and writes the plan files. Throws PlanInputError for bad input. */
+export async function plan(request: PlanRequest): Promise<PlanResult> {
+    const projectDir = request.projectDir ?? PACKAGE_ROOT;
+    const project = readProject(projectDir);
+    const configFile = request.configFile ?? path.join(projectDir, project.stackConfigDir, `Pulumi.${request.stack}.yaml`);
+    const outDir = request.outDir ?? path.join(projectDir, ".mlmesh", "plan", request.stack);
+    if (request.policyConfig) {
+        readPolicyConfig(request.policyConfig);
+    }
+
+    let run;
+    try {
+        const stackFile = readStackFile(configFile);
+        const region = stackFile.config["aws:region"] ?? "us-east-1";
+        run = await runProgram({
+            project: project.name,
+            stack: request.stack,
+            config: stackFile.config,
+            secretKeys: stackFile.secretKeys,
+            mocks: new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region }),
+            program: () => {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const main: unknown = require(path.resolve(projectDir, project.main));
+                return typeof main === "function" ? main() : main;
+            },
+        });
+    } catch (error) {
+        throw asInputError(error, configFile) ?? error;
+    }
+
+    const rendered = renderManifests(run.resources);
+    const manifests = rendered.map((manifest) => ({ fileName: manifest.fileName, urn: manifest.urn, check: validateManifest(manifest.object) }));
+    const policyViolations: unknown[] = [];
+    const result = { stack: request.stack, project: project.name, configFile, outputs: run.outputs, resources: run.resources, manifests, policyViolations };
+    writeOutputs(outDir, result, rendered);
+    const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0;
+    return { ...result, outDir, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
+}

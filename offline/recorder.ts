@@ -1,0 +1,183 @@
+/**
+ * The offline engine's core: runs a Pulumi program in-process against mocks and records every
+ * resource registration exactly as the engine would receive it (URN, parent, inputs and the
+ * resource options), by sitting at the resource-monitor boundary.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+
+/** Runtime internals the public typings leave out: the monitor slot and the RPC drain. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeState = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+/** The resource options a registration carried; unset options are left out. */
+export interface RecordedOptions {
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    /** Explicit `dependsOn` (components expanded to their resources), without input dependencies. */
+    dependsOn?: string[];
+    /** URN of the explicit provider. */
+    provider?: string;
+    ignoreChanges?: string[];
+    replaceOnChanges?: string[];
+    additionalSecretOutputs?: string[];
+    deletedWith?: string;
+    /** A multi-language component: its children live in another process and are not recorded. */
+    remote?: boolean;
+}
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    custom: boolean;
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+    options: RecordedOptions;
+}
+
+export interface RecordedRun {
+    project: string;
+    stack: string;
+    outputs: Record<string, unknown>;
+    resources: RecordedResource[];
+}
+
+/** The text written wherever a secret value would be. */
+export const SECRET_PLACEHOLDER = "[secret]";
+const UNKNOWN_PLACEHOLDER = "[unknown]";
+
+/** Replaces secrets and unknowns with placeholders and resource references with their URN. */
+export function redact(value: unknown): unknown {
+    if (rpc.isRpcSecret(value)) {
+        return SECRET_PLACEHOLDER;
+    }
+    if (value === rpc.unknownValue) {
+        return UNKNOWN_PLACEHOLDER;
+    }
+    if (pulumi.Resource.isInstance(value)) {
+        return "[resource]";
+    }
+    if (Array.isArray(value)) {
+        return value.map(redact);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redact(inner)]));
+    }
+    return value;
+}
+
+function nonEmpty<T>(list: T[]): T[] | undefined {
+    return list.length > 0 ? list : undefined;
+}
+
+/** The URN part of a provider reference (`<urn>::<id>`). */
+function providerUrn(reference: string): string | undefined {
+    return reference ? reference.slice(0, reference.lastIndexOf("::")) : undefined;
+}
+
+type Request = import("@pulumi/pulumi/proto/resource_pb").RegisterResourceRequest;
+
+function optionsOf(req: Request): RecordedOptions {
+    const propertyDependencies = new Set<string>();
+    req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => propertyDependencies.add(urn)));
+    const options: RecordedOptions = {
+        protect: req.hasProtect() ? req.getProtect() : undefined,
+        retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : undefined,
+        deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
+        dependsOn: nonEmpty(req.getDependenciesList().filter((urn) => !propertyDependencies.has(urn))),
+        provider: providerUrn(req.getProvider()),
+        ignoreChanges: nonEmpty(req.getIgnorechangesList()),
+        replaceOnChanges: nonEmpty(req.getReplaceonchangesList()),
+        additionalSecretOutputs: nonEmpty(req.getAdditionalsecretoutputsList()),
+        deletedWith: req.getDeletedwith() || undefined,
+        remote: req.getRemote() || undefined,
+    };
+    return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
+type Callback = (err: unknown, resp: unknown) => void;
+
+/** A mock monitor that keeps a record of every registration and of the stack outputs. */
+class RecordingMonitor extends MockMonitor {
+    readonly recorded: RecordedResource[] = [];
+    stackOutputs: Record<string, unknown> = {};
+
+    async registerResource(req: Request, callback: Callback): Promise<void> {
+        const object = req.getObject();
+        const inputs = (object ? redact(rpc.deserializeProperties(object)) : {}) as Record<string, unknown>;
+        await super.registerResource(req, (err: unknown, resp: any) => {
+            if (!err && resp) {
+                this.recorded.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent() || undefined,
+                    custom: req.getCustom(),
+                    inputs,
+                    outputs: redact(rpc.deserializeProperties(resp.getObject())) as Record<string, unknown>,
+                    options: optionsOf(req),
+                });
+            }
+            callback(err, resp);
+        });
+    }
+
+    registerResourceOutputs(req: any, callback: Callback): void {
+        const urn: string = req.getUrn();
+        if (urn.endsWith(`::${pulumi.runtime.rootPulumiStackTypeName}::${pulumi.getProject()}-${pulumi.getStack()}`)) {
+            this.stackOutputs = redact(rpc.deserializeProperties(req.getOutputs())) as Record<string, unknown>;
+        }
+        super.registerResourceOutputs(req, callback);
+    }
+}
+
+export interface RunOptions {
+    project: string;
+    stack: string;
+    /** Config as Pulumi keeps it: `namespace:key` to a string (structured values as JSON text). */
+    config: Record<string, string>;
+    /** Config keys whose values are secrets. */
+    secretKeys?: string[];
+    mocks: pulumi.runtime.Mocks;
+    /** The program: what a Pulumi project's main module exports (a function or nothing). */
+    program: () => unknown;
+}
+
+/**
+ * Runs `program` as `pulumi up` would, against mocks, and returns what it registered. The
+ * runtime is reset first, so runs in one process do not see each other.
+ */
+export async function runProgram(options: RunOptions): Promise<RecordedRun> {
+    await pulumi.runtime.setMocks(options.mocks, options.project, options.stack, false);
+    const monitor = new RecordingMonitor(options.mocks);
+    runtimeState.getStore().settings.monitor = monitor;
+    pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+
+    // The program's own error is kept and rethrown after the runtime settles, so it is not
+    // reported a second time as an unhandled rejection of the stack resource.
+    let programError: { error: unknown } | undefined;
+    await pulumi.runtime.runInPulumiStack(async () => {
+        try {
+            return await options.program();
+        } catch (error) {
+            programError = { error };
+            return undefined;
+        }
+    });
+    await runtimeSettings.waitForRPCs();
+    if (programError) {
+        throw programError.error;
+    }
+    return {
+        project: options.project,
+        stack: options.stack,
+        outputs: monitor.stackOutputs,
+        resources: monitor.recorded,
+    };
+}

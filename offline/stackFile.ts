@@ -1,0 +1,63 @@
+/**
+ * Reads a `Pulumi.<stack>.yaml` the way the Pulumi CLI hands it to a program: every key under
+ * `config:` becomes a string (structured values as JSON), `secure:` values become secrets.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+
+/** A problem with the stack file itself (missing, not YAML, wrong shape): exit code 2. */
+export class StackFileError extends Error {
+    constructor(readonly file: string, detail: string) {
+        super(`${file}: ${detail}`);
+        this.name = "StackFileError";
+    }
+}
+
+export interface StackFile {
+    readonly file: string;
+    /** Config as Pulumi passes it to a program. */
+    readonly config: Record<string, string>;
+    readonly secretKeys: string[];
+}
+
+/**
+ * The offline engine has no stack passphrase or KMS key, so a `secure:` value is planned as this
+ * placeholder, marked secret, and shows as "[secret]" in every output.
+ */
+export const OFFLINE_SECRET_VALUE = "offline-plan-secret";
+
+function isSecureValue(value: unknown): boolean {
+    return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+}
+
+export function readStackFile(file: string): StackFile {
+    if (!existsSync(file)) {
+        throw new StackFileError(file, "no such stack file; create it, or pass --stack with a stack that has stacks/Pulumi.<stack>.yaml");
+    }
+    const document = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true });
+    if (document.errors.length > 0) {
+        throw new StackFileError(file, `is not valid YAML: ${document.errors[0].message}`);
+    }
+    const root: unknown = document.toJS();
+    const section = root === null || root === undefined ? {} : (root as Record<string, unknown>).config;
+    if (section === undefined || section === null) {
+        return { file, config: {}, secretKeys: [] };
+    }
+    if (typeof section !== "object" || Array.isArray(section)) {
+        throw new StackFileError(file, "`config` must be a mapping of `namespace:key` to values");
+    }
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(section)) {
+        if (!/^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$/.test(key)) {
+            throw new StackFileError(file, `config key \`${key}\` must be written namespace:key, e.g. mlmesh:environment`);
+        }
+        if (isSecureValue(value)) {
+            config[key] = OFFLINE_SECRET_VALUE;
+            secretKeys.push(key);
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { file, config, secretKeys };
+}

@@ -1,0 +1,153 @@
+/**
+ * The only reader of Pulumi config. Parses and validates every `mlmesh:*` setting (and
+ * `aws:region`), reports every problem at once with its path, bad value and fix, and returns
+ * a typed PlatformConfig with all defaults resolved.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import type { NatGatewayMode } from "../components/cluster/clusterVpc";
+import { describeProblem, type PropertyProblem } from "../components/propertyErrors";
+import {
+    clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
+    type ClusterConfig, type Environment, type ExistingNetworkConfig, type MeshConfig,
+} from "./configSchema";
+
+export const CONFIG_NAMESPACE = "mlmesh";
+
+/** The network the platform runs in: created by mlmesh, or an existing VPC. */
+export type NetworkConfig =
+    | { readonly mode: "create"; readonly vpcCidr: string; readonly availabilityZones: number; readonly natGateways: NatGatewayMode }
+    | ({ readonly mode: "existing" } & ExistingNetworkConfig);
+
+export interface PlatformConfig {
+    readonly stack: string;
+    readonly region: string;
+    readonly environment: Environment;
+    readonly network: NetworkConfig;
+    readonly cluster: ClusterConfig & { readonly name: string };
+    readonly mesh: MeshConfig;
+    readonly models: readonly never[];
+}
+
+/** Every bad setting of a stack, thrown before any resource is created. */
+export class PlatformConfigError extends pulumi.RunError {
+    constructor(public readonly problems: readonly PropertyProblem[]) {
+        super(`stack config has ${problems.length} problem(s):\n${problems.map((p) => `  - ${describeProblem(p)}`).join("\n")}`);
+        this.name = "PlatformConfigError";
+    }
+}
+
+const DEFAULT_VPC_CIDR = "10.40.0.0/16";
+
+const KNOWN_KEYS = ["environment", "network", "cluster", "mesh", "models"] as const;
+
+/** `a.b[0].c` from zod's path segments. */
+function formatPath(key: string, path: readonly PropertyKey[]): string {
+    return path.reduce<string>((text, segment) => typeof segment === "number" ? `${text}[${segment}]` : `${text}.${String(segment)}`, key);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>((node, segment) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[segment] : undefined), root);
+}
+
+/** Turns zod's issues into problems: one per unknown key, plain words for type mismatches. */
+function problemsOf(key: string, raw: unknown, error: z.ZodError): PropertyProblem[] {
+    return error.issues.flatMap((issue): PropertyProblem[] => {
+        if (issue.code === "unrecognized_keys") {
+            return issue.keys.map((unknownKey) => ({
+                path: formatPath(key, [...issue.path, unknownKey]),
+                value: valueAt(raw, [...issue.path, unknownKey]),
+                reason: issue.message,
+            }));
+        }
+        const value = "input" in issue ? issue.input : valueAt(raw, issue.path);
+        const reason = issue.code === "invalid_type" && issue.message.startsWith("Invalid input")
+            ? `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}`
+            : issue.message;
+        return [{ path: formatPath(key, issue.path), value, reason }];
+    });
+}
+
+function parseKey<S extends z.ZodType>(schema: S, key: string, raw: unknown, problems: PropertyProblem[]): z.output<S> | undefined {
+    const result = schema.safeParse(raw, { reportInput: true });
+    if (result.success) {
+        return result.data;
+    }
+    problems.push(...problemsOf(key, raw, result.error));
+    return undefined;
+}
+
+function parseNetwork(raw: unknown, environment: Environment | undefined, problems: PropertyProblem[]): NetworkConfig | undefined {
+    const key = `${CONFIG_NAMESPACE}:network`;
+    const isExisting = raw !== null && typeof raw === "object" && ("vpcId" in raw || "privateSubnetIds" in raw);
+    if (isExisting) {
+        const existing = parseKey(existingNetworkSchema, key, raw, problems);
+        return existing && { mode: "existing", ...existing };
+    }
+    const created = parseKey(createdNetworkSchema, key, raw ?? { vpcCidr: DEFAULT_VPC_CIDR }, problems);
+    return created && {
+        mode: "create",
+        vpcCidr: created.vpcCidr,
+        availabilityZones: created.availabilityZones,
+        natGateways: created.natGateways ?? (environment === "prod" ? "perZone" : "single"),
+    };
+}
+
+/**
+ * Parses raw settings (keys as written in the stack file, e.g. `mlmesh:cluster`, values already
+ * decoded from YAML/JSON). Throws PlatformConfigError listing every problem.
+ */
+export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stack: string): PlatformConfig {
+    const problems: PropertyProblem[] = [];
+    for (const key of Object.keys(raw)) {
+        const [namespace, name] = key.split(":");
+        if (namespace === CONFIG_NAMESPACE && !(KNOWN_KEYS as readonly string[]).includes(name)) {
+            problems.push({ path: key, value: raw[key], reason: `is not a known setting; use one of: ${KNOWN_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}` });
+        }
+    }
+    const setting = (name: (typeof KNOWN_KEYS)[number]) => raw[`${CONFIG_NAMESPACE}:${name}`];
+
+    const region = parseKey(regionSchema, "aws:region", raw["aws:region"], problems);
+    const environment = parseKey(environmentSchema, `${CONFIG_NAMESPACE}:environment`, setting("environment"), problems);
+    const network = parseNetwork(setting("network"), environment, problems);
+    const cluster = parseKey(clusterSchema(environment), `${CONFIG_NAMESPACE}:cluster`, setting("cluster") ?? {}, problems);
+    const mesh = parseKey(meshSchema(environment), `${CONFIG_NAMESPACE}:mesh`, setting("mesh") ?? {}, problems);
+    const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
+    if (problems.length > 0 || !region || !environment || !network || !cluster || !mesh || !models) {
+        throw new PlatformConfigError(problems);
+    }
+    return {
+        stack,
+        region,
+        environment,
+        network,
+        cluster: { ...cluster, name: cluster.name ?? `mlmesh-${stack}` },
+        mesh,
+        models: [],
+    };
+}
+
+/** Pulumi keeps structured values as JSON text; scalars stay strings. */
+function decodeConfigValue(text: string): unknown {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+/** Reads and validates the current stack's config from the Pulumi runtime. */
+export function loadPlatformConfig(): PlatformConfig {
+    const all = pulumi.runtime.allConfig();
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(all)) {
+        if (key.startsWith(`${CONFIG_NAMESPACE}:`) || key === "aws:region") {
+            raw[key] = decodeConfigValue(value);
+        }
+    }
+    return parsePlatformConfig(raw, pulumi.getStack());
+}

@@ -1,0 +1,202 @@
+/**
+ * The schema of the `mlmesh:*` stack settings. Each top-level key has its own schema so that
+ * every key is checked even when another is broken; defaults are resolved here and nowhere else.
+ */
+import { z } from "zod";
+import { NAT_GATEWAY_MODES } from "../components/cluster/clusterVpc";
+import { AZ_COUNT_RANGE, parseCidr, vpcCidrProblem } from "../components/cluster/cidr";
+import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
+import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
+
+export { ENVIRONMENTS, type Environment };
+
+/** EKS versions mlmesh is tested with; the default is the newest with every add-on pinned. */
+export const SUPPORTED_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
+export const DEFAULT_KUBERNETES_VERSION = "1.33";
+
+/** Istio releases whose chart values mlmesh has been checked against. */
+export const SUPPORTED_ISTIO_VERSIONS = ["1.30.3"] as const;
+export const DEFAULT_ISTIO_VERSION = "1.30.3";
+
+export const GPU_AMI_TYPES = [
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+] as const;
+export const CAPACITY_TYPES = ["ON_DEMAND", "SPOT"] as const;
+export const MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
+export const GATEWAY_SCHEMES = ["internal", "internet-facing"] as const;
+
+/** A strict object whose unknown keys are reported with the keys that are allowed. */
+function closed<T extends z.ZodRawShape>(shape: T) {
+    return z.strictObject(shape, {
+        error: (issue) => issue.code === "unrecognized_keys" ? `is not a known setting; use one of: ${Object.keys(shape).join(", ")}` : undefined,
+    });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return z.enum(values, { error: `must be one of ${values.join(", ")}` });
+}
+
+function count(min: number, max = 1000) {
+    return z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" })
+        .min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` });
+}
+
+function quantity(kind: QuantityKind) {
+    return z.union([z.string(), z.number()], { error: "must be a Kubernetes quantity string" })
+        .transform((value) => String(value))
+        .superRefine((value, ctx) => {
+            const parsed = parseQuantity(value, kind);
+            if (typeof parsed === "string") {
+                ctx.addIssue({ code: "custom", message: parsed, input: value });
+            }
+        });
+}
+
+const dnsLabel = z.string({ error: "must be a string" })
+    .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "must be a DNS-1123 label of at most 40 characters: lowercase letters, digits and '-', starting with a letter" });
+
+const cidr = z.string({ error: "must be a CIDR string" }).superRefine((value, ctx) => {
+    const parsed = parseCidr(value);
+    if (typeof parsed === "string") {
+        ctx.addIssue({ code: "custom", message: parsed, input: value });
+    }
+});
+
+export const createdNetworkSchema = closed({
+    vpcCidr: z.string({ error: "must be a CIDR string such as 10.40.0.0/16" }).superRefine((value, ctx) => {
+        const problem = vpcCidrProblem(value);
+        if (problem) {
+            ctx.addIssue({ code: "custom", message: problem, input: value });
+        }
+    }),
+    availabilityZones: count(AZ_COUNT_RANGE.min, AZ_COUNT_RANGE.max).default(3),
+    natGateways: oneOf(NAT_GATEWAY_MODES).optional(),
+});
+
+export const existingNetworkSchema = closed({
+    vpcId: z.string({ error: "must be a VPC id" }).regex(/^vpc-[0-9a-f]{8,17}$/, { error: "is not a VPC id; it looks like vpc-0123456789abcdef0" }),
+    privateSubnetIds: z.array(
+        z.string({ error: "must be a subnet id" }).regex(/^subnet-[0-9a-f]{8,17}$/, { error: "is not a subnet id; it looks like subnet-0123456789abcdef0" }),
+        { error: "must be a list of subnet ids" },
+    ).min(2, { error: "must list private subnets in at least two availability zones (EKS requires two)" })
+        .refine((ids) => new Set(ids).size === ids.length, { error: "lists a subnet more than once" }),
+});
+
+const nodeScaling = {
+    minSize: count(0).default(0),
+    maxSize: count(1),
+    desiredSize: count(0).optional(),
+};
+
+/** maxSize >= minSize and desiredSize inside [minSize, maxSize], reported on the field to change. */
+function checkScaling(group: { minSize: number; maxSize: number; desiredSize?: number }, ctx: z.RefinementCtx): void {
+    if (group.maxSize < group.minSize) {
+        ctx.addIssue({ code: "custom", path: ["maxSize"], input: group.maxSize, message: `is below \`minSize\` (${group.minSize}); raise maxSize or lower minSize` });
+    }
+    if (group.desiredSize !== undefined && (group.desiredSize < group.minSize || group.desiredSize > group.maxSize)) {
+        ctx.addIssue({ code: "custom", path: ["desiredSize"], input: group.desiredSize, message: `must lie between \`minSize\` (${group.minSize}) and \`maxSize\` (${group.maxSize})` });
+    }
+}
+
+const instanceType = z.string({ error: "must be an EC2 instance type" })
+    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "is not an EC2 instance type; it looks like g5.2xlarge" });
+
+export const gpuNodeGroupSchema = closed({
+    name: dnsLabel,
+    instanceTypes: z.array(instanceType, { error: "must be a list of instance types" }).min(1, { error: "must name at least one instance type" }),
+    amiType: oneOf(GPU_AMI_TYPES).default("AL2023_x86_64_NVIDIA"),
+    capacityType: oneOf(CAPACITY_TYPES).default("ON_DEMAND"),
+    ...nodeScaling,
+}).superRefine(checkScaling);
+
+/** In prod the API endpoint may not be open to the whole internet. */
+function publicAccessCidr(environment: Environment | undefined) {
+    return cidr.refine((block) => environment !== "prod" || !block.endsWith("/0"), {
+        error: "opens the prod API endpoint to the whole internet; list your VPN or office ranges instead",
+    });
+}
+
+export const clusterSchema = (environment: Environment | undefined) => closed({
+    name: z.string({ error: "must be a string" }).regex(/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/, { error: "must start with a letter and hold only letters, digits and '-' (at most 100)" }).optional(),
+    kubernetesVersion: oneOf(SUPPORTED_KUBERNETES_VERSIONS).default(DEFAULT_KUBERNETES_VERSION),
+    endpointPublicAccess: z.boolean({ error: "must be true or false" }).default(false),
+    publicAccessCidrs: z.array(publicAccessCidr(environment), { error: "must be a list of CIDR blocks" }).default([]),
+    systemNodes: closed({
+        instanceType: instanceType.default("m6i.large"),
+        ...nodeScaling,
+        minSize: count(1).default(2),
+        maxSize: count(1).default(4),
+    }).superRefine(checkScaling).default({ instanceType: "m6i.large", minSize: 2, maxSize: 4 }),
+    gpuNodeGroups: z.array(gpuNodeGroupSchema, { error: "must be a list of node groups" }).default([]).superRefine((groups, ctx) => {
+        const seen = new Set<string>();
+        groups.forEach((group, index) => {
+            if (seen.has(group.name)) {
+                ctx.addIssue({ code: "custom", path: [index, "name"], input: group.name, message: "is used by an earlier group; give every GPU node group its own name" });
+            }
+            seen.add(group.name);
+        });
+    }),
+}).superRefine((cluster, ctx) => {
+    if (cluster.endpointPublicAccess && cluster.publicAccessCidrs.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: [], message: "must list the networks allowed to reach the public API endpoint when `endpointPublicAccess` is true (an empty list would open it to the internet)" });
+    }
+    if (!cluster.endpointPublicAccess && cluster.publicAccessCidrs.length > 0) {
+        ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: cluster.publicAccessCidrs, message: "has no effect while `endpointPublicAccess` is false; remove it or set endpointPublicAccess: true" });
+    }
+});
+
+const sidecarSchema = closed({
+    cpu: quantity("cpu").default("100m"),
+    memory: quantity("memory").default("128Mi"),
+    cpuLimit: quantity("cpu").default("2"),
+    memoryLimit: quantity("memory").default("1Gi"),
+}).superRefine((sidecar, ctx) => {
+    const pairs = [["cpu", "cpuLimit", "cpu"], ["memory", "memoryLimit", "memory"]] as const;
+    for (const [request, limit, kind] of pairs) {
+        const problem = requestAboveLimit(sidecar[request], sidecar[limit], kind, limit);
+        if (problem) {
+            ctx.addIssue({ code: "custom", path: [request], input: sidecar[request], message: problem });
+        }
+    }
+});
+
+const hostname = z.string({ error: "must be a host name" })
+    .regex(/^(?!\*)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: "must be a fully qualified host name without wildcards, e.g. inference.example.com" });
+
+export const meshSchema = (environment: Environment | undefined) => closed({
+    istioVersion: oneOf(SUPPORTED_ISTIO_VERSIONS).default(DEFAULT_ISTIO_VERSION),
+    mtls: oneOf(MTLS_MODES).refine((mode) => environment !== "prod" || mode === "STRICT", {
+        error: "is not allowed in prod: PERMISSIVE accepts plain-text traffic; use STRICT",
+    }).default("STRICT"),
+    ingressGateway: closed({
+        scheme: oneOf(GATEWAY_SCHEMES).default("internal"),
+        replicas: count(1, 50).default(2),
+        hosts: z.array(hostname, { error: "must be a list of host names" }).default([]),
+    }).superRefine((gateway, ctx) => {
+        if (gateway.scheme === "internet-facing" && gateway.hosts.length === 0) {
+            ctx.addIssue({ code: "custom", path: ["hosts"], input: gateway.hosts, message: "must list the public host names when `scheme` is internet-facing; an open gateway with no hosts is refused" });
+        }
+    }).default({ scheme: "internal", replicas: 2, hosts: [] }),
+    tracing: closed({
+        sampling: z.number({ error: "must be a percentage" }).min(0, { error: "must be a percentage from 0 to 100" }).max(100, { error: "must be a percentage from 0 to 100" }).default(1),
+    }).default({ sampling: 1 }),
+    defaultSidecar: sidecarSchema.default({ cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi" }),
+});
+
+export const modelsSchema = z.array(z.unknown(), { error: "must be a list" })
+    .max(0, { error: "must stay empty for now: model serving is not part of this release, and a model listed here would be silently ignored" })
+    .default([]);
+
+export const environmentSchema = oneOf(ENVIRONMENTS);
+
+export const regionSchema = z.string({ error: "must be set to the AWS region to deploy to" })
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, { error: "is not an AWS region name; it looks like us-west-2" });
+
+export type CreatedNetworkConfig = z.output<typeof createdNetworkSchema>;
+export type ExistingNetworkConfig = z.output<typeof existingNetworkSchema>;
+export type ClusterConfig = z.output<ReturnType<typeof clusterSchema>>;
+export type GpuNodeGroupConfig = z.output<typeof gpuNodeGroupSchema>;
+export type MeshConfig = z.output<ReturnType<typeof meshSchema>>;
