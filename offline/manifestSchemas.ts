@@ -70,8 +70,13 @@ const compiled = new Map<string, ValidateFunction>();
 function crdValidator(file: string): ValidateFunction {
     let validate = compiled.get(file);
     if (!validate) {
-        const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), "utf8")) as Record<string, unknown>;
-        validate = ajv.compile(closeObjects(schema) as object);
+        const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), "utf8")) as { properties?: Record<string, unknown> };
+        // The API server supplies the type and object metadata fields; some CRDs leave them out.
+        const withTypeMeta = {
+            ...schema,
+            properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...schema.properties },
+        };
+        validate = ajv.compile(closeObjects(withTypeMeta) as object);
         compiled.set(file, validate);
     }
     return validate;

@@ -75,6 +75,16 @@ function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, 
     return { ...args.inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-${stableHex(args.name, 8)}` } };
 }
 
+/** An invoke the offline engine cannot answer. `details` is where the runtime reads gRPC errors from. */
+export class OfflineCallError extends Error {
+    readonly details: string;
+
+    constructor(token: string) {
+        super(`mlmesh plan has no offline answer for the provider call ${token}; add one to offline/mockOutputs.ts`);
+        this.details = this.message;
+    }
+}
+
 /**
  * The offline engine's answers to provider calls and resource registrations. An invoke it has
  * no answer for fails the plan with the token, rather than returning an empty result that
@@ -118,7 +128,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
             case "aws:index/getPartition:getPartition":
                 return { id: partition, partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
             default:
-                throw new Error(`mlmesh plan has no offline answer for the provider call ${args.token}; add one to offline/mockOutputs.ts`);
+                throw new OfflineCallError(args.token);
         }
     }
 }

@@ -18,7 +18,7 @@ export interface RecordedOptions {
     protect?: boolean;
     retainOnDelete?: boolean;
     deleteBeforeReplace?: boolean;
-    /** Explicit `dependsOn` (components expanded to their resources), without input dependencies. */
+    /** The URNs in the resource's own `dependsOn` option, as written (a component stays a component). */
     dependsOn?: string[];
     /** URN of the explicit provider. */
     provider?: string;
@@ -84,13 +84,10 @@ function providerUrn(reference: string): string | undefined {
 type Request = import("@pulumi/pulumi/proto/resource_pb").RegisterResourceRequest;
 
 function optionsOf(req: Request): RecordedOptions {
-    const propertyDependencies = new Set<string>();
-    req.getPropertydependenciesMap().forEach((deps) => deps.getUrnsList().forEach((urn) => propertyDependencies.add(urn)));
     const options: RecordedOptions = {
         protect: req.hasProtect() ? req.getProtect() : undefined,
         retainOnDelete: req.hasRetainondelete() ? req.getRetainondelete() : undefined,
         deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
-        dependsOn: nonEmpty(req.getDependenciesList().filter((urn) => !propertyDependencies.has(urn))),
         provider: providerUrn(req.getProvider()),
         ignoreChanges: nonEmpty(req.getIgnorechangesList()),
         replaceOnChanges: nonEmpty(req.getReplaceonchangesList()),
@@ -137,6 +134,43 @@ class RecordingMonitor extends MockMonitor {
     }
 }
 
+/** Resolves an output the way the engine would, once the program has run. */
+function settle<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(value).apply((resolved) => {
+        resolve(resolved as T);
+        return resolved;
+    }));
+}
+
+/**
+ * The engine is told every dependency of a resource, explicit or from inputs, in one list; the
+ * `dependsOn` option as written is only seen client-side. A stack transformation observes it
+ * (changing nothing) and keys it by parent URN, type and name, which together fix the URN.
+ */
+class DependsOnObserver {
+    private readonly pending: Promise<[string, string[]]>[] = [];
+
+    readonly transformation: pulumi.ResourceTransformation = ({ type, name, opts }) => {
+        if (opts.dependsOn !== undefined) {
+            const parentUrn = opts.parent ? settle(opts.parent.urn) : Promise.resolve("");
+            const urns = settle(opts.dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]>)
+                .then((deps) => Promise.all([deps].flat().map((dep) => settle((dep as pulumi.Resource).urn))));
+            this.pending.push(Promise.all([parentUrn, urns]).then(([parent, list]) => [`${parent}|${type}|${name}`, list]));
+        }
+        return undefined;
+    };
+
+    async apply(resources: RecordedResource[]): Promise<void> {
+        const byKey = new Map(await Promise.all(this.pending));
+        for (const resource of resources) {
+            const dependsOn = byKey.get(`${resource.parent ?? ""}|${resource.type}|${resource.name}`);
+            if (dependsOn && dependsOn.length > 0) {
+                resource.options.dependsOn = dependsOn;
+            }
+        }
+    }
+}
+
 export interface RunOptions {
     project: string;
     stack: string;
@@ -160,24 +194,47 @@ export async function runProgram(options: RunOptions): Promise<RecordedRun> {
     pulumi.runtime.setAllConfig(options.config, options.secretKeys);
 
     // The program's own error is kept and rethrown after the runtime settles, so it is not
-    // reported a second time as an unhandled rejection of the stack resource.
+    // reported a second time as an unhandled rejection of the stack resource. An error thrown
+    // in an apply callback surfaces only as an unhandled rejection; `pulumi up` fails the
+    // program on those, and so does this engine.
     let programError: { error: unknown } | undefined;
-    await pulumi.runtime.runInPulumiStack(async () => {
-        try {
-            return await options.program();
-        } catch (error) {
-            programError = { error };
-            return undefined;
-        }
-    });
-    await runtimeSettings.waitForRPCs();
+    const dependsOn = new DependsOnObserver();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+        await runInStack(options.program, dependsOn.transformation, (error) => {
+            programError ??= { error };
+        });
+        await runtimeSettings.waitForRPCs();
+        await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+        process.off("unhandledRejection", onUnhandled);
+    }
     if (programError) {
         throw programError.error;
     }
+    if (unhandled.length > 0) {
+        throw unhandled[0];
+    }
+    await dependsOn.apply(monitor.recorded);
     return {
         project: options.project,
         stack: options.stack,
         outputs: monitor.stackOutputs,
         resources: monitor.recorded,
     };
+}
+
+/** Runs the program as the root stack's body, handing its error to `onError` instead of rejecting. */
+async function runInStack(program: () => unknown, observer: pulumi.ResourceTransformation, onError: (error: unknown) => void): Promise<void> {
+    await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation(observer);
+        try {
+            return await program();
+        } catch (error) {
+            onError(error);
+            return undefined;
+        }
+    });
 }

@@ -37,9 +37,16 @@ export class PlatformConfigError extends pulumi.RunError {
     }
 }
 
-const DEFAULT_VPC_CIDR = "10.40.0.0/16";
-
 const KNOWN_KEYS = ["environment", "network", "cluster", "mesh", "models"] as const;
+
+/** How a type mismatch reads in an error message. */
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+    array: "a list",
+    object: "a mapping of settings",
+    string: "a string",
+    number: "a number",
+    boolean: "true or false",
+};
 
 /** `a.b[0].c` from zod's path segments. */
 function formatPath(key: string, path: readonly PropertyKey[]): string {
@@ -62,7 +69,7 @@ function problemsOf(key: string, raw: unknown, error: z.ZodError): PropertyProbl
         }
         const value = "input" in issue ? issue.input : valueAt(raw, issue.path);
         const reason = issue.code === "invalid_type" && issue.message.startsWith("Invalid input")
-            ? `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}`
+            ? `must be ${TYPE_NAMES[issue.expected] ?? `of type ${issue.expected}`}`
             : issue.message;
         return [{ path: formatPath(key, issue.path), value, reason }];
     });
@@ -84,7 +91,7 @@ function parseNetwork(raw: unknown, environment: Environment | undefined, proble
         const existing = parseKey(existingNetworkSchema, key, raw, problems);
         return existing && { mode: "existing", ...existing };
     }
-    const created = parseKey(createdNetworkSchema, key, raw ?? { vpcCidr: DEFAULT_VPC_CIDR }, problems);
+    const created = parseKey(createdNetworkSchema, key, raw ?? {}, problems);
     return created && {
         mode: "create",
         vpcCidr: created.vpcCidr,
@@ -100,8 +107,9 @@ function parseNetwork(raw: unknown, environment: Environment | undefined, proble
 export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stack: string): PlatformConfig {
     const problems: PropertyProblem[] = [];
     for (const key of Object.keys(raw)) {
-        const [namespace, name] = key.split(":");
-        if (namespace === CONFIG_NAMESPACE && !(KNOWN_KEYS as readonly string[]).includes(name)) {
+        const separator = key.indexOf(":");
+        const namespace = key.slice(0, separator);
+        if (namespace === CONFIG_NAMESPACE && !(KNOWN_KEYS as readonly string[]).includes(key.slice(separator + 1))) {
             problems.push({ path: key, value: raw[key], reason: `is not a known setting; use one of: ${KNOWN_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}` });
         }
     }

@@ -65,13 +65,16 @@ const cidr = z.string({ error: "must be a CIDR string" }).superRefine((value, ct
     }
 });
 
+/** The VPC block when the stack sets none; change it where VPCs are peered. */
+export const DEFAULT_VPC_CIDR = "10.40.0.0/16";
+
 export const createdNetworkSchema = closed({
     vpcCidr: z.string({ error: "must be a CIDR string such as 10.40.0.0/16" }).superRefine((value, ctx) => {
         const problem = vpcCidrProblem(value);
         if (problem) {
             ctx.addIssue({ code: "custom", message: problem, input: value });
         }
-    }),
+    }).default(DEFAULT_VPC_CIDR),
     availabilityZones: count(AZ_COUNT_RANGE.min, AZ_COUNT_RANGE.max).default(3),
     natGateways: oneOf(NAT_GATEWAY_MODES).optional(),
 });
@@ -95,8 +98,7 @@ const nodeScaling = {
 function checkScaling(group: { minSize: number; maxSize: number; desiredSize?: number }, ctx: z.RefinementCtx): void {
     if (group.maxSize < group.minSize) {
         ctx.addIssue({ code: "custom", path: ["maxSize"], input: group.maxSize, message: `is below \`minSize\` (${group.minSize}); raise maxSize or lower minSize` });
-    }
-    if (group.desiredSize !== undefined && (group.desiredSize < group.minSize || group.desiredSize > group.maxSize)) {
+    } else if (group.desiredSize !== undefined && (group.desiredSize < group.minSize || group.desiredSize > group.maxSize)) {
         ctx.addIssue({ code: "custom", path: ["desiredSize"], input: group.desiredSize, message: `must lie between \`minSize\` (${group.minSize}) and \`maxSize\` (${group.maxSize})` });
     }
 }
@@ -112,10 +114,13 @@ export const gpuNodeGroupSchema = closed({
     ...nodeScaling,
 }).superRefine(checkScaling);
 
-/** In prod the API endpoint may not be open to the whole internet. */
+/** Blocks broader than this open the API endpoint to a large share of the internet. */
+const BROADEST_PROD_ACCESS_PREFIX = 8;
+
+/** In prod the API endpoint may not be open to the whole internet, or to a large part of it. */
 function publicAccessCidr(environment: Environment | undefined) {
-    return cidr.refine((block) => environment !== "prod" || !block.endsWith("/0"), {
-        error: "opens the prod API endpoint to the whole internet; list your VPN or office ranges instead",
+    return cidr.refine((block) => environment !== "prod" || Number(block.split("/")[1]) >= BROADEST_PROD_ACCESS_PREFIX, {
+        error: `opens the prod API endpoint to too much of the internet (broader than /${BROADEST_PROD_ACCESS_PREFIX}); list your VPN or office ranges instead`,
     });
 }
 

@@ -50,8 +50,8 @@ export function validateClusterVpcArgs(args: ClusterVpcArgs, errors = new Proper
     if (args.natGateways !== undefined && !NAT_GATEWAY_MODES.includes(args.natGateways)) {
         errors.check(`${prefix}natGateways`, args.natGateways, `must be one of ${NAT_GATEWAY_MODES.join(", ")}`);
     }
-    if (!/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName)) {
-        errors.check(`${prefix}clusterName`, args.clusterName, "must start with a letter and hold only letters, digits and hyphens (at most 100), as EKS cluster names do");
+    if (typeof args.clusterName !== "string" || !/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName)) {
+        errors.check(`${prefix}clusterName`, args.clusterName, "must start with a letter and hold only letters, digits and hyphens (at most 100)");
     }
     return errors;
 }

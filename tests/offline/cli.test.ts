@@ -1,0 +1,116 @@
+import * as assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { main } from "../../offline/cli";
+import { EXIT, plan } from "../../offline/plan";
+
+interface CliRun {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+async function cli(args: string[], cwd: string): Promise<CliRun> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), cwd });
+    return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+}
+
+describe("mlmesh plan", () => {
+    let work: string;
+    before(() => {
+        work = mkdtempSync(path.join(tmpdir(), "mlmesh-cli-"));
+    });
+    after(() => rmSync(work, { recursive: true, force: true }));
+
+    const write = (name: string, text: string): string => {
+        const file = path.join(work, name);
+        writeFileSync(file, text);
+        return file;
+    };
+
+    describe("planning the dev stack", () => {
+        let run: CliRun;
+        const out = () => path.join(work, "dev");
+        before(async () => {
+            run = await cli(["plan", "--stack", "dev", "--out", "dev"], work);
+        });
+
+        it("exits 0 and prints the resource tree and the summary", () => {
+            assert.equal(run.code, EXIT.ok, run.stderr);
+            assert.match(run.stdout, /pulumi:pulumi:Stack\s+mlmesh-dev/);
+            assert.match(run.stdout, /└─ mlmesh:platform:MlPlatform\s+mlmesh-dev/);
+            assert.match(run.stdout, /aws:ec2:Vpc\s+mlmesh-dev-network-vpc/);
+            assert.match(run.stdout, /Resources: \d+ to create/);
+            assert.match(run.stdout, /by provider: aws \d+, mlmesh \d+, pulumi 1/);
+        });
+
+        it("writes plan.json with the stack, project, outputs and every resource", () => {
+            const planFile = JSON.parse(readFileSync(path.join(out(), "plan.json"), "utf8"));
+            assert.equal(planFile.stack, "dev");
+            assert.equal(planFile.project, "mlmesh");
+            assert.match(planFile.outputs.vpcId, /^vpc-[0-9a-f]{17}$/);
+            assert.equal(planFile.outputs.privateSubnetIds.length, 3);
+            for (const resource of planFile.resources) {
+                assert.deepEqual(Object.keys(resource).filter((k) => k !== "parent").sort(), ["inputs", "name", "options", "type", "urn"]);
+            }
+            const vpc = planFile.resources.find((r: { type: string }) => r.type === "aws:ec2/vpc:Vpc");
+            assert.equal(vpc.inputs.cidrBlock, "10.40.0.0/16");
+        });
+
+        it("writes an empty policy report and a manifests folder", () => {
+            assert.deepEqual(JSON.parse(readFileSync(path.join(out(), "policy-report.json"), "utf8")), []);
+            assert.ok(existsSync(path.join(out(), "manifests")));
+        });
+
+        it("prints a machine-readable result with --json", async () => {
+            const json = await cli(["plan", "--stack", "dev", "--out", "dev-json", "--json"], work);
+            const result = JSON.parse(json.stdout);
+            assert.equal(result.exitCode, 0);
+            assert.equal(result.summary.byType["aws:ec2:Subnet"], 6);
+        });
+    });
+
+    const badInputs: { name: string; args: (file: (name: string, text: string) => string) => string[]; message: RegExp }[] = [
+        { name: "no command", args: () => ["--stack", "dev"], message: /expected the command `plan`/ },
+        { name: "an unknown flag", args: () => ["plan", "--stack", "dev", "--stakc", "x"], message: /Unknown option '--stakc'/ },
+        { name: "a missing --stack", args: () => ["plan"], message: /`--stack` is required/ },
+        { name: "a stack name with a slash", args: () => ["plan", "--stack", "../dev"], message: /`--stack` \("\.\.\/dev"\) must hold only/ },
+        { name: "a stack without a stack file", args: () => ["plan", "--stack", "nope"], message: /Pulumi\.nope\.yaml: no such stack file/ },
+        { name: "a stack file that is not YAML", args: (f) => ["plan", "--stack", "x", "--config-file", f("broken.yaml", "config: [unclosed\n")], message: /broken\.yaml: is not valid YAML/ },
+        {
+            name: "a config with a bad value",
+            args: (f) => ["plan", "--stack", "x", "--config-file", f("bad.yaml", "config:\n  aws:region: us-west-2\n  mlmesh:environment: qa\n")],
+            message: /bad\.yaml: stack config has 1 problem\(s\):\n {2}- `mlmesh:environment` \("qa"\) must be one of dev, staging, prod/,
+        },
+        { name: "a policy config naming an unknown policy", args: (f) => ["plan", "--stack", "dev", "--policy-config", f("policy.json", '{"no-such-policy": {}}')], message: /`no-such-policy` is not a policy of the mlmesh pack/ },
+    ];
+    for (const { name, args, message } of badInputs) {
+        it(`exits 2 with a message for ${name}`, async () => {
+            const run = await cli(args(write), work);
+            assert.equal(run.code, EXIT.badInput, run.stdout);
+            assert.match(run.stderr, message);
+            assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace for bad input");
+        });
+    }
+
+    it("exits 1 and names the file and field of an invalid manifest", async () => {
+        const result = await plan({ stack: "test", projectDir: path.join(__dirname, "fixtures", "invalid-project"), outDir: path.join(work, "invalid") });
+        assert.equal(result.exitCode, EXIT.unsafe);
+        const [manifest] = result.manifests;
+        assert.equal(manifest.fileName, "virtualservice-ml-serving-resnet.yaml");
+        assert.equal(manifest.check.status, "invalid");
+        assert.match(manifest.check.errors.join("\n"), /unknown field `timout`/);
+        assert.deepEqual(readdirSync(path.join(work, "invalid", "manifests")), ["virtualservice-ml-serving-resnet.yaml"]);
+    });
+
+    it("removes manifests left from an earlier plan into the same folder", async () => {
+        const outDir = path.join(work, "stale");
+        await plan({ stack: "test", projectDir: path.join(__dirname, "fixtures", "invalid-project"), outDir });
+        writeFileSync(path.join(outDir, "manifests", "old.yaml"), "kind: Old\n");
+        await plan({ stack: "test", projectDir: path.join(__dirname, "fixtures", "invalid-project"), outDir });
+        assert.deepEqual(readdirSync(path.join(outDir, "manifests")), ["virtualservice-ml-serving-resnet.yaml"]);
+    });
+});

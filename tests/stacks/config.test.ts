@@ -1,0 +1,292 @@
+import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import type { PropertyProblem } from "../../components/propertyErrors";
+import { parsePlatformConfig, PlatformConfigError } from "../../stacks/config";
+import { DEFAULT_KUBERNETES_VERSION } from "../../stacks/configSchema";
+
+/** Raw stack settings as the loader sees them: keys as written, values already decoded. */
+type Raw = Record<string, any>;
+
+const SUBNET_A = "subnet-0123456789abcdef0";
+const SUBNET_B = "subnet-0fedcba987654321f";
+const VPC_ID = "vpc-0123456789abcdef0";
+
+/** A fresh, complete and valid dev config (the dev stack file, with no desiredSize on the GPU group). */
+function validRaw(): Raw {
+    return {
+        "aws:region": "us-west-2",
+        "mlmesh:environment": "dev",
+        "mlmesh:network": { vpcCidr: "10.40.0.0/16", availabilityZones: 3 },
+        "mlmesh:cluster": {
+            kubernetesVersion: "1.33",
+            endpointPublicAccess: false,
+            publicAccessCidrs: [],
+            systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4 },
+            gpuNodeGroups: [
+                { name: "a10g", instanceTypes: ["g5.2xlarge"], amiType: "AL2023_x86_64_NVIDIA", minSize: 0, maxSize: 8, capacityType: "ON_DEMAND" },
+            ],
+        },
+        "mlmesh:mesh": {
+            istioVersion: "1.30.3",
+            mtls: "STRICT",
+            ingressGateway: { scheme: "internal", replicas: 2, hosts: ["inference.dev.example.com"] },
+            tracing: { sampling: 10 },
+            defaultSidecar: { cpu: "100m", memory: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" },
+        },
+        "mlmesh:models": [],
+    };
+}
+
+/** validRaw() with one change applied to a deep copy. */
+function changed(mutate: (raw: Raw) => void): Raw {
+    const raw = structuredClone(validRaw());
+    mutate(raw);
+    return raw;
+}
+
+const cluster = (raw: Raw): Raw => raw["mlmesh:cluster"];
+const gpu = (raw: Raw, index = 0): Raw => raw["mlmesh:cluster"].gpuNodeGroups[index];
+const mesh = (raw: Raw): Raw => raw["mlmesh:mesh"];
+
+/** The problems of a config that must be rejected; fails when it parses or throws anything else. */
+function problemsOf(raw: Raw, stack = "dev"): readonly PropertyProblem[] {
+    try {
+        parsePlatformConfig(raw, stack);
+    } catch (error) {
+        assert.ok(error instanceof PlatformConfigError, `expected PlatformConfigError, got ${String(error)}`);
+        return error.problems;
+    }
+    assert.fail("expected parsePlatformConfig to throw PlatformConfigError");
+}
+
+function readStack(name: string): Raw {
+    const file = path.join(__dirname, "..", "..", "stacks", `Pulumi.${name}.yaml`);
+    return (parse(readFileSync(file, "utf8")) as { config: Raw }).config;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object") {
+        Object.values(value).forEach(deepFreeze);
+        Object.freeze(value);
+    }
+    return value;
+}
+
+interface BadConfig {
+    readonly change: string;
+    readonly mutate: (raw: Raw) => void;
+    readonly path: string;
+    readonly value: unknown;
+    readonly reason: string;
+}
+
+const existing = (privateSubnetIds: string[], vpcId = VPC_ID) => (raw: Raw) => {
+    raw["mlmesh:network"] = { vpcId, privateSubnetIds };
+};
+const inProd = (mutate: (raw: Raw) => void) => (raw: Raw) => {
+    raw["mlmesh:environment"] = "prod";
+    mutate(raw);
+};
+
+const BAD_CONFIGS: readonly BadConfig[] = [
+    { change: "a misspelled top-level key mlmesh:modles", mutate: (r) => { r["mlmesh:modles"] = []; }, path: "mlmesh:modles", value: [], reason: "is not a known setting; use one of: mlmesh:environment" },
+    { change: "no aws:region", mutate: (r) => { delete r["aws:region"]; }, path: "aws:region", value: undefined, reason: "must be set to the AWS region" },
+    { change: "an aws:region that is not a region name", mutate: (r) => { r["aws:region"] = "US West 2"; }, path: "aws:region", value: "US West 2", reason: "is not an AWS region name" },
+    { change: "an unknown environment", mutate: (r) => { r["mlmesh:environment"] = "production"; }, path: "mlmesh:environment", value: "production", reason: "must be one of dev, staging, prod" },
+    { change: "a vpcCidr with host bits set", mutate: (r) => { r["mlmesh:network"].vpcCidr = "10.40.1.0/16"; }, path: "mlmesh:network.vpcCidr", value: "10.40.1.0/16", reason: "has host bits set; the network address is 10.40.0.0/16" },
+    { change: "a /12 vpcCidr", mutate: (r) => { r["mlmesh:network"].vpcCidr = "10.32.0.0/12"; }, path: "mlmesh:network.vpcCidr", value: "10.32.0.0/12", reason: "has prefix /12" },
+    { change: "a public vpcCidr", mutate: (r) => { r["mlmesh:network"].vpcCidr = "8.8.0.0/16"; }, path: "mlmesh:network.vpcCidr", value: "8.8.0.0/16", reason: "is not private address space" },
+    { change: "a single availability zone", mutate: (r) => { r["mlmesh:network"].availabilityZones = 1; }, path: "mlmesh:network.availabilityZones", value: 1, reason: "must be at least 2" },
+    { change: "seven availability zones", mutate: (r) => { r["mlmesh:network"].availabilityZones = 7; }, path: "mlmesh:network.availabilityZones", value: 7, reason: "must be at most 6" },
+    { change: "an existing network with a malformed vpcId", mutate: existing([SUBNET_A, SUBNET_B], "vpc-XYZ"), path: "mlmesh:network.vpcId", value: "vpc-XYZ", reason: "is not a VPC id" },
+    { change: "an existing network with one subnet", mutate: existing([SUBNET_A]), path: "mlmesh:network.privateSubnetIds", value: [SUBNET_A], reason: "at least two availability zones" },
+    { change: "an existing network listing a subnet twice", mutate: existing([SUBNET_A, SUBNET_A]), path: "mlmesh:network.privateSubnetIds", value: [SUBNET_A, SUBNET_A], reason: "lists a subnet more than once" },
+    { change: "an unknown key inside the cluster", mutate: (r) => { cluster(r).nodeGroups = []; }, path: "mlmesh:cluster.nodeGroups", value: [], reason: "is not a known setting; use one of: name, kubernetesVersion" },
+    { change: "an unsupported kubernetesVersion", mutate: (r) => { cluster(r).kubernetesVersion = "1.29"; }, path: "mlmesh:cluster.kubernetesVersion", value: "1.29", reason: "must be one of 1.32, 1.33, 1.34" },
+    { change: "a GPU node group whose maxSize is below minSize", mutate: (r) => { gpu(r).minSize = 9; }, path: "mlmesh:cluster.gpuNodeGroups[0].maxSize", value: 8, reason: "is below `minSize` (9)" },
+    { change: "a GPU node group whose desiredSize is above maxSize", mutate: (r) => { gpu(r).desiredSize = 9; }, path: "mlmesh:cluster.gpuNodeGroups[0].desiredSize", value: 9, reason: "must lie between `minSize` (0) and `maxSize` (8)" },
+    { change: "two GPU node groups with the same name", mutate: (r) => { cluster(r).gpuNodeGroups.push({ ...gpu(r) }); }, path: "mlmesh:cluster.gpuNodeGroups[1].name", value: "a10g", reason: "is used by an earlier group" },
+    { change: "a GPU node group without instance types", mutate: (r) => { gpu(r).instanceTypes = []; }, path: "mlmesh:cluster.gpuNodeGroups[0].instanceTypes", value: [], reason: "must name at least one instance type" },
+    { change: "a GPU node group with a non-GPU amiType", mutate: (r) => { gpu(r).amiType = "AL2_x86_64"; }, path: "mlmesh:cluster.gpuNodeGroups[0].amiType", value: "AL2_x86_64", reason: "must be one of AL2023_x86_64_NVIDIA" },
+    { change: "a GPU node group with an unknown capacityType", mutate: (r) => { gpu(r).capacityType = "RESERVED"; }, path: "mlmesh:cluster.gpuNodeGroups[0].capacityType", value: "RESERVED", reason: "must be one of ON_DEMAND, SPOT" },
+    { change: "a GPU node group name that is not a DNS label", mutate: (r) => { gpu(r).name = "A10G_big"; }, path: "mlmesh:cluster.gpuNodeGroups[0].name", value: "A10G_big", reason: "must be a DNS-1123 label" },
+    { change: "a GPU node group whose maxSize is a string", mutate: (r) => { gpu(r).maxSize = "8"; }, path: "mlmesh:cluster.gpuNodeGroups[0].maxSize", value: "8", reason: "must be a whole number" },
+    { change: "a public endpoint with no publicAccessCidrs", mutate: (r) => { cluster(r).endpointPublicAccess = true; }, path: "mlmesh:cluster.publicAccessCidrs", value: [], reason: "must list the networks allowed" },
+    { change: "publicAccessCidrs on a private endpoint", mutate: (r) => { cluster(r).publicAccessCidrs = ["203.0.113.0/24"]; }, path: "mlmesh:cluster.publicAccessCidrs", value: ["203.0.113.0/24"], reason: "has no effect while `endpointPublicAccess` is false" },
+    {
+        change: "a prod public endpoint open to 0.0.0.0/0",
+        mutate: inProd((r) => { Object.assign(cluster(r), { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] }); }),
+        path: "mlmesh:cluster.publicAccessCidrs[0]", value: "0.0.0.0/0", reason: "opens the prod API endpoint to too much of the internet",
+    },
+    {
+        change: "a prod public endpoint open to half the internet (0.0.0.0/1)",
+        mutate: inProd((r) => { Object.assign(cluster(r), { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/1"] }); }),
+        path: "mlmesh:cluster.publicAccessCidrs[0]", value: "0.0.0.0/1", reason: "opens the prod API endpoint to too much of the internet",
+    },
+    { change: "PERMISSIVE mTLS in prod", mutate: inProd((r) => { mesh(r).mtls = "PERMISSIVE"; }), path: "mlmesh:mesh.mtls", value: "PERMISSIVE", reason: "is not allowed in prod" },
+    {
+        change: "an internet-facing gateway with no hosts",
+        mutate: (r) => { Object.assign(mesh(r).ingressGateway, { scheme: "internet-facing", hosts: [] }); },
+        path: "mlmesh:mesh.ingressGateway.hosts", value: [], reason: "must list the public host names",
+    },
+    { change: "a wildcard gateway host", mutate: (r) => { mesh(r).ingressGateway.hosts = ["*.example.com"]; }, path: "mlmesh:mesh.ingressGateway.hosts[0]", value: "*.example.com", reason: "without wildcards" },
+    { change: "a tracing sampling of 150", mutate: (r) => { mesh(r).tracing.sampling = 150; }, path: "mlmesh:mesh.tracing.sampling", value: 150, reason: "must be a percentage from 0 to 100" },
+    { change: "a sidecar memory that is not a quantity", mutate: (r) => { mesh(r).defaultSidecar.memory = "lots"; }, path: "mlmesh:mesh.defaultSidecar.memory", value: "lots", reason: "is not a Kubernetes quantity" },
+    { change: "a sidecar cpu request above its limit", mutate: (r) => { mesh(r).defaultSidecar.cpu = "4"; }, path: "mlmesh:mesh.defaultSidecar.cpu", value: "4", reason: "is above `cpuLimit` (\"500m\")" },
+    { change: "a network given as a string instead of a map", mutate: (r) => { r["mlmesh:network"] = "10.40.0.0/16"; }, path: "mlmesh:network", value: "10.40.0.0/16", reason: "must be a mapping of settings" },
+    { change: "a non-empty models list", mutate: (r) => { r["mlmesh:models"] = [{ name: "bert" }]; }, path: "mlmesh:models", value: [{ name: "bert" }], reason: "must stay empty for now" },
+];
+
+describe("parsePlatformConfig", () => {
+    it("accepts the valid dev config the negative cases start from", () => {
+        const config = parsePlatformConfig(validRaw(), "dev");
+        assert.equal(config.environment, "dev");
+        assert.equal(config.cluster.gpuNodeGroups[0].name, "a10g");
+    });
+
+    describe("rejects one bad setting with exactly one problem at its path", () => {
+        for (const bad of BAD_CONFIGS) {
+            it(`rejects ${bad.change} at \`${bad.path}\``, () => {
+                const problems = problemsOf(changed(bad.mutate));
+                assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems, null, 1)}`);
+                const [problem] = problems;
+                assert.equal(problem.path, bad.path);
+                assert.deepEqual(problem.value, bad.value);
+                assert.ok(problem.reason.includes(bad.reason), `reason ${JSON.stringify(problem.reason)} lacks ${JSON.stringify(bad.reason)}`);
+            });
+        }
+    });
+
+    it("reports every problem in different keys in a single throw", () => {
+        const raw = changed((r) => {
+            r["aws:region"] = "mars-1";
+            r["mlmesh:environment"] = "qa";
+            r["mlmesh:network"].availabilityZones = 9;
+            gpu(r).instanceTypes = [];
+            mesh(r).tracing.sampling = -5;
+            r["mlmesh:models"] = ["bert"];
+        });
+        const problems = problemsOf(raw);
+        assert.equal(problems.length, 6, JSON.stringify(problems, null, 1));
+        const paths = problems.map((p) => p.path);
+        assert.deepEqual([...paths].sort(), [
+            "aws:region",
+            "mlmesh:cluster.gpuNodeGroups[0].instanceTypes",
+            "mlmesh:environment",
+            "mlmesh:mesh.tracing.sampling",
+            "mlmesh:models",
+            "mlmesh:network.availabilityZones",
+        ]);
+    });
+
+    it("writes each problem into the error message as `path` (value) reason", () => {
+        const raw = changed((r) => {
+            delete r["aws:region"];
+            r["mlmesh:environment"] = "production";
+        });
+        assert.throws(() => parsePlatformConfig(raw, "dev"), (error: unknown) => {
+            assert.ok(error instanceof PlatformConfigError);
+            assert.equal(error.name, "PlatformConfigError");
+            assert.match(error.message, /stack config has 2 problem\(s\)/);
+            assert.ok(error.message.includes("  - `aws:region` (unset) must be set to the AWS region to deploy to"), error.message);
+            assert.ok(error.message.includes("  - `mlmesh:environment` (\"production\") must be one of dev, staging, prod"), error.message);
+            return true;
+        });
+    });
+
+    describe("resolves defaults", () => {
+        const minimal = (environment: string): Raw => ({ "aws:region": "eu-central-1", "mlmesh:environment": environment });
+
+        it("creates a 10.40.0.0/16 network over three zones with a single NAT gateway in dev", () => {
+            const config = parsePlatformConfig(minimal("dev"), "dev");
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single" });
+        });
+
+        it("uses one NAT gateway per zone in prod", () => {
+            assert.deepEqual(parsePlatformConfig(minimal("prod"), "prod").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "perZone" });
+        });
+
+        it("keeps an explicit natGateways choice", () => {
+            const raw = { ...minimal("prod"), "mlmesh:network": { vpcCidr: "10.60.0.0/16", natGateways: "single" } };
+            assert.deepEqual(parsePlatformConfig(raw, "prod").network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "single" });
+        });
+
+        it("defaults vpcCidr to 10.40.0.0/16 when the network sets only other fields", () => {
+            const raw = { ...minimal("dev"), "mlmesh:network": { availabilityZones: 2, natGateways: "perZone" } };
+            assert.deepEqual(parsePlatformConfig(raw, "dev").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 2, natGateways: "perZone" });
+        });
+
+        it("names the cluster after the stack and fills in the cluster defaults", () => {
+            const config = parsePlatformConfig(minimal("staging"), "staging-eu");
+            assert.deepEqual(config.cluster, {
+                name: "mlmesh-staging-eu",
+                kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
+                endpointPublicAccess: false,
+                publicAccessCidrs: [],
+                systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4 },
+                gpuNodeGroups: [],
+            });
+        });
+
+        it("keeps an explicit cluster name", () => {
+            const raw = { ...minimal("dev"), "mlmesh:cluster": { name: "inference-east" } };
+            assert.equal(parsePlatformConfig(raw, "dev").cluster.name, "inference-east");
+        });
+
+        it("fills in the mesh defaults with STRICT mTLS, and no models", () => {
+            const config = parsePlatformConfig(minimal("dev"), "dev");
+            assert.deepEqual(config.mesh, {
+                istioVersion: "1.30.3",
+                mtls: "STRICT",
+                ingressGateway: { scheme: "internal", replicas: 2, hosts: [] },
+                tracing: { sampling: 1 },
+                defaultSidecar: { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi" },
+            });
+            assert.deepEqual(config.models, []);
+            assert.deepEqual({ stack: config.stack, region: config.region }, { stack: "dev", region: "eu-central-1" });
+        });
+
+        it("defaults the amiType and capacityType of a GPU node group", () => {
+            const raw = changed((r) => { delete gpu(r).amiType; delete gpu(r).capacityType; });
+            const [group] = parsePlatformConfig(raw, "dev").cluster.gpuNodeGroups;
+            assert.deepEqual([group.amiType, group.capacityType], ["AL2023_x86_64_NVIDIA", "ON_DEMAND"]);
+        });
+    });
+
+    describe("the committed stack files", () => {
+        it("parses Pulumi.dev.yaml as a dev stack", () => {
+            const config = parsePlatformConfig(readStack("dev"), "dev");
+            assert.equal(config.environment, "dev");
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single" });
+            assert.equal(config.cluster.name, "mlmesh-dev");
+        });
+
+        it("parses Pulumi.prod.yaml as a prod stack with per-zone NAT gateways", () => {
+            const config = parsePlatformConfig(readStack("prod"), "prod");
+            assert.equal(config.environment, "prod");
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "perZone" });
+            assert.deepEqual(config.cluster.gpuNodeGroups.map((g) => g.name), ["a10g", "l4-spot"]);
+            assert.equal(config.mesh.mtls, "STRICT");
+        });
+    });
+
+    it("returns an existing network as mode existing", () => {
+        const raw = changed(existing([SUBNET_A, SUBNET_B]));
+        assert.deepEqual(parsePlatformConfig(raw, "dev").network, { mode: "existing", vpcId: VPC_ID, privateSubnetIds: [SUBNET_A, SUBNET_B] });
+    });
+
+    it("never mutates its input, valid or not", () => {
+        for (const raw of [validRaw(), { "aws:region": "us-east-1", "mlmesh:environment": "prod" }, changed((r) => { gpu(r).minSize = 9; })]) {
+            const before = JSON.stringify(raw);
+            const frozen = deepFreeze(raw);
+            try {
+                parsePlatformConfig(frozen, "dev");
+            } catch (error) {
+                assert.ok(error instanceof PlatformConfigError, String(error));
+            }
+            assert.equal(JSON.stringify(frozen), before);
+        }
+    });
+});
