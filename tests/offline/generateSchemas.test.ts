@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { buildSchemas, SCHEMA_OUT_DIR, stripDescriptions } from "../../scripts/generateSchemas";
+import { buildSchemas, SCHEMA_OUT_DIR, stripDescriptions } from "../../offline/generateSchemas";
 
 const SHARED_SCHEMAS = path.join(__dirname, "..", "..", "..", "shared", "schemas");
 

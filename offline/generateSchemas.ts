@@ -76,7 +76,7 @@ export function buildSchemas(sharedDir: string): { files: Record<string, string>
     return { files, index };
 }
 
-export const SCHEMA_OUT_DIR = path.join(__dirname, "..", "offline", "schemas");
+export const SCHEMA_OUT_DIR = path.join(__dirname, "schemas");
 
 if (require.main === module) {
     const sharedDir = process.argv[2] ?? path.join(__dirname, "..", "..", "shared", "schemas");
