@@ -19,6 +19,12 @@ export function stableHex(seed: string, length: number): string {
     return createHash("sha256").update(seed).digest("hex").slice(0, length);
 }
 
+/** A stable UUID-shaped id, as KMS gives keys. */
+function stableUuid(seed: string): string {
+    const hex = stableHex(seed, 32);
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+}
+
 /** AWS id prefixes by resource type token; types not listed get `<name>-<hex>`. */
 const AWS_ID_PREFIXES: Readonly<Record<string, string>> = {
     "aws:ec2/vpc:Vpc": "vpc-",
@@ -35,18 +41,74 @@ const AWS_ID_PREFIXES: Readonly<Record<string, string>> = {
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
 };
 
+/** What the `@pulumi/eks` Cluster component returns; its children live in the eks provider. */
+function eksClusterState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount): Record<string, unknown> {
+    const clusterName = String(args.inputs.name ?? `${args.name}-eksCluster-${stableHex(args.name, 7)}`);
+    const issuerId = stableHex(`${clusterName}-oidc`, 32).toUpperCase();
+    const issuer = `oidc.eks.${account.region}.amazonaws.com/id/${issuerId}`;
+    const endpoint = `https://${stableHex(clusterName, 32).toUpperCase()}.gr7.${account.region}.eks.amazonaws.com`;
+    const certificateAuthority = Buffer.from(`offline CA of ${clusterName}`).toString("base64");
+    const kubeconfig = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } }],
+        contexts: [{ name: "aws", context: { cluster: clusterName, user: "aws" } }],
+        "current-context": "aws",
+        users: [{ name: "aws", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--output", "json"] } } }],
+    };
+    const clusterSecurityGroupId = `sg-${stableHex(`${clusterName}-cluster-sg`, 17)}`;
+    return {
+        ...args.inputs,
+        eksCluster: {
+            name: clusterName,
+            arn: `arn:${account.partition}:eks:${account.region}:${account.accountId}:cluster/${clusterName}`,
+            endpoint,
+            version: args.inputs.version,
+            certificateAuthority: { data: certificateAuthority },
+            identities: [{ oidcs: [{ issuer: `https://${issuer}` }] }],
+            vpcConfig: { clusterSecurityGroupId, vpcId: args.inputs.vpcId, subnetIds: args.inputs.privateSubnetIds },
+        },
+        kubeconfig,
+        kubeconfigJson: JSON.stringify(kubeconfig),
+        oidcIssuer: issuer,
+        oidcProviderUrl: `https://${issuer}`,
+        oidcProviderArn: `arn:${account.partition}:iam::${account.accountId}:oidc-provider/${issuer}`,
+        clusterSecurityGroupId,
+    };
+}
+
 /** `aws:ec2/vpc:Vpc` → `ec2`, the service segment of the ARN. */
 function awsService(type: string): string {
     return type.split(":")[1]?.split("/")[0] ?? "unknown";
 }
 
+/** AWS resources whose id is their name; their ARN carries the name and no region. */
+const NAMED_BY_ID = new Set(["aws:iam/role:Role", "aws:iam/policy:Policy"]);
+
 function awsState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount, id: string): Record<string, unknown> {
     const service = awsService(args.type);
     const resourceKind = args.type.split(":")[2]?.replace(/[A-Z]/g, (c, i) => (i ? "-" : "") + c.toLowerCase()) ?? "resource";
+    const region = service === "iam" ? "" : account.region;
     const state: Record<string, unknown> = {
         ...args.inputs,
-        arn: `arn:${account.partition}:${service}:${account.region}:${account.accountId}:${resourceKind}/${id}`,
+        arn: `arn:${account.partition}:${service}:${region}:${account.accountId}:${resourceKind}/${id}`,
     };
+    if (NAMED_BY_ID.has(args.type)) {
+        state.name = id;
+    }
+    if (args.type === "aws:kms/key:Key") {
+        state.keyId = id;
+    }
+    if (args.type === "aws:ec2/launchTemplate:LaunchTemplate") {
+        state.latestVersion = 1;
+        state.defaultVersion = 1;
+    }
+    if (args.type === "aws:eks/nodeGroup:NodeGroup") {
+        const nodeGroupName = String(args.inputs.nodeGroupName ?? id);
+        state.nodeGroupName = nodeGroupName;
+        state.status = "ACTIVE";
+        state.resources = [{ autoscalingGroups: [{ name: `eks-${nodeGroupName}-${stableHex(id, 8)}` }], remoteAccessSecurityGroupId: "" }];
+    }
     if (args.type === "aws:ec2/eip:Eip") {
         state.publicIp = `198.51.100.${parseInt(stableHex(id, 2), 16) % 254 + 1}`;
         state.allocationId = id;
@@ -97,8 +159,11 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         const seed = `${args.type}::${args.name}`;
         if (args.type.startsWith("aws:")) {
             const prefix = AWS_ID_PREFIXES[args.type];
-            const id = prefix ? `${prefix}${stableHex(seed, 17)}` : `${args.name}-${stableHex(seed, 8)}`;
+            const id = prefix ? `${prefix}${stableHex(seed, 17)}` : args.type === "aws:kms/key:Key" ? stableUuid(seed) : `${args.name}-${stableHex(seed, 8)}`;
             return { id, state: awsState(args, this.account, id) };
+        }
+        if (args.type === "eks:index:Cluster") {
+            return { id: `${args.name}-${stableHex(seed, 8)}`, state: eksClusterState(args, this.account) };
         }
         if (args.type.startsWith("kubernetes:")) {
             const state = kubernetesState(args);

@@ -5,26 +5,21 @@
 import { z } from "zod";
 import { NAT_GATEWAY_MODES } from "../components/cluster/clusterVpc";
 import { AZ_COUNT_RANGE, parseCidr, vpcCidrProblem } from "../components/cluster/cidr";
+import { scalingProblems, type NodeScaling } from "../components/cluster/nodeScaling";
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../components/cluster/eksAddons";
+import { GPU_AMI_TYPES, instanceTypeProblems } from "../components/cluster/gpuInstances";
+import { DEFAULT_GPU_DISK_GIB, DISK_GIB_RANGE, TIME_SLICING_REPLICAS_RANGE } from "../components/cluster/gpuNodeGroup";
+import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
 import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
 
 export { ENVIRONMENTS, type Environment };
 
-/** EKS versions mlmesh is tested with; the default is the newest with every add-on pinned. */
-export const SUPPORTED_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
-export const DEFAULT_KUBERNETES_VERSION = "1.33";
 
 /** Istio releases whose chart values mlmesh has been checked against. */
 export const SUPPORTED_ISTIO_VERSIONS = ["1.30.3"] as const;
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
 
-export const GPU_AMI_TYPES = [
-    "AL2023_x86_64_NVIDIA",
-    "AL2023_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA",
-] as const;
-export const CAPACITY_TYPES = ["ON_DEMAND", "SPOT"] as const;
 export const MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
 export const GATEWAY_SCHEMES = ["internal", "internet-facing"] as const;
 
@@ -94,12 +89,10 @@ const nodeScaling = {
     desiredSize: count(0).optional(),
 };
 
-/** maxSize >= minSize and desiredSize inside [minSize, maxSize], reported on the field to change. */
-function checkScaling(group: { minSize: number; maxSize: number; desiredSize?: number }, ctx: z.RefinementCtx): void {
-    if (group.maxSize < group.minSize) {
-        ctx.addIssue({ code: "custom", path: ["maxSize"], input: group.maxSize, message: `is below \`minSize\` (${group.minSize}); raise maxSize or lower minSize` });
-    } else if (group.desiredSize !== undefined && (group.desiredSize < group.minSize || group.desiredSize > group.maxSize)) {
-        ctx.addIssue({ code: "custom", path: ["desiredSize"], input: group.desiredSize, message: `must lie between \`minSize\` (${group.minSize}) and \`maxSize\` (${group.maxSize})` });
+/** The node-group size rules, reported on the field to change. */
+function checkScaling(group: NodeScaling, ctx: z.RefinementCtx): void {
+    for (const problem of scalingProblems(group)) {
+        ctx.addIssue({ code: "custom", path: [problem.field], input: problem.value, message: problem.reason });
     }
 }
 
@@ -112,7 +105,14 @@ export const gpuNodeGroupSchema = closed({
     amiType: oneOf(GPU_AMI_TYPES).default("AL2023_x86_64_NVIDIA"),
     capacityType: oneOf(CAPACITY_TYPES).default("ON_DEMAND"),
     ...nodeScaling,
-}).superRefine(checkScaling);
+    diskSizeGiB: count(DISK_GIB_RANGE.min, DISK_GIB_RANGE.max).default(DEFAULT_GPU_DISK_GIB),
+    timeSlicing: closed({ replicas: count(TIME_SLICING_REPLICAS_RANGE.min, TIME_SLICING_REPLICAS_RANGE.max) }).optional(),
+}).superRefine((group, ctx) => {
+    checkScaling(group, ctx);
+    for (const problem of instanceTypeProblems(group.instanceTypes, group.amiType)) {
+        ctx.addIssue({ code: "custom", path: ["instanceTypes", problem.index], input: problem.instanceType, message: problem.reason });
+    }
+});
 
 /** Blocks broader than this open the API endpoint to a large share of the internet. */
 const BROADEST_PROD_ACCESS_PREFIX = 8;
@@ -134,7 +134,8 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
         ...nodeScaling,
         minSize: count(1).default(2),
         maxSize: count(1).default(4),
-    }).superRefine(checkScaling).default({ instanceType: "m6i.large", minSize: 2, maxSize: 4 }),
+        diskSizeGiB: count(DISK_GIB_RANGE.min, DISK_GIB_RANGE.max).default(50),
+    }).superRefine(checkScaling).default({ instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 }),
     gpuNodeGroups: z.array(gpuNodeGroupSchema, { error: "must be a list of node groups" }).default([]).superRefine((groups, ctx) => {
         const seen = new Set<string>();
         groups.forEach((group, index) => {

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterVpc, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
+import { GpuCluster, type GpuClusterArgs } from "../cluster/gpuCluster";
+import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import type { Environment } from "./environment";
 
 /** Bring your own VPC, or let mlmesh create one. */
@@ -8,36 +10,64 @@ export type PlatformNetworkArgs =
     | { readonly create: Omit<ClusterVpcArgs, "clusterName" | "tags"> };
 
 export interface MlPlatformArgs {
-    /** Deployment tier; prod protects stateful resources from deletion. */
+    /** Deployment tier; prod protects the cluster and its secrets key from deletion. */
     environment: Environment;
-    /** The EKS cluster's name; also tags the subnets so load balancers can find them. */
-    clusterName: string;
     /** Where the cluster runs. */
     network: PlatformNetworkArgs;
+    /** The EKS cluster; its name also tags the subnets so load balancers can find them. */
+    cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags">;
     /** Tags added to every AWS resource. */
     tags?: Record<string, string>;
 }
 
 /**
- * The whole ML serving platform of one environment. Composes the network today; the cluster,
- * mesh and serving components attach here as they land.
+ * The whole ML serving platform of one environment: network and GPU cluster today; the mesh
+ * and serving components attach here as they land.
  */
 export class MlPlatform extends pulumi.ComponentResource {
     public readonly environment: Environment;
     public readonly vpcId: pulumi.Output<string>;
     public readonly privateSubnetIds: pulumi.Output<string[]>;
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly clusterEndpoint: pulumi.Output<string>;
+    public readonly oidcProviderArn: pulumi.Output<string>;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+    /** The cluster component, for the components that run on it. */
+    public readonly cluster: GpuCluster;
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
-        const tags = { "mlmesh.io/environment": args.environment, "mlmesh.io/cluster": args.clusterName, ...args.tags };
+        const clusterName = args.cluster.clusterName;
+        const tags = { "mlmesh.io/environment": args.environment, "mlmesh.io/cluster": clusterName, ...args.tags };
 
         const network: ClusterNetwork = "existing" in args.network
             ? args.network.existing
-            : new ClusterVpc(`${name}-network`, { ...args.network.create, clusterName: args.clusterName, tags }, { parent: this });
+            : new ClusterVpc(`${name}-network`, { ...args.network.create, clusterName, tags }, { parent: this });
+        this.cluster = new GpuCluster(`${name}-cluster`, {
+            ...args.cluster,
+            network,
+            deletionProtection: args.environment === "prod",
+            tags,
+        }, { parent: this });
 
         this.environment = args.environment;
         this.vpcId = pulumi.output(network.vpcId);
         this.privateSubnetIds = pulumi.output(network.privateSubnetIds);
-        this.registerOutputs({ environment: this.environment, vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds });
+        this.clusterName = this.cluster.clusterName;
+        this.clusterEndpoint = this.cluster.endpoint;
+        this.oidcProviderArn = this.cluster.oidcProviderArn;
+        this.kubeconfig = this.cluster.kubeconfig;
+        this.gpuNodeGroups = this.cluster.gpuNodeGroups;
+        this.registerOutputs({
+            environment: this.environment,
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            clusterName: this.clusterName,
+            clusterEndpoint: this.clusterEndpoint,
+            oidcProviderArn: this.oidcProviderArn,
+            kubeconfig: this.kubeconfig,
+            gpuNodeGroups: this.gpuNodeGroups,
+        });
     }
 }

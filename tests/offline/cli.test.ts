@@ -44,7 +44,16 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /└─ mlmesh:platform:MlPlatform\s+mlmesh-dev/);
             assert.match(run.stdout, /aws:ec2:Vpc\s+mlmesh-dev-network-vpc/);
             assert.match(run.stdout, /Resources: \d+ to create/);
-            assert.match(run.stdout, /by provider: aws \d+, mlmesh \d+, pulumi 1/);
+            assert.match(run.stdout, /by provider: aws \d+, eks 1, kubernetes 1, mlmesh \d+, pulumi 2/);
+        });
+
+        it("shows the cluster, its node groups and the device plugin", () => {
+            assert.match(run.stdout, /mlmesh:cluster:GpuCluster\s+mlmesh-dev-cluster\n/);
+            assert.match(run.stdout, /eks:index:Cluster\s+mlmesh-dev-cluster-eks {2}\[remote: children not visible offline\]/);
+            assert.match(run.stdout, /aws:eks:NodeGroup\s+mlmesh-dev-cluster-system-ng/);
+            assert.match(run.stdout, /mlmesh:cluster:GpuNodeGroup\s+mlmesh-dev-cluster-gpu-a10g/);
+            assert.match(run.stdout, /aws:eks:NodeGroup\s+mlmesh-dev-cluster-gpu-a10g-ng/);
+            assert.match(run.stdout, /kubernetes:helm.sh:Release\s+mlmesh-dev-cluster-nvidia-release/);
         });
 
         it("writes plan.json with the stack, project, outputs and every resource", () => {

@@ -10,7 +10,8 @@ describe("offline mock outputs", () => {
         ["aws:ec2/subnet:Subnet", /^subnet-[0-9a-f]{17}$/],
         ["aws:ec2/natGateway:NatGateway", /^nat-[0-9a-f]{17}$/],
         ["aws:ec2/eip:Eip", /^eipalloc-[0-9a-f]{17}$/],
-        ["aws:kms/key:Key", /^thing-[0-9a-f]{8}$/],
+        ["aws:kms/key:Key", /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/],
+        ["aws:iam/role:Role", /^thing-[0-9a-f]{8}$/],
     ];
     for (const [type, pattern] of idCases) {
         it(`gives a ${type} an id shaped like AWS's`, () => assert.match(String(create(type, "thing").id), pattern));
@@ -18,6 +19,28 @@ describe("offline mock outputs", () => {
 
     it("gives AWS resources an ARN in the configured account and region", () => {
         assert.match(String(create("aws:ec2/vpc:Vpc", "vpc").state.arn), /^arn:aws:ec2:eu-central-1:210987654321:vpc\/vpc-/);
+    });
+
+    it("gives IAM roles a global ARN with the role name, as IAM does", () => {
+        const role = create("aws:iam/role:Role", "nodes");
+        assert.equal(role.state.arn, `arn:aws:iam::210987654321:role/${role.id}`);
+        assert.equal(role.state.name, role.id);
+    });
+
+    it("gives a node group an Auto Scaling group named after it, for tags to attach to", () => {
+        const group = create("aws:eks/nodeGroup:NodeGroup", "gpu", { nodeGroupName: "mlmesh-gpu" });
+        assert.match((group.state.resources as { autoscalingGroups: { name: string }[] }[])[0].autoscalingGroups[0].name, /^eks-mlmesh-gpu-[0-9a-f]{8}$/);
+    });
+
+    it("answers an EKS cluster with a kubeconfig, OIDC provider and cluster security group in its region", () => {
+        const { state } = create("eks:index:Cluster", "eks", { name: "mlmesh-dev", version: "1.33" });
+        const cluster = state.eksCluster as { name: string; endpoint: string; vpcConfig: { clusterSecurityGroupId: string } };
+        assert.equal(cluster.name, "mlmesh-dev");
+        assert.match(cluster.endpoint, /^https:\/\/[0-9A-F]{32}\.gr7\.eu-central-1\.eks\.amazonaws\.com$/);
+        assert.match(cluster.vpcConfig.clusterSecurityGroupId, /^sg-[0-9a-f]{17}$/);
+        assert.match(String(state.oidcProviderArn), /^arn:aws:iam::210987654321:oidc-provider\/oidc\.eks\.eu-central-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
+        assert.equal(state.oidcProviderUrl, `https://${String(state.oidcIssuer)}`);
+        assert.equal(JSON.parse(String(state.kubeconfigJson)).clusters[0].cluster.server, cluster.endpoint);
     });
 
     it("returns the same id for the same resource every time, and different ids for different names", () => {

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import type { PropertyProblem } from "../../components/propertyErrors";
 import { parsePlatformConfig, PlatformConfigError } from "../../stacks/config";
-import { DEFAULT_KUBERNETES_VERSION } from "../../stacks/configSchema";
+import { DEFAULT_KUBERNETES_VERSION } from "../../components/cluster/eksAddons";
 
 /** Raw stack settings as the loader sees them: keys as written, values already decoded. */
 type Raw = Record<string, any>;
@@ -107,6 +107,11 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "an unsupported kubernetesVersion", mutate: (r) => { cluster(r).kubernetesVersion = "1.29"; }, path: "mlmesh:cluster.kubernetesVersion", value: "1.29", reason: "must be one of 1.32, 1.33, 1.34" },
     { change: "a GPU node group whose maxSize is below minSize", mutate: (r) => { gpu(r).minSize = 9; }, path: "mlmesh:cluster.gpuNodeGroups[0].maxSize", value: 8, reason: "is below `minSize` (9)" },
     { change: "a GPU node group whose desiredSize is above maxSize", mutate: (r) => { gpu(r).desiredSize = 9; }, path: "mlmesh:cluster.gpuNodeGroups[0].desiredSize", value: 9, reason: "must lie between `minSize` (0) and `maxSize` (8)" },
+    { change: "a CPU-only instance type in a GPU group", mutate: (r) => { gpu(r).instanceTypes = ["m6i.large"]; }, path: "mlmesh:cluster.gpuNodeGroups[0].instanceTypes[0]", value: "m6i.large", reason: "has no NVIDIA GPU mlmesh supports" },
+    { change: "an ARM GPU instance with an x86 AMI", mutate: (r) => { gpu(r).instanceTypes = ["g5g.xlarge"]; }, path: "mlmesh:cluster.gpuNodeGroups[0].instanceTypes[0]", value: "g5g.xlarge", reason: "use amiType AL2023_ARM_64_NVIDIA" },
+    { change: "two GPU models in one group", mutate: (r) => { gpu(r).instanceTypes = ["g5.2xlarge", "g6.2xlarge"]; }, path: "mlmesh:cluster.gpuNodeGroups[0].instanceTypes[1]", value: "g6.2xlarge", reason: "one group holds one GPU model" },
+    { change: "a GPU disk below 50 GiB", mutate: (r) => { gpu(r).diskSizeGiB = 20; }, path: "mlmesh:cluster.gpuNodeGroups[0].diskSizeGiB", value: 20, reason: "must be at least 50" },
+    { change: "time-slicing with one replica", mutate: (r) => { gpu(r).timeSlicing = { replicas: 1 }; }, path: "mlmesh:cluster.gpuNodeGroups[0].timeSlicing.replicas", value: 1, reason: "must be at least 2" },
     { change: "two GPU node groups with the same name", mutate: (r) => { cluster(r).gpuNodeGroups.push({ ...gpu(r) }); }, path: "mlmesh:cluster.gpuNodeGroups[1].name", value: "a10g", reason: "is used by an earlier group" },
     { change: "a GPU node group without instance types", mutate: (r) => { gpu(r).instanceTypes = []; }, path: "mlmesh:cluster.gpuNodeGroups[0].instanceTypes", value: [], reason: "must name at least one instance type" },
     { change: "a GPU node group with a non-GPU amiType", mutate: (r) => { gpu(r).amiType = "AL2_x86_64"; }, path: "mlmesh:cluster.gpuNodeGroups[0].amiType", value: "AL2_x86_64", reason: "must be one of AL2023_x86_64_NVIDIA" },
@@ -225,7 +230,7 @@ describe("parsePlatformConfig", () => {
                 kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
                 endpointPublicAccess: false,
                 publicAccessCidrs: [],
-                systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4 },
+                systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 },
                 gpuNodeGroups: [],
             });
         });

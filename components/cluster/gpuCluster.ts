@@ -1,0 +1,230 @@
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PropertyErrors } from "../propertyErrors";
+import { parseCidr } from "./cidr";
+import type { ClusterNetwork } from "./clusterVpc";
+import {
+    CONTROL_PLANE_LOG_TYPES, DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, EKS_CORE_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion,
+} from "./eksAddons";
+import type { GpuNodeGroupPlacement } from "./gpuPlacement";
+import { GpuNodeGroup, validateGpuNodeGroupSpec, type GpuNodeGroupSpec } from "./gpuNodeGroup";
+import type { ClusterOidc } from "./irsaServiceAccount";
+import { createManagedNodeGroup } from "./managedNodeGroup";
+import { scalingProblems } from "./nodeScaling";
+import { needsDevicePlugin, NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+
+/** The CPU nodes that run Istio, controllers and other system pods. */
+export interface SystemNodesSpec {
+    /** @default "m6i.large" */
+    instanceType?: string;
+    /** @default 2 */
+    minSize?: number;
+    /** @default 4 */
+    maxSize?: number;
+    desiredSize?: number;
+    /** @default 50 */
+    diskSizeGiB?: number;
+}
+
+export interface GpuClusterArgs {
+    /** The EKS cluster's name; letters, digits and '-'. */
+    clusterName: string;
+    /** @default "1.33" */
+    kubernetesVersion?: KubernetesVersion;
+    /** The VPC and private subnets the control plane and nodes use. */
+    network: ClusterNetwork;
+    /**
+     * Expose the API server endpoint to the internet (it is always reachable from the VPC).
+     * @default false
+     * @see https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
+     */
+    endpointPublicAccess?: boolean;
+    /** The networks allowed to reach a public endpoint; required when it is public. */
+    publicAccessCidrs?: string[];
+    systemNodes?: SystemNodesSpec;
+    gpuNodeGroups?: GpuNodeGroupSpec[];
+    /**
+     * Protect the cluster and its secrets key from `pulumi destroy`, turn on EKS deletion
+     * protection, and keep the key if its resource is ever deleted (encrypted secrets would be
+     * unreadable without it).
+     * @default false
+     */
+    deletionProtection?: boolean;
+    tags?: Record<string, string>;
+}
+
+/** Validates GpuClusterArgs, collecting every problem. */
+export function validateGpuClusterArgs(args: GpuClusterArgs, errors = new PropertyErrors()): PropertyErrors {
+    errors.check("clusterName", args.clusterName, /^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName) ? undefined : "must start with a letter and hold only letters, digits and '-' (at most 100)");
+    const version = args.kubernetesVersion;
+    errors.check("kubernetesVersion", version, version === undefined || SUPPORTED_KUBERNETES_VERSIONS.includes(version) ? undefined : `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
+    const cidrs = args.publicAccessCidrs ?? [];
+    if (args.endpointPublicAccess && cidrs.length === 0) {
+        errors.check("publicAccessCidrs", cidrs, "must list the networks allowed to reach the public endpoint; an empty list opens it to the internet");
+    }
+    if (!args.endpointPublicAccess && cidrs.length > 0) {
+        errors.check("publicAccessCidrs", cidrs, "has no effect while `endpointPublicAccess` is false; remove it or make the endpoint public");
+    }
+    cidrs.forEach((block, i) => {
+        const parsed = parseCidr(block);
+        errors.check(`publicAccessCidrs[${i}]`, block, typeof parsed === "string" ? parsed : undefined);
+    });
+    const system = args.systemNodes ?? {};
+    for (const problem of scalingProblems({ minSize: system.minSize ?? 2, maxSize: system.maxSize ?? 4, desiredSize: system.desiredSize })) {
+        errors.check(`systemNodes.${problem.field}`, problem.value, problem.reason);
+    }
+    const names = new Set<string>();
+    (args.gpuNodeGroups ?? []).forEach((group, i) => {
+        validateGpuNodeGroupSpec(group, errors, `gpuNodeGroups[${i}].`);
+        errors.check(`gpuNodeGroups[${i}].name`, group.name, names.has(group.name) ? "is used by an earlier group; give every GPU node group its own name" : undefined);
+        names.add(group.name);
+    });
+    return errors;
+}
+
+function managedPolicyArn(partition: pulumi.Input<string>, policy: string): pulumi.Output<string> {
+    return pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
+}
+
+/** Policies every node needs: join the cluster, pull images, run the VPC CNI, and be reachable by SSM. */
+const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"] as const;
+
+/**
+ * EKS ready for inference: a private-by-default control plane with KMS-encrypted secrets,
+ * audit logs and an OIDC provider for IRSA, pinned core add-ons, a CPU system node group,
+ * tainted GPU node groups, and the NVIDIA device plugin where the OS lacks one.
+ */
+export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc {
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly endpoint: pulumi.Output<string>;
+    public readonly kubernetesVersion: KubernetesVersion;
+    public readonly oidcProviderArn: pulumi.Output<string>;
+    public readonly oidcProviderUrl: pulumi.Output<string>;
+    /** Admin kubeconfig (JSON), a secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** The security group EKS gives the control plane and managed nodes. */
+    public readonly nodeSecurityGroupId: pulumi.Output<string>;
+    public readonly secretsKeyArn: pulumi.Output<string>;
+    /** Labels, taints and capacity of each GPU group, for placing workloads. */
+    public readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+    public readonly vpcId: pulumi.Output<string>;
+    public readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** A Kubernetes provider for this cluster, for the mesh and serving components. */
+    public readonly provider: k8s.Provider;
+
+    constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:cluster:GpuCluster", name, {}, opts);
+        validateGpuClusterArgs(args).throwIfAny(`GpuCluster ${name}`);
+        const version = args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
+        const protect = args.deletionProtection ?? false;
+        const tags = { ...args.tags, "mlmesh.io/cluster": args.clusterName };
+
+        const secretsKey = new aws.kms.Key(`${name}-secrets-key`, {
+            description: `Envelope encryption of Kubernetes secrets in EKS cluster ${args.clusterName}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            tags,
+        }, { parent: this, protect, retainOnDelete: protect });
+        new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: secretsKey });
+
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const nodeRole = new aws.iam.Role(`${name}-node-role`, {
+            description: `Nodes of EKS cluster ${args.clusterName}`,
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags,
+        }, { parent: this });
+        const nodePolicies = NODE_POLICIES.map((policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, {
+            role: nodeRole.name,
+            policyArn: managedPolicyArn(partition, policy),
+        }, { parent: nodeRole }));
+
+        const endpointPublicAccess = args.endpointPublicAccess ?? false;
+        const cluster = new eks.Cluster(`${name}-eks`, {
+            name: args.clusterName,
+            version,
+            vpcId: args.network.vpcId,
+            privateSubnetIds: args.network.privateSubnetIds,
+            endpointPrivateAccess: true,
+            endpointPublicAccess,
+            publicAccessCidrs: endpointPublicAccess ? args.publicAccessCidrs : undefined,
+            authenticationMode: eks.AuthenticationMode.Api,
+            skipDefaultNodeGroup: true,
+            skipDefaultSecurityGroups: true,
+            encryptionConfigKeyArn: secretsKey.arn,
+            enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
+            createOidcProvider: true,
+            // mlmesh pins the core add-ons itself (below), so tests and policies can see them.
+            corednsAddonOptions: { enabled: false },
+            kubeProxyAddonOptions: { enabled: false },
+            useDefaultVpcCni: true,
+            deletionProtection: protect,
+            tags,
+        }, { parent: this, protect });
+        const clusterName = cluster.eksCluster.name;
+
+        const placement = { clusterName, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds };
+        const system = args.systemNodes ?? {};
+        const { nodeGroup: systemNodes } = createManagedNodeGroup(`${name}-system`, this, {
+            ...placement,
+            amiType: "AL2023_x86_64_STANDARD",
+            instanceTypes: [system.instanceType ?? "m6i.large"],
+            capacityType: "ON_DEMAND",
+            scaling: { minSize: system.minSize ?? 2, maxSize: system.maxSize ?? 4, desiredSize: system.desiredSize },
+            diskSizeGiB: system.diskSizeGiB ?? 50,
+            imageVolumeDevice: "/dev/xvda",
+            labels: { "mlmesh.io/node-role": "system" },
+            taints: [],
+            tags,
+        });
+
+        const addons = EKS_CORE_ADDONS.map((addonName) => new aws.eks.Addon(`${name}-${addonName}`, {
+            clusterName,
+            addonName,
+            addonVersion: EKS_ADDON_VERSIONS[version][addonName],
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "PRESERVE",
+            tags,
+        }, { parent: this, dependsOn: addonName === "coredns" ? [systemNodes, ...nodePolicies] : nodePolicies }));
+
+        const gpuGroups = (args.gpuNodeGroups ?? []).map((group) => new GpuNodeGroup(`${name}-gpu-${group.name}`, {
+            ...placement,
+            group,
+            tags,
+        }, { parent: this, dependsOn: nodePolicies }));
+        this.gpuNodeGroups = gpuGroups.map((group) => group.placement);
+
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
+        if (needsDevicePlugin(this.gpuNodeGroups)) {
+            new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider }, { parent: this, dependsOn: addons });
+        }
+
+        this.clusterName = clusterName;
+        this.endpoint = cluster.eksCluster.endpoint;
+        this.kubernetesVersion = version;
+        this.oidcProviderArn = cluster.oidcProviderArn;
+        this.oidcProviderUrl = cluster.oidcProviderUrl;
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.nodeSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+        this.secretsKeyArn = secretsKey.arn;
+        this.vpcId = pulumi.output(args.network.vpcId);
+        this.privateSubnetIds = pulumi.output(args.network.privateSubnetIds);
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            endpoint: this.endpoint,
+            kubernetesVersion: this.kubernetesVersion,
+            oidcProviderArn: this.oidcProviderArn,
+            oidcProviderUrl: this.oidcProviderUrl,
+            kubeconfig: this.kubeconfig,
+            nodeSecurityGroupId: this.nodeSecurityGroupId,
+            secretsKeyArn: this.secretsKeyArn,
+            gpuNodeGroups: this.gpuNodeGroups,
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+        });
+    }
+}

@@ -1,0 +1,91 @@
+/**
+ * An EKS managed node group with its own launch template: the one place that decides how every
+ * mlmesh node is hardened (IMDSv2 with hop limit 1, encrypted gp3 volumes). Raw
+ * `aws.eks.NodeGroup` + `aws.ec2.LaunchTemplate`, so tests and policies see both.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { eksTaintEffect, type NodeTaint } from "./gpuPlacement";
+import type { NodeScaling } from "./nodeScaling";
+
+export const CAPACITY_TYPES = ["ON_DEMAND", "SPOT"] as const;
+export type CapacityType = (typeof CAPACITY_TYPES)[number];
+
+/** What the cluster hands every node group. */
+export interface NodeGroupPlacement {
+    readonly clusterName: pulumi.Input<string>;
+    readonly nodeRoleArn: pulumi.Input<string>;
+    readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface ManagedNodeGroupSpec extends NodeGroupPlacement {
+    readonly amiType: string;
+    readonly instanceTypes: readonly string[];
+    readonly capacityType: CapacityType;
+    readonly scaling: NodeScaling;
+    readonly diskSizeGiB: number;
+    /** The EBS device that holds container images for this AMI. */
+    readonly imageVolumeDevice: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: readonly NodeTaint[];
+    /** Extra user data merged by EKS into the node's bootstrap (already base64-encoded). */
+    readonly userData?: string;
+    readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Instance metadata: IMDSv2 only, and a hop limit of 1 so that pods (one network hop away)
+ * cannot reach the node role's credentials; pods get AWS access through IRSA instead.
+ */
+export const HARDENED_METADATA_OPTIONS = {
+    httpEndpoint: "enabled",
+    httpTokens: "required",
+    httpPutResponseHopLimit: 1,
+    instanceMetadataTags: "disabled",
+} as const;
+
+/** Creates the launch template and node group as children of `parent`. */
+export function createManagedNodeGroup(name: string, parent: pulumi.Resource, spec: ManagedNodeGroupSpec): { nodeGroup: aws.eks.NodeGroup; launchTemplate: aws.ec2.LaunchTemplate } {
+    const tags = { ...spec.tags, Name: name };
+    const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, {
+        description: `mlmesh node group ${name}`,
+        updateDefaultVersion: true,
+        metadataOptions: HARDENED_METADATA_OPTIONS,
+        blockDeviceMappings: [{
+            deviceName: spec.imageVolumeDevice,
+            ebs: {
+                volumeSize: spec.diskSizeGiB,
+                volumeType: "gp3",
+                encrypted: "true",
+                deleteOnTermination: "true",
+            },
+        }],
+        userData: spec.userData,
+        tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags })),
+        tags,
+    }, { parent });
+
+    const nodeGroup = new aws.eks.NodeGroup(`${name}-ng`, {
+        clusterName: spec.clusterName,
+        nodeRoleArn: spec.nodeRoleArn,
+        subnetIds: spec.subnetIds,
+        amiType: spec.amiType,
+        instanceTypes: [...spec.instanceTypes],
+        capacityType: spec.capacityType,
+        scalingConfig: {
+            minSize: spec.scaling.minSize,
+            maxSize: spec.scaling.maxSize,
+            desiredSize: spec.scaling.desiredSize ?? spec.scaling.minSize,
+        },
+        updateConfig: { maxUnavailablePercentage: 33 },
+        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+        labels: { ...spec.labels },
+        taints: spec.taints.map((taint) => ({ key: taint.key, value: taint.value, effect: eksTaintEffect(taint.effect) })),
+        tags,
+    }, {
+        parent,
+        // The cluster autoscaler owns the live size once the group exists.
+        ignoreChanges: ["scalingConfig.desiredSize"],
+    });
+    return { nodeGroup, launchTemplate };
+}

@@ -1,0 +1,103 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { GPU_RESOURCE, GPU_TAINT, LABELS, timeSlicingConfigName, type GpuNodeGroupPlacement } from "./gpuPlacement";
+
+/** The NVIDIA k8s-device-plugin Helm chart mlmesh installs. */
+export const NVIDIA_DEVICE_PLUGIN_CHART = {
+    chart: "nvidia-device-plugin",
+    version: "0.18.2",
+    repo: "https://nvidia.github.io/k8s-device-plugin",
+} as const;
+
+/** The device plugin config entry for nodes that do not share GPUs. */
+export const DEFAULT_DEVICE_PLUGIN_CONFIG = "default";
+
+function devicePluginConfig(replicas: number | undefined): string {
+    const config: Record<string, unknown> = { version: "v1", flags: { migStrategy: "none" } };
+    if (replicas !== undefined && replicas > 1) {
+        config.sharing = { timeSlicing: { failRequestsGreaterThanOne: true, resources: [{ name: GPU_RESOURCE, replicas }] } };
+    }
+    return stringify(config);
+}
+
+/**
+ * Helm values for the device plugin: it runs only where the OS does not ship one (the
+ * `mlmesh.io/device-plugin: helm` label), tolerates the GPU taint, and, when any group shares
+ * GPUs by time-slicing, carries one named config per replica count that nodes pick by label.
+ * The chart's default affinity needs Node Feature Discovery labels, which EKS nodes lack.
+ */
+export function devicePluginValues(placements: readonly GpuNodeGroupPlacement[]): Record<string, unknown> {
+    const sharedReplicas = [...new Set(placements
+        .filter((p) => p.labels[LABELS.devicePlugin] === "helm" && p.timeSlicingReplicas > 1)
+        .map((p) => p.timeSlicingReplicas))]
+        .sort((a, b) => a - b);
+    const values: Record<string, unknown> = {
+        tolerations: [
+            { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect },
+            { key: "CriticalAddonsOnly", operator: "Exists" },
+        ],
+        affinity: {
+            nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [{
+                        matchExpressions: [
+                            { key: LABELS.gpu, operator: "In", values: ["true"] },
+                            { key: LABELS.devicePlugin, operator: "In", values: ["helm"] },
+                        ],
+                    }],
+                },
+            },
+        },
+    };
+    if (sharedReplicas.length > 0) {
+        values.config = {
+            default: DEFAULT_DEVICE_PLUGIN_CONFIG,
+            map: {
+                [DEFAULT_DEVICE_PLUGIN_CONFIG]: devicePluginConfig(undefined),
+                ...Object.fromEntries(sharedReplicas.map((replicas) => [timeSlicingConfigName(replicas), devicePluginConfig(replicas)])),
+            },
+        };
+    }
+    return values;
+}
+
+export interface NvidiaDevicePluginArgs {
+    /** The GPU groups of the cluster; only those whose OS lacks a device plugin get the DaemonSet. */
+    placements: readonly GpuNodeGroupPlacement[];
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+    /** @default "kube-system" */
+    namespace?: string;
+}
+
+/**
+ * The NVIDIA device plugin DaemonSet (Helm chart, pinned) that advertises `nvidia.com/gpu` on
+ * AL2023 GPU nodes. Bottlerocket's NVIDIA variants run their own, so they are left out.
+ * @see https://github.com/NVIDIA/k8s-device-plugin
+ */
+export class NvidiaDevicePlugin extends pulumi.ComponentResource {
+    public readonly releaseName: pulumi.Output<string>;
+    public readonly namespace: string;
+
+    constructor(name: string, args: NvidiaDevicePluginArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:cluster:NvidiaDevicePlugin", name, {}, opts);
+        this.namespace = args.namespace ?? "kube-system";
+        const release = new k8s.helm.v3.Release(`${name}-release`, {
+            chart: NVIDIA_DEVICE_PLUGIN_CHART.chart,
+            version: NVIDIA_DEVICE_PLUGIN_CHART.version,
+            repositoryOpts: { repo: NVIDIA_DEVICE_PLUGIN_CHART.repo },
+            namespace: this.namespace,
+            values: devicePluginValues(args.placements),
+            atomic: true,
+            cleanupOnFail: true,
+        }, { parent: this, provider: args.provider });
+        this.releaseName = release.name;
+        this.registerOutputs({ releaseName: this.releaseName, namespace: this.namespace });
+    }
+}
+
+/** Whether any group needs the Helm-installed device plugin. */
+export function needsDevicePlugin(placements: readonly GpuNodeGroupPlacement[]): boolean {
+    return placements.some((p) => p.labels[LABELS.devicePlugin] === "helm");
+}
