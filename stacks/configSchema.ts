@@ -10,6 +10,7 @@ import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../co
 import { GPU_AMI_TYPES, instanceTypeProblems } from "../components/cluster/gpuInstances";
 import { DEFAULT_GPU_DISK_GIB, DISK_GIB_RANGE, TIME_SLICING_REPLICAS_RANGE } from "../components/cluster/gpuNodeGroup";
 import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
+import { endpointAccessProblem } from "../components/cluster/gpuCluster";
 import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
 
@@ -146,11 +147,9 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
         });
     }),
 }).superRefine((cluster, ctx) => {
-    if (cluster.endpointPublicAccess && cluster.publicAccessCidrs.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: [], message: "must list the networks allowed to reach the public API endpoint when `endpointPublicAccess` is true (an empty list would open it to the internet)" });
-    }
-    if (!cluster.endpointPublicAccess && cluster.publicAccessCidrs.length > 0) {
-        ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: cluster.publicAccessCidrs, message: "has no effect while `endpointPublicAccess` is false; remove it or set endpointPublicAccess: true" });
+    const problem = endpointAccessProblem(cluster.endpointPublicAccess, cluster.publicAccessCidrs);
+    if (problem) {
+        ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: cluster.publicAccessCidrs, message: problem });
     }
 });
 

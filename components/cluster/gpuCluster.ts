@@ -55,18 +55,24 @@ export interface GpuClusterArgs {
     tags?: Record<string, string>;
 }
 
+/** The API endpoint rules: a public endpoint names who may reach it; a private one takes no CIDRs. */
+export function endpointAccessProblem(endpointPublicAccess: boolean, publicAccessCidrs: readonly string[]): string | undefined {
+    if (endpointPublicAccess && publicAccessCidrs.length === 0) {
+        return "must list the networks allowed to reach the public API endpoint when `endpointPublicAccess` is true (an empty list would open it to the internet)";
+    }
+    if (!endpointPublicAccess && publicAccessCidrs.length > 0) {
+        return "has no effect while `endpointPublicAccess` is false; remove it or set endpointPublicAccess: true";
+    }
+    return undefined;
+}
+
 /** Validates GpuClusterArgs, collecting every problem. */
 export function validateGpuClusterArgs(args: GpuClusterArgs, errors = new PropertyErrors()): PropertyErrors {
     errors.check("clusterName", args.clusterName, /^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName) ? undefined : "must start with a letter and hold only letters, digits and '-' (at most 100)");
     const version = args.kubernetesVersion;
     errors.check("kubernetesVersion", version, version === undefined || SUPPORTED_KUBERNETES_VERSIONS.includes(version) ? undefined : `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
     const cidrs = args.publicAccessCidrs ?? [];
-    if (args.endpointPublicAccess && cidrs.length === 0) {
-        errors.check("publicAccessCidrs", cidrs, "must list the networks allowed to reach the public endpoint; an empty list opens it to the internet");
-    }
-    if (!args.endpointPublicAccess && cidrs.length > 0) {
-        errors.check("publicAccessCidrs", cidrs, "has no effect while `endpointPublicAccess` is false; remove it or make the endpoint public");
-    }
+    errors.check("publicAccessCidrs", cidrs, endpointAccessProblem(args.endpointPublicAccess ?? false, cidrs));
     cidrs.forEach((block, i) => {
         const parsed = parseCidr(block);
         errors.check(`publicAccessCidrs[${i}]`, block, typeof parsed === "string" ? parsed : undefined);
