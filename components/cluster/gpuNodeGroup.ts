@@ -60,11 +60,16 @@ export function validateGpuNodeGroupSpec(group: GpuNodeGroupSpec, errors = new P
         }
     }
     errors.check(`${prefix}capacityType`, group.capacityType, group.capacityType === undefined || CAPACITY_TYPES.includes(group.capacityType) ? undefined : `must be one of ${CAPACITY_TYPES.join(", ")}`);
-    for (const problem of scalingProblems({ minSize: group.minSize ?? 0, maxSize: group.maxSize, desiredSize: group.desiredSize })) {
-        errors.check(`${prefix}${problem.field}`, problem.value, problem.reason);
+    const sizes = [
+        errors.check(`${prefix}minSize`, group.minSize, wholeNumberIn(group.minSize, { min: 0, max: 1000 })),
+        errors.check(`${prefix}maxSize`, group.maxSize, wholeNumberIn(group.maxSize, { min: 1, max: 1000 })),
+        errors.check(`${prefix}desiredSize`, group.desiredSize, wholeNumberIn(group.desiredSize, { min: 0, max: 1000 })),
+    ];
+    if (!sizes.includes(true)) {
+        for (const problem of scalingProblems({ minSize: group.minSize ?? 0, maxSize: group.maxSize, desiredSize: group.desiredSize })) {
+            errors.check(`${prefix}${problem.field}`, problem.value, problem.reason);
+        }
     }
-    errors.check(`${prefix}minSize`, group.minSize, wholeNumberIn(group.minSize, { min: 0, max: 1000 }));
-    errors.check(`${prefix}maxSize`, group.maxSize, wholeNumberIn(group.maxSize, { min: 1, max: 1000 }));
     errors.check(`${prefix}diskSizeGiB`, group.diskSizeGiB, wholeNumberIn(group.diskSizeGiB, DISK_GIB_RANGE));
     errors.check(`${prefix}timeSlicing.replicas`, group.timeSlicing?.replicas, wholeNumberIn(group.timeSlicing?.replicas, TIME_SLICING_REPLICAS_RANGE));
     return errors;
