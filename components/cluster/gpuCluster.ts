@@ -90,6 +90,14 @@ export function validateGpuClusterArgs(args: GpuClusterArgs, errors = new Proper
     return errors;
 }
 
+/**
+ * The AL2023 AMI for a CPU instance type: Graviton families carry a `g` right after their
+ * generation number (m7g, c7gn, t4g, r8gd), everything else runs x86_64.
+ */
+export function systemNodeAmiType(instanceType: string): "AL2023_ARM_64_STANDARD" | "AL2023_x86_64_STANDARD" {
+    return /^[a-z]+\d+g/.test(instanceType) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
+
 function managedPolicyArn(partition: pulumi.Input<string>, policy: string): pulumi.Output<string> {
     return pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
 }
@@ -175,10 +183,11 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
 
         const placement = { clusterName, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds };
         const system = args.systemNodes ?? {};
+        const systemInstanceType = system.instanceType ?? "m6i.large";
         const { nodeGroup: systemNodes } = createManagedNodeGroup(`${name}-system`, this, {
             ...placement,
-            amiType: "AL2023_x86_64_STANDARD",
-            instanceTypes: [system.instanceType ?? "m6i.large"],
+            amiType: systemNodeAmiType(systemInstanceType),
+            instanceTypes: [systemInstanceType],
             capacityType: "ON_DEMAND",
             scaling: { minSize: system.minSize ?? 2, maxSize: system.maxSize ?? 4, desiredSize: system.desiredSize },
             diskSizeGiB: system.diskSizeGiB ?? 50,

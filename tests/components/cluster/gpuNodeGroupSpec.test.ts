@@ -1,3 +1,4 @@
+import { systemNodeAmiType } from "../../../components/cluster/gpuCluster";
 import * as assert from "node:assert/strict";
 import {
     bottlerocketTimeSlicingSettings,
@@ -155,4 +156,18 @@ describe("EKS_ADDON_VERSIONS", () => {
             assert.deepEqual(Object.keys(EKS_ADDON_VERSIONS[kubernetes]).sort(), [...EKS_CORE_ADDONS].sort());
         }
     });
+});
+
+describe("system node AMI", () => {
+    const cases: [string, string][] = [
+        ["m6i.large", "AL2023_x86_64_STANDARD"],
+        ["c5.xlarge", "AL2023_x86_64_STANDARD"],
+        ["m7g.large", "AL2023_ARM_64_STANDARD"],
+        ["c7gn.2xlarge", "AL2023_ARM_64_STANDARD"],
+        ["t4g.medium", "AL2023_ARM_64_STANDARD"],
+        ["r8gd.xlarge", "AL2023_ARM_64_STANDARD"],
+    ];
+    for (const [instanceType, amiType] of cases) {
+        it(`runs ${instanceType} system nodes on ${amiType}`, () => assert.equal(systemNodeAmiType(instanceType), amiType));
+    }
 });
