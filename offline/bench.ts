@@ -44,6 +44,7 @@ async function bench(): Promise<void> {
             await pulumi.runtime.setMocks(mocks, "mlmesh", "dev", false);
             pulumi.runtime.setAllConfig(stackFile.config);
             await pulumi.runtime.runInPulumiStack(program);
+            await pulumi.runtime.disconnect();
         });
         const record = await median("record", () => runProgram({ project: "mlmesh", stack: "dev", config: stackFile.config, mocks, program }));
         const full = await median("plan", () => plan({ stack: "dev", outDir: out }));

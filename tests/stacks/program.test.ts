@@ -1,0 +1,59 @@
+import * as assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { plan, type PlanResult } from "../../offline/plan";
+import type { RecordedResource } from "../../offline/recorder";
+
+describe("the stack program through the offline engine", () => {
+    let work: string;
+    const plans: Record<string, PlanResult> = {};
+    const find = (stack: string, type: string): RecordedResource[] => plans[stack].resources.filter((r) => r.type === type);
+
+    before(async () => {
+        work = mkdtempSync(path.join(tmpdir(), "mlmesh-program-"));
+        for (const stack of ["dev", "prod"]) {
+            plans[stack] = await plan({ stack, outDir: path.join(work, stack) });
+        }
+    });
+    after(() => rmSync(work, { recursive: true, force: true }));
+
+    it("protects the prod cluster and its secrets key, and keeps the key if it is ever deleted", () => {
+        const [cluster] = find("prod", "eks:index:Cluster");
+        const [key] = find("prod", "aws:kms/key:Key");
+        assert.equal(cluster.options.protect, true);
+        assert.equal(cluster.inputs.deletionProtection, true);
+        assert.equal(key.options.protect, true);
+        assert.equal(key.options.retainOnDelete, true);
+    });
+
+    it("leaves dev resources unprotected so the stack can be torn down", () => {
+        for (const resource of plans.dev.resources) {
+            assert.notEqual(resource.options.protect, true, resource.urn);
+            assert.notEqual(resource.options.retainOnDelete, true, resource.urn);
+        }
+    });
+
+    it("creates one GPU node group per configured group, with the stack's AMI types", () => {
+        const amiTypes = (stack: string) => find(stack, "aws:eks/nodeGroup:NodeGroup")
+            .filter((group) => (group.inputs.labels as Record<string, string>)["mlmesh.io/gpu"] === "true")
+            .map((group) => group.inputs.amiType).sort();
+        assert.deepEqual(amiTypes("dev"), ["AL2023_x86_64_NVIDIA"]);
+        assert.deepEqual(amiTypes("prod"), ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]);
+    });
+
+    it("runs one NAT gateway in dev and one per zone in prod", () => {
+        assert.equal(find("dev", "aws:ec2/natGateway:NatGateway").length, 1);
+        assert.equal(find("prod", "aws:ec2/natGateway:NatGateway").length, 3);
+    });
+
+    it("publishes the outputs app teams read, with the kubeconfig as a secret", () => {
+        const outputs = plans.prod.outputs;
+        assert.deepEqual(Object.keys(outputs).sort(), [
+            "clusterEndpoint", "clusterName", "environment", "gpuNodeGroups", "kubeconfig", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
+        ]);
+        assert.equal(outputs.kubeconfig, "[secret]");
+        assert.equal(outputs.clusterName, "mlmesh-prod");
+        assert.deepEqual((outputs.gpuNodeGroups as { name: string }[]).map((g) => g.name), ["a10g", "l4-spot"]);
+    });
+});
