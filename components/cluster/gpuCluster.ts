@@ -8,7 +8,7 @@ import type { ClusterNetwork } from "./clusterVpc";
 import {
     CONTROL_PLANE_LOG_TYPES, DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, EKS_CORE_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion,
 } from "./eksAddons";
-import type { GpuNodeGroupPlacement } from "./gpuPlacement";
+import { LABELS, type GpuNodeGroupPlacement } from "./gpuPlacement";
 import { GpuNodeGroup, validateGpuNodeGroupSpec, type GpuNodeGroupSpec } from "./gpuNodeGroup";
 import type { ClusterOidc } from "./irsaServiceAccount";
 import { createManagedNodeGroup } from "./managedNodeGroup";
@@ -192,7 +192,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             scaling: { minSize: system.minSize ?? 2, maxSize: system.maxSize ?? 4, desiredSize: system.desiredSize },
             diskSizeGiB: system.diskSizeGiB ?? 50,
             imageVolumeDevice: "/dev/xvda",
-            labels: { "mlmesh.io/node-role": "system" },
+            labels: { [LABELS.nodeRole]: "system" },
             taints: [],
             tags,
         });

@@ -9,6 +9,8 @@ export const LABELS = {
     gpu: "mlmesh.io/gpu",
     accelerator: "mlmesh.io/accelerator",
     nodeGroup: "mlmesh.io/node-group",
+    /** `system` on the CPU nodes that run the mesh and controllers. */
+    nodeRole: "mlmesh.io/node-role",
     /** `helm` where the NVIDIA device plugin DaemonSet must run, `host` where the OS runs it. */
     devicePlugin: "mlmesh.io/device-plugin",
     /** The NVIDIA device plugin picks its named config by this node label. */
