@@ -28,6 +28,7 @@ describe("GPU_TAINT and LABELS", () => {
             gpu: "mlmesh.io/gpu",
             accelerator: "mlmesh.io/accelerator",
             nodeGroup: "mlmesh.io/node-group",
+            nodeRole: "mlmesh.io/node-role",
             devicePlugin: "mlmesh.io/device-plugin",
             devicePluginConfig: "nvidia.com/device-plugin.config",
         });
