@@ -11,6 +11,10 @@ import { GPU_AMI_TYPES, instanceTypeProblems } from "../components/cluster/gpuIn
 import { DEFAULT_GPU_DISK_GIB, DISK_GIB_RANGE, TIME_SLICING_REPLICAS_RANGE } from "../components/cluster/gpuNodeGroup";
 import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
 import { endpointAccessProblem } from "../components/cluster/gpuCluster";
+import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR } from "../components/mesh/istioMesh";
+import { ISTIO_VERSION } from "../components/mesh/istioCharts";
+import { MTLS_MODES } from "../components/mesh/meshPolicies";
+import { SIDECAR_CONCURRENCY_RANGE } from "../components/mesh/sidecarResources";
 import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
 
@@ -18,10 +22,8 @@ export { ENVIRONMENTS, type Environment };
 
 
 /** Istio releases whose chart values mlmesh has been checked against. */
-export const SUPPORTED_ISTIO_VERSIONS = ["1.30.3"] as const;
-export const DEFAULT_ISTIO_VERSION = "1.30.3";
+export const SUPPORTED_ISTIO_VERSIONS = [ISTIO_VERSION] as const;
 
-export const MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
 export const GATEWAY_SCHEMES = ["internal", "internet-facing"] as const;
 
 /** A strict object whose unknown keys are reported with the keys that are allowed. */
@@ -154,10 +156,11 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
 });
 
 const sidecarSchema = closed({
-    cpu: quantity("cpu").default("100m"),
-    memory: quantity("memory").default("128Mi"),
-    cpuLimit: quantity("cpu").default("2"),
-    memoryLimit: quantity("memory").default("1Gi"),
+    cpu: quantity("cpu").default(DEFAULT_SIDECAR.cpu),
+    memory: quantity("memory").default(DEFAULT_SIDECAR.memory),
+    cpuLimit: quantity("cpu").default(DEFAULT_SIDECAR.cpuLimit),
+    memoryLimit: quantity("memory").default(DEFAULT_SIDECAR.memoryLimit),
+    concurrency: count(SIDECAR_CONCURRENCY_RANGE.min, SIDECAR_CONCURRENCY_RANGE.max).default(DEFAULT_SIDECAR.concurrency),
 }).superRefine((sidecar, ctx) => {
     const pairs = [["cpu", "cpuLimit", "cpu"], ["memory", "memoryLimit", "memory"]] as const;
     for (const [request, limit, kind] of pairs) {
@@ -172,23 +175,34 @@ const hostname = z.string({ error: "must be a host name" })
     .regex(/^(?!\*)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: "must be a fully qualified host name without wildcards, e.g. inference.example.com" });
 
 export const meshSchema = (environment: Environment | undefined) => closed({
-    istioVersion: oneOf(SUPPORTED_ISTIO_VERSIONS).default(DEFAULT_ISTIO_VERSION),
+    istioVersion: oneOf(SUPPORTED_ISTIO_VERSIONS).default(ISTIO_VERSION),
     mtls: oneOf(MTLS_MODES).refine((mode) => environment !== "prod" || mode === "STRICT", {
         error: "is not allowed in prod: PERMISSIVE accepts plain-text traffic; use STRICT",
     }).default("STRICT"),
     ingressGateway: closed({
         scheme: oneOf(GATEWAY_SCHEMES).default("internal"),
         replicas: count(1, 50).default(2),
+        maxReplicas: count(1, 100).optional(),
         hosts: z.array(hostname, { error: "must be a list of host names" }).default([]),
+        tlsCredentialName: z.string({ error: "must be a Secret name" }).regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { error: "must be a Kubernetes Secret name" }).optional(),
     }).superRefine((gateway, ctx) => {
         if (gateway.scheme === "internet-facing" && gateway.hosts.length === 0) {
             ctx.addIssue({ code: "custom", path: ["hosts"], input: gateway.hosts, message: "must list the public host names when `scheme` is internet-facing; an open gateway with no hosts is refused" });
         }
+        if (gateway.maxReplicas !== undefined && gateway.maxReplicas < gateway.replicas) {
+            ctx.addIssue({ code: "custom", path: ["maxReplicas"], input: gateway.maxReplicas, message: `is below \`replicas\` (${gateway.replicas}); raise maxReplicas or lower replicas` });
+        }
     }).default({ scheme: "internal", replicas: 2, hosts: [] }),
     tracing: closed({
         sampling: z.number({ error: "must be a percentage" }).min(0, { error: "must be a percentage from 0 to 100" }).max(100, { error: "must be a percentage from 0 to 100" }).default(1),
-    }).default({ sampling: 1 }),
-    defaultSidecar: sidecarSchema.default({ cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi" }),
+        otelCollector: z.string({ error: "must be host:port" }).regex(/^[a-z0-9.-]+:\d{1,5}$/, { error: "must be host:port, e.g. opentelemetry-collector.observability.svc.cluster.local:4317" }).default(DEFAULT_OTEL_COLLECTOR),
+    }).default({ sampling: 1, otelCollector: DEFAULT_OTEL_COLLECTOR }),
+    defaultSidecar: sidecarSchema.default(DEFAULT_SIDECAR),
+    namespaces: z.array(dnsLabel.refine((ns) => !ns.startsWith("istio-") && !ns.startsWith("kube-"), { error: "is a system namespace prefix (istio-, kube-); pick a namespace of your own" }), { error: "must be a list of namespaces" })
+        .default(["ml-serving"])
+        .refine((list) => new Set(list).size === list.length, { error: "lists a namespace more than once" }),
+    inferenceExtension: z.boolean({ error: "must be true or false" }).default(false),
+    cni: z.boolean({ error: "must be true or false" }).default(false),
 });
 
 export const modelsSchema = z.array(z.unknown(), { error: "must be a list" })

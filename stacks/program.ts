@@ -3,7 +3,7 @@ import type { PlatformConfig } from "./config";
 
 /** Builds one environment's platform from validated config and returns the stack outputs. */
 export function buildPlatform(config: PlatformConfig) {
-    const { network, cluster } = config;
+    const { network, cluster, mesh } = config;
     const platform = new MlPlatform(cluster.name, {
         environment: config.environment,
         network: network.mode === "existing"
@@ -16,6 +16,17 @@ export function buildPlatform(config: PlatformConfig) {
             publicAccessCidrs: cluster.publicAccessCidrs,
             systemNodes: cluster.systemNodes,
             gpuNodeGroups: cluster.gpuNodeGroups,
+        },
+        mesh: {
+            version: mesh.istioVersion,
+            mtls: mesh.mtls,
+            ingressGateway: mesh.ingressGateway,
+            tracingSampling: mesh.tracing.sampling,
+            otelCollector: mesh.tracing.otelCollector,
+            defaultSidecar: mesh.defaultSidecar,
+            namespaces: mesh.namespaces,
+            inferenceExtension: mesh.inferenceExtension,
+            cni: mesh.cni,
         },
         tags: { "mlmesh.io/stack": config.stack },
     });
@@ -30,5 +41,9 @@ export function buildPlatform(config: PlatformConfig) {
         oidcProviderArn: platform.oidcProviderArn,
         kubeconfig: platform.kubeconfig,
         gpuNodeGroups: platform.gpuNodeGroups,
+        meshRevision: platform.meshRevision,
+        meshNamespaces: platform.meshNamespaces,
+        gatewayServiceHost: platform.gatewayServiceHost,
+        gatewayName: platform.gatewayName,
     };
 }

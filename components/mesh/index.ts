@@ -1,2 +1,12 @@
 export { parseQuantity, requestAboveLimit } from "./quantity";
 export type { QuantityKind } from "./quantity";
+export { SidecarResources, SIDECAR_ANNOTATIONS, SIDECAR_CONCURRENCY_RANGE } from "./sidecarResources";
+export type { SidecarResourcesSpec } from "./sidecarResources";
+export { IstioMesh, ISTIOD_PORTS, DEFAULT_SIDECAR, validateIstioMeshArgs } from "./istioMesh";
+export type { IngressGatewaySpec, IstioMeshArgs } from "./istioMesh";
+export {
+    ISTIO_VERSION, ISTIO_CHART_REPO, ISTIO_ROOT_NAMESPACE, ISTIO_INGRESS_NAMESPACE, INGRESS_GATEWAY_RELEASE, STABLE_REVISION_TAG,
+    istioRevision, istiodValues, gatewayValues, baseValues, cniValues,
+} from "./istioCharts";
+export { MTLS_MODES, defaultDenyPolicy, ingressGateway, meshPeerAuthentication, meshTelemetry } from "./meshPolicies";
+export type { IstioManifest, MtlsMode } from "./meshPolicies";

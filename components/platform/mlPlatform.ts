@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterVpc, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
 import { GpuCluster, type GpuClusterArgs } from "../cluster/gpuCluster";
 import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
+import { IstioMesh, type IstioMeshArgs } from "../mesh/istioMesh";
 import type { Environment } from "./environment";
 
 /** Bring your own VPC, or let mlmesh create one. */
@@ -16,13 +17,15 @@ export interface MlPlatformArgs {
     network: PlatformNetworkArgs;
     /** The EKS cluster; its name also tags the subnets so load balancers can find them. */
     cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags">;
+    /** Istio on the cluster. */
+    mesh: Omit<IstioMeshArgs, "cluster">;
     /** Tags added to every AWS resource. */
     tags?: Record<string, string>;
 }
 
 /**
- * The whole ML serving platform of one environment: network and GPU cluster today; the mesh
- * and serving components attach here as they land.
+ * The whole ML serving platform of one environment: network, GPU cluster and service mesh;
+ * the serving components attach here as they land.
  */
 export class MlPlatform extends pulumi.ComponentResource {
     public readonly environment: Environment;
@@ -33,8 +36,14 @@ export class MlPlatform extends pulumi.ComponentResource {
     public readonly oidcProviderArn: pulumi.Output<string>;
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+    public readonly meshRevision: string;
+    public readonly meshNamespaces: readonly string[];
+    public readonly gatewayServiceHost: string;
+    public readonly gatewayName: string;
     /** The cluster component, for the components that run on it. */
     public readonly cluster: GpuCluster;
+    /** The mesh component, for the workloads that join it. */
+    public readonly mesh: IstioMesh;
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
@@ -50,6 +59,7 @@ export class MlPlatform extends pulumi.ComponentResource {
             deletionProtection: args.environment === "prod",
             tags,
         }, { parent: this });
+        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this });
 
         this.environment = args.environment;
         this.vpcId = pulumi.output(network.vpcId);
@@ -59,6 +69,10 @@ export class MlPlatform extends pulumi.ComponentResource {
         this.oidcProviderArn = this.cluster.oidcProviderArn;
         this.kubeconfig = this.cluster.kubeconfig;
         this.gpuNodeGroups = this.cluster.gpuNodeGroups;
+        this.meshRevision = this.mesh.revision;
+        this.meshNamespaces = this.mesh.namespaces;
+        this.gatewayServiceHost = this.mesh.gatewayServiceHost;
+        this.gatewayName = this.mesh.gatewayName;
         this.registerOutputs({
             environment: this.environment,
             vpcId: this.vpcId,
@@ -68,6 +82,10 @@ export class MlPlatform extends pulumi.ComponentResource {
             oidcProviderArn: this.oidcProviderArn,
             kubeconfig: this.kubeconfig,
             gpuNodeGroups: this.gpuNodeGroups,
+            meshRevision: this.meshRevision,
+            meshNamespaces: this.meshNamespaces,
+            gatewayServiceHost: this.gatewayServiceHost,
+            gatewayName: this.gatewayName,
         });
     }
 }

@@ -44,7 +44,21 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /└─ mlmesh:platform:MlPlatform\s+mlmesh-dev/);
             assert.match(run.stdout, /aws:ec2:Vpc\s+mlmesh-dev-network-vpc/);
             assert.match(run.stdout, /Resources: \d+ to create/);
-            assert.match(run.stdout, /by provider: aws \d+, eks 1, kubernetes 1, mlmesh \d+, pulumi 2/);
+            assert.match(run.stdout, /by provider: aws \d+, eks 1, kubernetes \d+, mlmesh \d+, pulumi 2/);
+        });
+
+        it("shows the mesh and writes its Istio objects, all valid against their schemas", () => {
+            assert.match(run.stdout, /mlmesh:mesh:IstioMesh\s+mlmesh-dev-mesh\n/);
+            assert.match(run.stdout, /Manifests: 7 written, 0 invalid, 0 without a schema/);
+            assert.deepEqual(readdirSync(path.join(out(), "manifests")).sort(), [
+                "authorizationpolicy-ml-serving-default-deny.yaml",
+                "gateway-istio-ingress-mlmesh-dev-mesh-gateway.yaml",
+                "namespace-cluster-istio-ingress.yaml",
+                "namespace-cluster-istio-system.yaml",
+                "namespace-cluster-ml-serving.yaml",
+                "peerauthentication-istio-system-default.yaml",
+                "telemetry-istio-system-mesh-default.yaml",
+            ]);
         });
 
         it("shows the cluster, its node groups and the device plugin", () => {

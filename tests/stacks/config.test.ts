@@ -246,8 +246,11 @@ describe("parsePlatformConfig", () => {
                 istioVersion: "1.30.3",
                 mtls: "STRICT",
                 ingressGateway: { scheme: "internal", replicas: 2, hosts: [] },
-                tracing: { sampling: 1 },
-                defaultSidecar: { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi" },
+                tracing: { sampling: 1, otelCollector: "opentelemetry-collector.observability.svc.cluster.local:4317" },
+                defaultSidecar: { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 },
+                namespaces: ["ml-serving"],
+                inferenceExtension: false,
+                cni: false,
             });
             assert.deepEqual(config.models, []);
             assert.deepEqual({ stack: config.stack, region: config.region }, { stack: "dev", region: "eu-central-1" });

@@ -50,7 +50,8 @@ describe("the stack program through the offline engine", () => {
     it("publishes the outputs app teams read, with the kubeconfig as a secret", () => {
         const outputs = plans.prod.outputs;
         assert.deepEqual(Object.keys(outputs).sort(), [
-            "clusterEndpoint", "clusterName", "environment", "gpuNodeGroups", "kubeconfig", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
+            "clusterEndpoint", "clusterName", "environment", "gatewayName", "gatewayServiceHost", "gpuNodeGroups", "kubeconfig",
+            "meshNamespaces", "meshRevision", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
         ]);
         assert.equal(outputs.kubeconfig, "[secret]");
         assert.equal(outputs.clusterName, "mlmesh-prod");

@@ -1,0 +1,115 @@
+/**
+ * The Istio Helm charts mlmesh installs and the values it gives them. Pure functions, so the
+ * values can be checked against the pinned charts' keys without installing anything.
+ * @see https://istio.io/latest/docs/setup/install/helm/
+ */
+import { LABELS } from "../cluster/gpuPlacement";
+import type { SidecarResources } from "./sidecarResources";
+
+export const ISTIO_VERSION = "1.30.3";
+export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+export const ISTIO_ROOT_NAMESPACE = "istio-system";
+export const ISTIO_INGRESS_NAMESPACE = "istio-ingress";
+/** Release name of the ingress gateway; the chart derives the pods' `istio` label from it. */
+export const INGRESS_GATEWAY_RELEASE = "istio-ingressgateway";
+/** The `istio` label value of the gateway pods (`istio-` stripped from the release name). */
+export const INGRESS_GATEWAY_SELECTOR = { istio: "ingressgateway" } as const;
+/** A revision tag that follows the serving revision; app namespaces may label `istio.io/rev` with it. */
+export const STABLE_REVISION_TAG = "stable";
+
+/** `1.30.3` → `1-30-3`: revision names must be DNS labels. */
+export function istioRevision(version: string): string {
+    return version.replace(/\./g, "-");
+}
+
+/** Keeps control-plane pods on the CPU system nodes (GPU nodes are tainted anyway). */
+const ON_SYSTEM_NODES = { [LABELS.nodeRole]: "system" };
+
+export function baseValues(): Record<string, unknown> {
+    return { global: { istioNamespace: ISTIO_ROOT_NAMESPACE } };
+}
+
+export interface IstiodOptions {
+    readonly revision: string;
+    /** Percentage of requests traced. */
+    readonly tracingSampling: number;
+    /** `host:port` of the OpenTelemetry collector spans go to. */
+    readonly otelCollector: string;
+    readonly defaultSidecar: SidecarResources;
+    readonly inferenceExtension: boolean;
+    readonly cni: boolean;
+}
+
+/** The name of the tracing provider istiod is told about and Telemetry selects. */
+export const TRACING_PROVIDER = "otel";
+
+export function istiodValues(options: IstiodOptions): Record<string, unknown> {
+    const [service, port] = options.otelCollector.split(":");
+    return {
+        revision: options.revision,
+        revisionTags: [STABLE_REVISION_TAG],
+        autoscaleMin: 2,
+        pdb: { minAvailable: 1 },
+        nodeSelector: ON_SYSTEM_NODES,
+        traceSampling: options.tracingSampling,
+        env: { ENABLE_GATEWAY_API_INFERENCE_EXTENSION: String(options.inferenceExtension) },
+        global: {
+            proxy: {
+                resources: options.defaultSidecar.helmResources(),
+                holdApplicationUntilProxyStarts: true,
+            },
+        },
+        cni: { enabled: options.cni },
+        meshConfig: {
+            accessLogFile: "/dev/stdout",
+            accessLogEncoding: "JSON",
+            enablePrometheusMerge: true,
+            enableTracing: true,
+            defaultConfig: {
+                holdApplicationUntilProxyStarts: true,
+                concurrency: options.defaultSidecar.concurrency,
+            },
+            extensionProviders: [{ name: TRACING_PROVIDER, opentelemetry: { service, port: Number(port) } }],
+        },
+    };
+}
+
+export interface GatewayOptions {
+    readonly revision: string;
+    readonly replicas: number;
+    readonly maxReplicas: number;
+    readonly scheme: "internal" | "internet-facing";
+}
+
+/**
+ * The ingress gateway: an AWS Network Load Balancer (internal unless asked otherwise),
+ * autoscaled from `replicas`, with a disruption budget that keeps one pod up during drains.
+ */
+export function gatewayValues(options: GatewayOptions): Record<string, unknown> {
+    return {
+        revision: options.revision,
+        replicaCount: options.replicas,
+        autoscaling: { enabled: true, minReplicas: options.replicas, maxReplicas: options.maxReplicas, targetCPUUtilizationPercentage: 70 },
+        podDisruptionBudget: { minAvailable: 1 },
+        nodeSelector: ON_SYSTEM_NODES,
+        service: {
+            type: "LoadBalancer",
+            externalTrafficPolicy: "Local",
+            // Read by the in-tree AWS cloud provider and by the AWS Load Balancer Controller alike.
+            annotations: {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": options.scheme,
+                ...(options.scheme === "internal" ? { "service.beta.kubernetes.io/aws-load-balancer-internal": "true" } : {}),
+                "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+            },
+        },
+    };
+}
+
+export function cniValues(revision: string): Record<string, unknown> {
+    return {
+        revision,
+        // The CNI node agent must run on every node, GPU nodes included.
+        tolerations: [{ operator: "Exists" }],
+    };
+}

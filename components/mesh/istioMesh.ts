@@ -1,0 +1,180 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PropertyErrors } from "../propertyErrors";
+import {
+    baseValues, cniValues, gatewayValues, INGRESS_GATEWAY_RELEASE, ISTIO_CHART_REPO, ISTIO_INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE, ISTIO_VERSION,
+    istiodValues, istioRevision,
+} from "./istioCharts";
+import { defaultDenyPolicy, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
+import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
+
+/** Ports istiod serves the API server and nodes on, which the node security group must admit. */
+export const ISTIOD_PORTS = [
+    { port: 15017, purpose: "sidecar injection and validation webhooks, called by the API server" },
+    { port: 15012, purpose: "xDS and certificate signing for the proxies" },
+] as const;
+
+export interface IngressGatewaySpec {
+    /** `internet-facing` needs explicit `hosts`. @default "internal" */
+    scheme?: "internal" | "internet-facing";
+    /** @default 2 */
+    replicas?: number;
+    /** HPA ceiling. @default max(3 × replicas, 6) */
+    maxReplicas?: number;
+    /** Fully qualified host names the Gateway serves over HTTPS; no wildcards. */
+    hosts?: string[];
+    /** TLS secret (in `istio-ingress`) holding the hosts' certificate, e.g. from cert-manager. @default "mlmesh-ingress-tls" */
+    tlsCredentialName?: string;
+}
+
+export interface IstioMeshArgs {
+    /** The cluster to install on. */
+    cluster: {
+        readonly provider: k8s.Provider;
+        readonly nodeSecurityGroupId: pulumi.Input<string>;
+    };
+    /** @default ISTIO_VERSION */
+    version?: string;
+    /** @default "STRICT" */
+    mtls?: MtlsMode;
+    ingressGateway?: IngressGatewaySpec;
+    /** Percent of requests traced. @default 1 */
+    tracingSampling?: number;
+    /** `host:port` of the OpenTelemetry collector. @default "opentelemetry-collector.observability.svc.cluster.local:4317" */
+    otelCollector?: string;
+    /** Mesh-wide default sidecar size; workloads override it field by field. */
+    defaultSidecar?: SidecarResourcesSpec;
+    /** Namespaces for ML workloads: created with the revision label and a default-deny policy. @default ["ml-serving"] */
+    namespaces?: string[];
+    /** Turn on istiod's Gateway API inference extension (needs the inference CRDs). @default false */
+    inferenceExtension?: boolean;
+    /** Install the Istio CNI node agent so pods need no privileged init container. @default false */
+    cni?: boolean;
+}
+
+export const DEFAULT_SIDECAR: Required<SidecarResourcesSpec> = { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 };
+export const DEFAULT_OTEL_COLLECTOR = "opentelemetry-collector.observability.svc.cluster.local:4317";
+const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Validates IstioMeshArgs (the sidecar is validated when it is built). */
+export function validateIstioMeshArgs(args: IstioMeshArgs, errors = new PropertyErrors()): PropertyErrors {
+    errors.check("version", args.version, args.version === undefined || args.version === ISTIO_VERSION ? undefined : `must be ${ISTIO_VERSION}, the release whose chart values mlmesh checks`);
+    errors.check("mtls", args.mtls, args.mtls === undefined || MTLS_MODES.includes(args.mtls) ? undefined : `must be one of ${MTLS_MODES.join(", ")}`);
+    const gateway = args.ingressGateway ?? {};
+    const hosts = gateway.hosts ?? [];
+    hosts.forEach((host, i) => errors.check(`ingressGateway.hosts[${i}]`, host, HOST.test(host) ? undefined : "must be a fully qualified host name without wildcards"));
+    errors.check("ingressGateway.hosts", hosts, gateway.scheme === "internet-facing" && hosts.length === 0 ? "must list the public host names when `scheme` is internet-facing" : undefined);
+    const replicas = gateway.replicas ?? 2;
+    errors.check("ingressGateway.maxReplicas", gateway.maxReplicas, gateway.maxReplicas !== undefined && gateway.maxReplicas < replicas ? `is below \`replicas\` (${replicas})` : undefined);
+    errors.check("tracingSampling", args.tracingSampling, args.tracingSampling === undefined || (args.tracingSampling >= 0 && args.tracingSampling <= 100) ? undefined : "must be a percentage from 0 to 100");
+    errors.check("otelCollector", args.otelCollector, args.otelCollector === undefined || /^[a-z0-9.-]+:\d{1,5}$/.test(args.otelCollector) ? undefined : "must be host:port, e.g. otel-collector.observability.svc.cluster.local:4317");
+    (args.namespaces ?? []).forEach((ns, i) => errors.check(`namespaces[${i}]`, ns, DNS_LABEL.test(ns) && !ns.startsWith("istio-") && !ns.startsWith("kube-") ? undefined : "must be a DNS-1123 label and not an istio-* or kube-* system namespace"));
+    return errors;
+}
+
+/**
+ * Istio on a GpuCluster, secure by default: charts `base` → `istiod` (→ `cni`) → `gateway`
+ * under one revision, STRICT mTLS mesh-wide, default-deny ML namespaces, mesh telemetry, and an
+ * NLB-fronted ingress gateway serving only the configured hosts over TLS.
+ */
+export class IstioMesh extends pulumi.ComponentResource {
+    public readonly revision: string;
+    public readonly version: string;
+    public readonly namespaces: readonly string[];
+    /** In-cluster DNS name of the ingress gateway Service. */
+    public readonly gatewayServiceHost: string;
+    /** `<namespace>/<name>` of the Istio Gateway that VirtualServices bind to. */
+    public readonly gatewayName: string;
+    /** The mesh-wide sidecar default, for workloads to override. */
+    public readonly defaultSidecar: SidecarResources;
+
+    constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:mesh:IstioMesh", name, {}, opts);
+        const sidecarSpec = { ...DEFAULT_SIDECAR, ...args.defaultSidecar };
+        const errors = validateIstioMeshArgs(args);
+        SidecarResources.validate(sidecarSpec, errors, "defaultSidecar");
+        errors.throwIfAny(`IstioMesh ${name}`);
+
+        this.version = args.version ?? ISTIO_VERSION;
+        this.revision = istioRevision(this.version);
+        this.defaultSidecar = SidecarResources.of(sidecarSpec, "defaultSidecar");
+        this.namespaces = args.namespaces ?? ["ml-serving"];
+        const gateway = args.ingressGateway ?? {};
+        const replicas = gateway.replicas ?? 2;
+        const provider = args.cluster.provider;
+        const k8sOpts = { parent: this, provider };
+
+        // istiod's webhook (15017) and xDS (15012) must be reachable from the control plane and nodes.
+        for (const { port, purpose } of ISTIOD_PORTS) {
+            new aws.ec2.SecurityGroupRule(`${name}-istiod-${port}`, {
+                type: "ingress",
+                securityGroupId: args.cluster.nodeSecurityGroupId,
+                self: true,
+                protocol: "tcp",
+                fromPort: port,
+                toPort: port,
+                description: `istiod ${purpose}`,
+            }, { parent: this });
+        }
+
+        const rootNs = new k8s.core.v1.Namespace(`${name}-root-ns`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, k8sOpts);
+        const chart = (release: string, chartName: string, namespace: pulumi.Input<string>, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
+            new k8s.helm.v3.Release(`${name}-${release}`, {
+                name: release,
+                chart: chartName,
+                version: this.version,
+                repositoryOpts: { repo: ISTIO_CHART_REPO },
+                namespace,
+                values,
+                atomic: true,
+                cleanupOnFail: true,
+            }, { ...k8sOpts, dependsOn });
+
+        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs]);
+        const istiod = chart(`istiod-${this.revision}`, "istiod", rootNs.metadata.name, istiodValues({
+            revision: this.revision,
+            tracingSampling: args.tracingSampling ?? 1,
+            otelCollector: args.otelCollector ?? DEFAULT_OTEL_COLLECTOR,
+            defaultSidecar: this.defaultSidecar,
+            inferenceExtension: args.inferenceExtension ?? false,
+            cni: args.cni ?? false,
+        }), [base]);
+        const dataPlane = args.cni ? [chart("istio-cni", "cni", rootNs.metadata.name, cniValues(this.revision), [base])] : [];
+
+        const ingressNs = new k8s.core.v1.Namespace(`${name}-ingress-ns`, { metadata: { name: ISTIO_INGRESS_NAMESPACE } }, k8sOpts);
+        chart(INGRESS_GATEWAY_RELEASE, "gateway", ingressNs.metadata.name, gatewayValues({
+            revision: this.revision,
+            replicas,
+            maxReplicas: gateway.maxReplicas ?? Math.max(3 * replicas, 6),
+            scheme: gateway.scheme ?? "internal",
+        }), [istiod, ingressNs, ...dataPlane]);
+
+        const custom = (role: string, manifest: IstioManifest, dependsOn: pulumi.Resource[]) =>
+            new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, { ...k8sOpts, dependsOn: [istiod, ...dependsOn] });
+        custom("mtls", meshPeerAuthentication(args.mtls ?? "STRICT"), []);
+        custom("telemetry", meshTelemetry(args.tracingSampling ?? 1), []);
+        const gatewayResourceName = `${name}-gateway`;
+        this.gatewayName = `${ISTIO_INGRESS_NAMESPACE}/${gatewayResourceName}`;
+        if ((gateway.hosts ?? []).length > 0) {
+            custom("gateway", ingressGateway(gatewayResourceName, gateway.hosts!, gateway.tlsCredentialName ?? "mlmesh-ingress-tls"), [ingressNs]);
+        }
+
+        for (const namespace of this.namespaces) {
+            const ns = new k8s.core.v1.Namespace(`${name}-ns-${namespace}`, {
+                metadata: { name: namespace, labels: { "istio.io/rev": this.revision } },
+            }, k8sOpts);
+            custom(`${namespace}-default-deny`, defaultDenyPolicy(namespace), [ns]);
+        }
+
+        this.gatewayServiceHost = `${INGRESS_GATEWAY_RELEASE}.${ISTIO_INGRESS_NAMESPACE}.svc.cluster.local`;
+        this.registerOutputs({
+            revision: this.revision,
+            version: this.version,
+            namespaces: this.namespaces,
+            gatewayServiceHost: this.gatewayServiceHost,
+            gatewayName: this.gatewayName,
+        });
+    }
+}
