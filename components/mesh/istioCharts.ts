@@ -83,14 +83,16 @@ export interface GatewayOptions {
 
 /**
  * The ingress gateway: an AWS Network Load Balancer (internal unless asked otherwise),
- * autoscaled from `replicas`, with a disruption budget that keeps one pod up during drains.
+ * autoscaled from `replicas`, with a disruption budget that keeps one pod up during drains
+ * whenever more than one runs.
  */
 export function gatewayValues(options: GatewayOptions): Record<string, unknown> {
     return {
         revision: options.revision,
         replicaCount: options.replicas,
         autoscaling: { enabled: true, minReplicas: options.replicas, maxReplicas: options.maxReplicas, targetCPUUtilizationPercentage: 70 },
-        podDisruptionBudget: { minAvailable: 1 },
+        // With a single pod, minAvailable 1 would block every node drain; no budget then.
+        podDisruptionBudget: options.replicas > 1 ? { minAvailable: 1 } : {},
         nodeSelector: ON_SYSTEM_NODES,
         service: {
             type: "LoadBalancer",

@@ -41,7 +41,8 @@ export function parseQuantity(text: string | number, kind: QuantityKind): number
 export function requestAboveLimit(request: string, limit: string, kind: QuantityKind, limitName: string): string | undefined {
     const requested = parseQuantity(request, kind);
     const limited = parseQuantity(limit, kind);
-    if (typeof requested === "string" || typeof limited === "string" || requested <= limited) {
+    // Relative tolerance: "700m" and "0.7" are one quantity even where binary floats differ.
+    if (typeof requested === "string" || typeof limited === "string" || requested <= limited * (1 + 1e-9)) {
         return undefined;
     }
     return `is above \`${limitName}\` (${JSON.stringify(limit)}); Kubernetes rejects a request above its limit, so lower the request or raise the limit`;

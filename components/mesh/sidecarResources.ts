@@ -49,10 +49,9 @@ export class SidecarResources {
             const parsed = parseQuantity(spec[field], kind);
             errors.check(`${path}.${field}`, spec[field], typeof parsed === "string" ? parsed : undefined);
         }
-        if (errors.list.length === before) {
-            errors.check(`${path}.cpu`, spec.cpu, requestAboveLimit(spec.cpu, spec.cpuLimit, "cpu", "cpuLimit"));
-            errors.check(`${path}.memory`, spec.memory, requestAboveLimit(spec.memory, spec.memoryLimit, "memory", "memoryLimit"));
-        }
+        // Each pair is compared only when both of its quantities parse.
+        errors.check(`${path}.cpu`, spec.cpu, requestAboveLimit(spec.cpu, spec.cpuLimit, "cpu", "cpuLimit"));
+        errors.check(`${path}.memory`, spec.memory, requestAboveLimit(spec.memory, spec.memoryLimit, "memory", "memoryLimit"));
         const { min, max } = SIDECAR_CONCURRENCY_RANGE;
         errors.check(`${path}.concurrency`, spec.concurrency, Number.isInteger(spec.concurrency) && spec.concurrency >= min && spec.concurrency <= max
             ? undefined

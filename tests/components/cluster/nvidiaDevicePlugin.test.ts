@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { gpuInstance, type GpuAmiType, type GpuInstance } from "../../../components/cluster/gpuInstances";
 import { GPU_TAINT, gpuNodeGroupPlacement, type GpuNodeGroupPlacement } from "../../../components/cluster/gpuPlacement";
 import { NVIDIA_DEVICE_PLUGIN_CHART, devicePluginValues, needsDevicePlugin } from "../../../components/cluster/nvidiaDevicePlugin";
+import { leafPaths, walkAccepts } from "../../chartValues";
 
 function placement(name: string, amiType: GpuAmiType, type: string, timeSlicingReplicas?: number): GpuNodeGroupPlacement {
     return gpuNodeGroupPlacement({ name, amiType, instance: gpuInstance(type) as GpuInstance, timeSlicingReplicas });
@@ -95,42 +96,8 @@ describe("needsDevicePlugin", () => {
     }
 });
 
-type Segment = string | number;
-
-/** Every path to a scalar in `value`, with list items as numeric segments. */
-function leafPaths(value: unknown, prefix: Segment[] = []): Segment[][] {
-    if (Array.isArray(value)) {
-        return value.flatMap((item, i) => leafPaths(item, [...prefix, i]));
-    }
-    if (value !== null && typeof value === "object") {
-        return Object.entries(value).flatMap(([key, item]) => leafPaths(item, [...prefix, key]));
-    }
-    return [prefix];
-}
-
-/** Whether the chart accepts `segments`: the key exists, or the walk reaches a free-form `{}` or list. */
-function chartAccepts(chartValues: unknown, segments: Segment[]): boolean {
-    let node = chartValues;
-    for (const segment of segments) {
-        if (Array.isArray(node)) {
-            return true;
-        }
-        if (node === null || typeof node !== "object") {
-            return false;
-        }
-        if (Object.keys(node).length === 0) {
-            return true;
-        }
-        if (typeof segment !== "string" || !Object.prototype.hasOwnProperty.call(node, segment)) {
-            return false;
-        }
-        node = (node as Record<string, unknown>)[segment];
-    }
-    return true;
-}
-
 function unknownPaths(chartValues: unknown, values: unknown): string[] {
-    return leafPaths(values).filter((segments) => !chartAccepts(chartValues, segments)).map((segments) => segments.join("."));
+    return leafPaths(values).filter((segments) => !walkAccepts(chartValues, segments)).map((segments) => segments.join("."));
 }
 
 describe("devicePluginValues against the nvidia-device-plugin chart", () => {
