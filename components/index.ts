@@ -1,5 +1,6 @@
 export * from "./cluster";
 export * from "./mesh";
 export * from "./platform";
+export * from "./serving";
 export { PropertyErrors, describeProblem } from "./propertyErrors";
 export type { PropertyProblem } from "./propertyErrors";

@@ -6,7 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { NatGatewayMode } from "../components/cluster/clusterVpc";
-import { describeProblem, type PropertyProblem } from "../components/propertyErrors";
+import { describeProblem, PropertyErrors, type PropertyProblem } from "../components/propertyErrors";
+import { placementOf } from "../components/cluster/gpuNodeGroup";
+import { SidecarResources } from "../components/mesh/sidecarResources";
+import { validateModels, type ModelSpec } from "../components/serving/modelSpec";
 import {
     clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
     type ClusterConfig, type Environment, type ExistingNetworkConfig, type MeshConfig,
@@ -26,7 +29,7 @@ export interface PlatformConfig {
     readonly network: NetworkConfig;
     readonly cluster: ClusterConfig & { readonly name: string };
     readonly mesh: MeshConfig;
-    readonly models: readonly never[];
+    readonly models: readonly ModelSpec[];
 }
 
 /** Every bad setting of a stack, thrown before any resource is created. */
@@ -121,6 +124,9 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     const cluster = parseKey(clusterSchema(environment), `${CONFIG_NAMESPACE}:cluster`, setting("cluster") ?? {}, problems);
     const mesh = parseKey(meshSchema(environment), `${CONFIG_NAMESPACE}:mesh`, setting("mesh") ?? {}, problems);
     const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
+    if (cluster && mesh && models) {
+        problems.push(...modelProblems(models, cluster, mesh));
+    }
     if (problems.length > 0 || !region || !environment || !network || !cluster || !mesh || !models) {
         throw new PlatformConfigError(problems);
     }
@@ -131,8 +137,19 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
         network,
         cluster: { ...cluster, name: cluster.name ?? `mlmesh-${stack}` },
         mesh,
-        models: [],
+        models,
     };
+}
+
+/** The serving components' checks, run against the cluster's GPU groups and the mesh's namespaces. */
+function modelProblems(models: readonly ModelSpec[], cluster: ClusterConfig, mesh: MeshConfig): PropertyProblem[] {
+    const errors = new PropertyErrors();
+    validateModels(models, {
+        gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf),
+        namespaces: mesh.namespaces,
+        defaultSidecar: SidecarResources.of(mesh.defaultSidecar, `${CONFIG_NAMESPACE}:mesh.defaultSidecar`),
+    }, errors, `${CONFIG_NAMESPACE}:models`);
+    return [...errors.list];
 }
 
 /** Pulumi keeps structured values as JSON text; scalars stay strings. */

@@ -15,6 +15,7 @@ import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR } from "../components/mesh/isti
 import { ISTIO_VERSION } from "../components/mesh/istioCharts";
 import { MTLS_MODES } from "../components/mesh/meshPolicies";
 import { SIDECAR_CONCURRENCY_RANGE } from "../components/mesh/sidecarResources";
+import { KSERVE_DEPLOYMENT_MODES, KSERVE_MODEL_FORMATS, MODEL_BACKENDS } from "../components/serving/modelSpec";
 import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
 
@@ -205,9 +206,59 @@ export const meshSchema = (environment: Environment | undefined) => closed({
     cni: z.boolean({ error: "must be true or false" }).default(false),
 });
 
-export const modelsSchema = z.array(z.unknown(), { error: "must be a list" })
-    .max(0, { error: "must stay empty for now: model serving is not part of this release, and a model listed here would be silently ignored" })
-    .default([]);
+const text = z.string({ error: "must be a string" });
+const integer = z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" });
+
+/** Shapes only; the serving components' own checks (weights, durations, quantities, placement) run after. */
+const commonModelShape = {
+    name: text,
+    namespace: text.default("ml-serving"),
+    gpus: integer.default(0),
+    gpuNodeGroup: text.optional(),
+    resources: closed({ cpu: quantity("cpu").optional(), memory: quantity("memory").optional() }).optional(),
+    sidecar: closed({
+        cpu: quantity("cpu").optional(),
+        memory: quantity("memory").optional(),
+        cpuLimit: quantity("cpu").optional(),
+        memoryLimit: quantity("memory").optional(),
+        concurrency: integer.optional(),
+    }).optional(),
+    replicas: closed({ min: integer, max: integer }).optional(),
+    timeout: text.optional(),
+    retries: closed({ attempts: integer.optional(), perTryTimeout: text.optional(), retryOn: text.optional() }).optional(),
+    circuitBreaker: closed({
+        consecutive5xxErrors: integer.optional(),
+        interval: text.optional(),
+        baseEjectionTime: text.optional(),
+        maxEjectionPercent: integer.optional(),
+        maxConnections: integer.optional(),
+        http2MaxRequests: integer.optional(),
+    }).optional(),
+    allowedPrincipals: z.array(text, { error: "must be a list of principals" }).optional(),
+};
+
+const tfServingModelSchema = closed({
+    ...commonModelShape,
+    backend: z.literal("tfserving"),
+    versions: z.array(closed({ name: text, modelUri: text, weight: integer }), { error: "must be a list of versions" }),
+    image: text.optional(),
+});
+
+const kserveModelSchema = closed({
+    ...commonModelShape,
+    backend: z.literal("kserve"),
+    modelFormat: oneOf(KSERVE_MODEL_FORMATS),
+    storageUri: text,
+    runtimeVersion: text.optional(),
+    canaryTrafficPercent: integer.optional(),
+    canaryStorageUri: text.optional(),
+    deploymentMode: oneOf(KSERVE_DEPLOYMENT_MODES).default("Standard"),
+});
+
+export const modelsSchema = z.array(
+    z.discriminatedUnion("backend", [tfServingModelSchema, kserveModelSchema], { error: `must name its \`backend\`: one of ${MODEL_BACKENDS.join(", ")}` }),
+    { error: "must be a list of models" },
+).default([]);
 
 export const environmentSchema = oneOf(ENVIRONMENTS);
 

@@ -28,6 +28,7 @@ export function buildPlatform(config: PlatformConfig) {
             inferenceExtension: mesh.inferenceExtension,
             cni: mesh.cni,
         },
+        models: config.models,
         tags: { "mlmesh.io/stack": config.stack },
     });
     // The stack outputs app teams read through StackReference.
@@ -45,5 +46,6 @@ export function buildPlatform(config: PlatformConfig) {
         meshNamespaces: platform.meshNamespaces,
         gatewayServiceHost: platform.gatewayServiceHost,
         gatewayName: platform.gatewayName,
+        models: platform.models,
     };
 }

@@ -54,6 +54,8 @@ export interface IrsaServiceAccountArgs {
     policy?: pulumi.Input<string>;
     /** AWS managed or customer policies to attach. */
     managedPolicyArns?: pulumi.Input<string>[];
+    /** Extra annotations for the service account (e.g. KServe's S3 settings). */
+    annotations?: Record<string, pulumi.Input<string>>;
     /** Tags for the IAM role. */
     tags?: Record<string, string>;
 }
@@ -94,7 +96,7 @@ export class IrsaServiceAccount extends pulumi.ComponentResource {
             metadata: {
                 name: args.serviceAccountName,
                 namespace: args.namespace,
-                annotations: { "eks.amazonaws.com/role-arn": role.arn },
+                annotations: { ...args.annotations, "eks.amazonaws.com/role-arn": role.arn },
             },
         }, { parent: this, provider: args.cluster.provider });
 

@@ -3,6 +3,10 @@ import { ClusterVpc, type ClusterNetwork, type ClusterVpcArgs } from "../cluster
 import { GpuCluster, type GpuClusterArgs } from "../cluster/gpuCluster";
 import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import { IstioMesh, type IstioMeshArgs } from "../mesh/istioMesh";
+import { KServe } from "../serving/kserve";
+import { KServeModel } from "../serving/kserveModel";
+import type { ModelSpec } from "../serving/modelSpec";
+import { TfServingModel } from "../serving/tfServingModel";
 import type { Environment } from "./environment";
 
 /** Bring your own VPC, or let mlmesh create one. */
@@ -19,13 +23,23 @@ export interface MlPlatformArgs {
     cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags">;
     /** Istio on the cluster. */
     mesh: Omit<IstioMeshArgs, "cluster">;
+    /** Models to serve; KServe is installed when any model uses it. */
+    models?: readonly ModelSpec[];
     /** Tags added to every AWS resource. */
     tags?: Record<string, string>;
 }
 
+/** Where a served model answers inside the mesh. */
+export interface ServedModel {
+    readonly name: string;
+    readonly namespace: string;
+    readonly backend: ModelSpec["backend"];
+    readonly serviceHost: string;
+}
+
 /**
- * The whole ML serving platform of one environment: network, GPU cluster and service mesh;
- * the serving components attach here as they land.
+ * The whole ML serving platform of one environment: network, GPU cluster, service mesh, and
+ * the models (TF Serving and KServe) in it.
  */
 export class MlPlatform extends pulumi.ComponentResource {
     public readonly environment: Environment;
@@ -44,6 +58,7 @@ export class MlPlatform extends pulumi.ComponentResource {
     public readonly cluster: GpuCluster;
     /** The mesh component, for the workloads that join it. */
     public readonly mesh: IstioMesh;
+    public readonly models: readonly ServedModel[];
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
@@ -60,6 +75,18 @@ export class MlPlatform extends pulumi.ComponentResource {
             tags,
         }, { parent: this });
         this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this });
+        const models = args.models ?? [];
+        const kserve = models.some((model) => model.backend === "kserve")
+            ? new KServe(`${name}-kserve`, { cluster: this.cluster, istioGateway: this.mesh.gatewayName }, { parent: this, dependsOn: [this.mesh] })
+            : undefined;
+        this.models = models.map((model) => {
+            const common = { cluster: this.cluster, mesh: this.mesh, tags };
+            const opts = { parent: this, dependsOn: [this.mesh] };
+            const served = model.backend === "tfserving"
+                ? new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model }, opts)
+                : new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts);
+            return { name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: served.serviceHost };
+        });
 
         this.environment = args.environment;
         this.vpcId = pulumi.output(network.vpcId);
@@ -86,6 +113,7 @@ export class MlPlatform extends pulumi.ComponentResource {
             meshNamespaces: this.meshNamespaces,
             gatewayServiceHost: this.gatewayServiceHost,
             gatewayName: this.gatewayName,
+            models: this.models,
         });
     }
 }

@@ -1,0 +1,86 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { LABELS } from "../cluster/gpuPlacement";
+import { TF_SERVING_VERSION } from "./modelSpec";
+
+/** KServe release mlmesh installs; its charts are published as OCI artifacts. */
+export const KSERVE_VERSION = "v0.20.0";
+export const KSERVE_CHART_REGISTRY = "oci://ghcr.io/kserve/charts";
+export const KSERVE_NAMESPACE = "kserve";
+
+export interface KServeValuesOptions {
+    /** `<namespace>/<name>` of the Istio Gateway that fronts inference traffic. */
+    readonly istioGateway: string;
+}
+
+/**
+ * Controller values: Standard (plain Deployments and Services, no Knative) by default, ingress
+ * through Istio's ingress class and the mesh's gateway, the controller on the system nodes.
+ */
+export function kserveResourcesValues(options: KServeValuesOptions): Record<string, unknown> {
+    return {
+        kserve: {
+            controller: {
+                deploymentMode: "Standard",
+                nodeSelector: { [LABELS.nodeRole]: "system" },
+                gateway: {
+                    ingressGateway: { className: "istio", gateway: options.istioGateway },
+                },
+            },
+        },
+    };
+}
+
+/**
+ * The serving runtimes (ClusterServingRuntimes). KServe ships TF Serving 2.6.2 as the TensorFlow
+ * runtime; mlmesh pins the same TF Serving release its own TfServingModel runs.
+ */
+export function kserveRuntimeValues(): Record<string, unknown> {
+    return {
+        kserve: {
+            servingruntime: {
+                enabled: true,
+                tensorflow: { tag: TF_SERVING_VERSION },
+            },
+        },
+    };
+}
+
+export interface KServeArgs {
+    cluster: { readonly provider: k8s.Provider };
+    /** The mesh's ingress gateway, `<namespace>/<name>` (IstioMesh.gatewayName). */
+    istioGateway: string;
+}
+
+/**
+ * KServe, installed from its Helm charts in order: CRDs → controller → serving runtimes, in its
+ * own namespace (outside the mesh: the controller serves webhooks to the API server).
+ * @see https://kserve.github.io/website/docs/admin-guide/kubernetes-deployment
+ */
+export class KServe extends pulumi.ComponentResource {
+    public readonly version: string;
+    public readonly namespace: string;
+    /** Depend on this to create InferenceServices after the CRDs, webhook and runtimes exist. */
+    public readonly ready: pulumi.Resource;
+
+    constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:serving:KServe", name, {}, opts);
+        this.version = KSERVE_VERSION;
+        this.namespace = KSERVE_NAMESPACE;
+        const k8sOpts = { parent: this, provider: args.cluster.provider };
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: KSERVE_NAMESPACE } }, k8sOpts);
+        const chart = (chartName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) => new k8s.helm.v3.Release(`${name}-${chartName}`, {
+            name: chartName,
+            chart: `${KSERVE_CHART_REGISTRY}/${chartName}`,
+            version: KSERVE_VERSION,
+            namespace: ns.metadata.name,
+            values,
+            atomic: true,
+            cleanupOnFail: true,
+        }, { ...k8sOpts, dependsOn });
+        const crds = chart("kserve-crd", {}, [ns]);
+        const controller = chart("kserve-resources", kserveResourcesValues({ istioGateway: args.istioGateway }), [crds]);
+        this.ready = chart("kserve-runtime-configs", kserveRuntimeValues(), [controller]);
+        this.registerOutputs({ version: this.version, namespace: this.namespace });
+    }
+}

@@ -1,0 +1,264 @@
+/**
+ * What a model is, as a user declares it, and the checks that run before anything is created:
+ * names, versions and weights, images, durations, quantities, GPU placement and traffic policy.
+ * Pure: the stack config and the serving components share these checks.
+ */
+import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
+import { PropertyErrors } from "../propertyErrors";
+import { parseQuantity } from "../mesh/quantity";
+import { SidecarResources, type SidecarResourcesSpec } from "../mesh/sidecarResources";
+
+/** TF Serving release mlmesh runs when a model names no image. */
+export const TF_SERVING_VERSION = "2.20.0";
+export const TF_SERVING_IMAGE = `tensorflow/serving:${TF_SERVING_VERSION}`;
+export const TF_SERVING_GPU_IMAGE = `tensorflow/serving:${TF_SERVING_VERSION}-gpu`;
+
+export const MODEL_BACKENDS = ["tfserving", "kserve"] as const;
+export const KSERVE_MODEL_FORMATS = ["tensorflow", "pytorch", "sklearn", "xgboost", "onnx", "triton", "huggingface"] as const;
+export type KServeModelFormat = (typeof KSERVE_MODEL_FORMATS)[number];
+export const KSERVE_DEPLOYMENT_MODES = ["Standard", "Knative"] as const;
+export type KServeDeploymentMode = (typeof KSERVE_DEPLOYMENT_MODES)[number];
+
+export interface ModelVersionSpec {
+    /** DNS label; the `version` pod label and the `x-model-version` header value. */
+    name: string;
+    /** `s3://bucket/prefix` of the SavedModel base path. */
+    modelUri: string;
+    /** Percent of traffic without an `x-model-version` header; all versions add up to 100. */
+    weight: number;
+}
+
+export interface RetryPolicy {
+    /** @default 3 */
+    attempts?: number;
+    /** @default "10s" */
+    perTryTimeout?: string;
+    /** @default "5xx,reset,connect-failure" */
+    retryOn?: string;
+}
+
+export interface CircuitBreaker {
+    /** @default 5 */
+    consecutive5xxErrors?: number;
+    /** @default "30s" */
+    interval?: string;
+    /** @default "60s" */
+    baseEjectionTime?: string;
+    /** @default 50 */
+    maxEjectionPercent?: number;
+    /** @default 1000 */
+    maxConnections?: number;
+    /** @default 1000 */
+    http2MaxRequests?: number;
+}
+
+/** What every model has, whichever server runs it. */
+export interface CommonModelSpec {
+    /** DNS label, unique in its namespace. */
+    name: string;
+    /** A namespace of the mesh (`mlmesh:mesh.namespaces`). */
+    namespace: string;
+    /** GPUs per replica; 0 runs on CPU nodes. @default 0 */
+    gpus?: number;
+    /** The GPU node group to run on. @default the first group */
+    gpuNodeGroup?: string;
+    /** Requests for the model container (limits equal them). */
+    resources?: { cpu?: string; memory?: string };
+    /** Sidecar size; unset fields come from the mesh default. */
+    sidecar?: SidecarResourcesSpec;
+    /** @default { min: 1, max: 3 } */
+    replicas?: { min: number; max: number };
+    /** Request timeout. @default "30s" */
+    timeout?: string;
+    retries?: RetryPolicy;
+    circuitBreaker?: CircuitBreaker;
+    /** SPIFFE principals allowed to call the model (`cluster.local/ns/<ns>/sa/<sa>`); the ingress gateway always is. */
+    allowedPrincipals?: string[];
+}
+
+export interface TfServingModelSpec extends CommonModelSpec {
+    backend: "tfserving";
+    versions: ModelVersionSpec[];
+    /** `repo:tag` or `repo@sha256:…`; `latest` is refused. @default the pinned TF Serving (-gpu when gpus > 0) */
+    image?: string;
+}
+
+export interface KServeModelSpec extends CommonModelSpec {
+    backend: "kserve";
+    modelFormat: KServeModelFormat;
+    storageUri: string;
+    /** Version of the serving runtime image to use. @default the runtime's pinned version */
+    runtimeVersion?: string;
+    /**
+     * Percent of traffic for the canary. Knative mode splits between the previous and the latest
+     * revision of `storageUri`; Standard mode runs `canaryStorageUri` as a named canary predictor.
+     */
+    canaryTrafficPercent?: number;
+    /** The model the Standard-mode canary serves (KServe v0.20 `spec.canary`). */
+    canaryStorageUri?: string;
+    /** @default "Standard" */
+    deploymentMode?: KServeDeploymentMode;
+}
+
+export type ModelSpec = TfServingModelSpec | KServeModelSpec;
+
+/** What the platform offers a model: GPU groups to run on and mesh namespaces to live in. */
+export interface ModelContext {
+    readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+    readonly namespaces: readonly string[];
+    readonly defaultSidecar: SidecarResources;
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PRINCIPAL = /^[a-z0-9.-]+\/ns\/[a-z0-9-]+\/sa\/[a-z0-9.-]+$/;
+const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/;
+const IMAGE = /^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
+/** Milliseconds of an Istio duration ("30s", "500ms", "1m"), or the reason it is not one. */
+export function parseDuration(text: string): number | string {
+    const match = DURATION.exec(text);
+    return match ? Number(match[1]) * DURATION_MS[match[2]] : "is not a duration; write it like 30s, 500ms or 2m";
+}
+
+/** Bucket and key prefix of an `s3://` URI. */
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+    const [, , bucket, ...rest] = uri.split("/");
+    return { bucket, prefix: rest.join("/").replace(/\/+$/, "") };
+}
+
+/** The image a TF Serving model runs: its own, or the pinned one for CPU or GPU. */
+export function tfServingImage(spec: Pick<TfServingModelSpec, "image" | "gpus">): string {
+    return spec.image ?? ((spec.gpus ?? 0) > 0 ? TF_SERVING_GPU_IMAGE : TF_SERVING_IMAGE);
+}
+
+/** The GPU group a model runs on, or undefined for CPU models. Assumes a validated spec. */
+export function chosenGpuGroup(spec: CommonModelSpec, groups: readonly GpuNodeGroupPlacement[]): GpuNodeGroupPlacement | undefined {
+    if ((spec.gpus ?? 0) === 0) {
+        return undefined;
+    }
+    return spec.gpuNodeGroup === undefined ? groups[0] : groups.find((group) => group.name === spec.gpuNodeGroup);
+}
+
+function checkDuration(errors: PropertyErrors, path: string, value: string | undefined): number | undefined {
+    if (value === undefined) {
+        return undefined;
+    }
+    const parsed = parseDuration(value);
+    errors.check(path, value, typeof parsed === "string" ? parsed : undefined);
+    return typeof parsed === "number" ? parsed : undefined;
+}
+
+function checkCount(errors: PropertyErrors, path: string, value: number | undefined, min: number, max: number): void {
+    errors.check(path, value, value === undefined || (Number.isInteger(value) && value >= min && value <= max) ? undefined : `must be a whole number from ${min} to ${max}`);
+}
+
+function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
+    errors.check(`${at}name`, spec.name, DNS_LABEL.test(spec.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
+    errors.check(`${at}namespace`, spec.namespace, context.namespaces.includes(spec.namespace) ? undefined : `is not a mesh namespace; add it to mlmesh:mesh.namespaces or use one of: ${context.namespaces.join(", ")}`);
+    const gpus = spec.gpus ?? 0;
+    checkCount(errors, `${at}gpus`, spec.gpus, 0, 8);
+    if (gpus > 0 && context.gpuNodeGroups.length === 0) {
+        errors.check(`${at}gpus`, spec.gpus, "asks for GPUs but the cluster has no GPU node group; add one to mlmesh:cluster.gpuNodeGroups or set gpus: 0");
+    }
+    if (spec.gpuNodeGroup !== undefined) {
+        const group = context.gpuNodeGroups.find((candidate) => candidate.name === spec.gpuNodeGroup);
+        if (!group) {
+            errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, `is not a GPU node group of the cluster; use one of: ${context.gpuNodeGroups.map((g) => g.name).join(", ") || "(none configured)"}`);
+        } else if (gpus > group.gpusPerNode) {
+            errors.check(`${at}gpus`, spec.gpus, `exceeds the ${group.gpusPerNode} schedulable GPU(s) per node of group ${group.name}; a replica cannot span nodes`);
+        } else if (gpus === 0) {
+            errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, "has no effect with gpus: 0; remove it or ask for GPUs");
+        }
+    }
+    for (const field of ["cpu", "memory"] as const) {
+        const value = spec.resources?.[field];
+        const parsed = value === undefined ? 0 : parseQuantity(value, field);
+        errors.check(`${at}resources.${field}`, value, typeof parsed === "string" ? parsed : undefined);
+    }
+    SidecarResources.validate({ ...context.defaultSidecar, ...spec.sidecar, concurrency: spec.sidecar?.concurrency ?? context.defaultSidecar.concurrency }, errors, `${at}sidecar`);
+    if (spec.replicas) {
+        checkCount(errors, `${at}replicas.min`, spec.replicas.min, 1, 1000);
+        checkCount(errors, `${at}replicas.max`, spec.replicas.max, 1, 1000);
+        errors.check(`${at}replicas.max`, spec.replicas.max, spec.replicas.max < spec.replicas.min ? `is below \`replicas.min\` (${spec.replicas.min})` : undefined);
+    }
+    const timeout = checkDuration(errors, `${at}timeout`, spec.timeout);
+    const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, spec.retries?.perTryTimeout);
+    if (timeout !== undefined && perTry !== undefined && perTry > timeout) {
+        errors.check(`${at}retries.perTryTimeout`, spec.retries?.perTryTimeout, `is longer than \`timeout\` (${spec.timeout}); no retry could finish`);
+    }
+    checkCount(errors, `${at}retries.attempts`, spec.retries?.attempts, 0, 10);
+    const breaker = spec.circuitBreaker;
+    checkDuration(errors, `${at}circuitBreaker.interval`, breaker?.interval);
+    checkDuration(errors, `${at}circuitBreaker.baseEjectionTime`, breaker?.baseEjectionTime);
+    checkCount(errors, `${at}circuitBreaker.consecutive5xxErrors`, breaker?.consecutive5xxErrors, 1, 1000);
+    checkCount(errors, `${at}circuitBreaker.maxEjectionPercent`, breaker?.maxEjectionPercent, 0, 100);
+    checkCount(errors, `${at}circuitBreaker.maxConnections`, breaker?.maxConnections, 1, 1_000_000);
+    checkCount(errors, `${at}circuitBreaker.http2MaxRequests`, breaker?.http2MaxRequests, 1, 1_000_000);
+    (spec.allowedPrincipals ?? []).forEach((principal, i) =>
+        errors.check(`${at}allowedPrincipals[${i}]`, principal, PRINCIPAL.test(principal) ? undefined : "must be a SPIFFE principal like cluster.local/ns/ml-frontend/sa/frontend-sa (no wildcards)"));
+}
+
+function validateTfServing(spec: TfServingModelSpec, errors: PropertyErrors, at: string): void {
+    if (spec.image !== undefined) {
+        const reason = !IMAGE.test(spec.image)
+            ? "must be an image reference with a tag or digest, e.g. tensorflow/serving:2.20.0-gpu"
+            : /:latest$/.test(spec.image) ? "uses the floating tag latest; pin a version tag or a digest so every replica runs the same server" : undefined;
+        errors.check(`${at}image`, spec.image, reason);
+    }
+    errors.check(`${at}versions`, spec.versions, spec.versions.length === 0 ? "must list at least one model version" : undefined);
+    const seen = new Set<string>();
+    spec.versions.forEach((version, i) => {
+        errors.check(`${at}versions[${i}].name`, version.name, !DNS_LABEL.test(version.name) ? "must be a DNS-1123 label" : seen.has(version.name) ? "is used by an earlier version; version names must be unique" : undefined);
+        seen.add(version.name);
+        errors.check(`${at}versions[${i}].modelUri`, version.modelUri, S3_URI.test(version.modelUri) ? undefined : "must be an s3://bucket/prefix URI");
+        checkCount(errors, `${at}versions[${i}].weight`, version.weight, 0, 100);
+    });
+    const total = spec.versions.reduce((sum, version) => sum + version.weight, 0);
+    if (spec.versions.length > 0 && total !== 100) {
+        errors.check(`${at}versions`, spec.versions.map((v) => `${v.name}:${v.weight}`), `have weights adding up to ${total}; they must add up to 100`);
+    }
+}
+
+function validateKServe(spec: KServeModelSpec, errors: PropertyErrors, at: string): void {
+    errors.check(`${at}modelFormat`, spec.modelFormat, KSERVE_MODEL_FORMATS.includes(spec.modelFormat) ? undefined : `must be one of ${KSERVE_MODEL_FORMATS.join(", ")}`);
+    errors.check(`${at}storageUri`, spec.storageUri, S3_URI.test(spec.storageUri) ? undefined : "must be an s3://bucket/prefix URI");
+    errors.check(`${at}deploymentMode`, spec.deploymentMode, spec.deploymentMode === undefined || KSERVE_DEPLOYMENT_MODES.includes(spec.deploymentMode) ? undefined : `must be one of ${KSERVE_DEPLOYMENT_MODES.join(", ")}`);
+    checkCount(errors, `${at}canaryTrafficPercent`, spec.canaryTrafficPercent, 0, 100);
+    const mode = spec.deploymentMode ?? "Standard";
+    if (spec.canaryStorageUri !== undefined) {
+        errors.check(`${at}canaryStorageUri`, spec.canaryStorageUri, !S3_URI.test(spec.canaryStorageUri)
+            ? "must be an s3://bucket/prefix URI"
+            : mode === "Knative" ? "has no effect in Knative mode, where the canary is the next revision of `storageUri`; remove it"
+            : spec.canaryTrafficPercent === undefined ? "needs `canaryTrafficPercent` to say how much traffic the canary gets" : undefined);
+    } else if (spec.canaryTrafficPercent !== undefined && mode === "Standard") {
+        errors.check(`${at}canaryTrafficPercent`, spec.canaryTrafficPercent, "needs `canaryStorageUri` in Standard mode: KServe runs a Standard canary as its own predictor (it ignores canaryTrafficPercent there); or use deploymentMode: Knative");
+    }
+    errors.check(`${at}runtimeVersion`, spec.runtimeVersion, spec.runtimeVersion === undefined || /^[\w][\w.-]{0,127}$/.test(spec.runtimeVersion) ? undefined : "must be an image tag, e.g. 2.20.0");
+}
+
+/** Validates one model; paths are relative to `at` (e.g. `models[1].`). */
+export function validateModelSpec(spec: ModelSpec, context: ModelContext, errors = new PropertyErrors(), at = ""): PropertyErrors {
+    validateCommon(spec, context, errors, at);
+    if (spec.backend === "tfserving") {
+        validateTfServing(spec, errors, at);
+    } else if (spec.backend === "kserve") {
+        validateKServe(spec, errors, at);
+    } else {
+        errors.check(`${at}backend`, (spec as { backend: unknown }).backend, `must be one of ${MODEL_BACKENDS.join(", ")}`);
+    }
+    return errors;
+}
+
+/** Validates a list of models, including that no two share a name in one namespace. */
+export function validateModels(models: readonly ModelSpec[], context: ModelContext, errors = new PropertyErrors(), at = "models"): PropertyErrors {
+    const seen = new Set<string>();
+    models.forEach((model, i) => {
+        validateModelSpec(model, context, errors, `${at}[${i}].`);
+        const key = `${model.namespace}/${model.name}`;
+        errors.check(`${at}[${i}].name`, model.name, seen.has(key) ? `is used by an earlier model in namespace ${model.namespace}` : undefined);
+        seen.add(key);
+    });
+    return errors;
+}

@@ -1,0 +1,178 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
+import { IrsaServiceAccount, type ClusterOidc } from "../cluster/irsaServiceAccount";
+import type { IstioManifest } from "../mesh/meshPolicies";
+import type { SidecarResources } from "../mesh/sidecarResources";
+import { chosenGpuGroup, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
+import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
+import { containerResources, gpuScheduling, s3ReadPolicy, versionReplicas } from "./workloadPlacement";
+
+export const TF_SERVING_GRPC_PORT = 8500;
+export const TF_SERVING_REST_PORT = 8501;
+export const TF_SERVING_METRICS_PATH = "/monitoring/prometheus/metrics";
+
+/** What a model needs from the cluster it runs on (a GpuCluster fits). */
+export interface ServingCluster extends ClusterOidc {
+    readonly provider: k8s.Provider;
+    readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+}
+
+/** What a model needs from the mesh it joins (an IstioMesh fits). */
+export interface ServingMesh {
+    readonly namespaces: readonly string[];
+    readonly defaultSidecar: SidecarResources;
+}
+
+export interface TfServingModelArgs {
+    model: TfServingModelSpec;
+    cluster: ServingCluster;
+    mesh: ServingMesh;
+    tags?: Record<string, string>;
+}
+
+/** The server's Prometheus endpoint, in TF Serving's monitoring config format. */
+export const TF_SERVING_MONITORING_CONFIG = `prometheus_config {\n  enable: true,\n  path: "${TF_SERVING_METRICS_PATH}"\n}\n`;
+
+/**
+ * A TensorFlow Serving model in the mesh: a Deployment per version (gRPC 8500, REST 8501),
+ * one Service, an HPA and a PodDisruptionBudget per version, S3 read access through IRSA scoped
+ * to the model's prefixes, and Istio routing, circuit breaking and authorization.
+ */
+export class TfServingModel extends pulumi.ComponentResource {
+    public readonly serviceHost: string;
+    public readonly roleArn: pulumi.Output<string>;
+    public readonly versions: readonly string[];
+
+    constructor(name: string, args: TfServingModelArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:serving:TfServingModel", name, {}, opts);
+        const model = args.model;
+        validateModelSpec(model, { gpuNodeGroups: args.cluster.gpuNodeGroups, namespaces: args.mesh.namespaces, defaultSidecar: args.mesh.defaultSidecar })
+            .throwIfAny(`TfServingModel ${name}`);
+        const namespace = model.namespace;
+        const gpus = model.gpus ?? 0;
+        const group = chosenGpuGroup(model, args.cluster.gpuNodeGroups);
+        const sidecar = args.mesh.defaultSidecar.override(model.sidecar);
+        const k8sOpts = { parent: this, provider: args.cluster.provider };
+        const labels = { app: model.name, "app.kubernetes.io/name": model.name, "app.kubernetes.io/component": "tfserving", "app.kubernetes.io/part-of": "mlmesh" };
+        this.serviceHost = `${model.name}.${namespace}.svc.cluster.local`;
+        this.versions = model.versions.map((version) => version.name);
+
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const identity = new IrsaServiceAccount(`${name}-s3`, {
+            cluster: args.cluster,
+            namespace,
+            serviceAccountName: `${model.name}-tfserving`,
+            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy(model.versions.map((v) => v.modelUri), p))),
+            tags: args.tags,
+        }, { parent: this });
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+
+        const monitoring = new k8s.core.v1.ConfigMap(`${name}-monitoring`, {
+            metadata: { name: `${model.name}-monitoring`, namespace, labels },
+            data: { "monitoring.config": TF_SERVING_MONITORING_CONFIG },
+        }, k8sOpts);
+
+        const range = model.replicas ?? { min: 1, max: 3 };
+        const scheduling = gpuScheduling(group);
+        for (const version of model.versions) {
+            const versionName = `${model.name}-${version.name}`;
+            const podLabels = { ...labels, version: version.name };
+            const replicas = versionReplicas(range, version.weight);
+            new k8s.apps.v1.Deployment(`${name}-${version.name}`, {
+                metadata: { name: versionName, namespace, labels: podLabels },
+                spec: {
+                    replicas: replicas.min,
+                    selector: { matchLabels: { app: model.name, version: version.name } },
+                    template: {
+                        metadata: {
+                            labels: podLabels,
+                            annotations: {
+                                ...sidecar.annotations(),
+                                "prometheus.io/scrape": "true",
+                                "prometheus.io/port": String(TF_SERVING_REST_PORT),
+                                "prometheus.io/path": TF_SERVING_METRICS_PATH,
+                            },
+                        },
+                        spec: {
+                            serviceAccountName: identity.serviceAccountName,
+                            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                            ...scheduling,
+                            containers: [{
+                                name: "tfserving",
+                                image: tfServingImage(model),
+                                args: [
+                                    `--port=${TF_SERVING_GRPC_PORT}`,
+                                    `--rest_api_port=${TF_SERVING_REST_PORT}`,
+                                    `--model_name=${model.name}`,
+                                    `--model_base_path=${version.modelUri}`,
+                                    "--monitoring_config_file=/etc/tfserving/monitoring.config",
+                                ],
+                                env: [{ name: "AWS_REGION", value: region }, { name: "S3_USE_HTTPS", value: "1" }, { name: "S3_VERIFY_SSL", value: "1" }],
+                                ports: [
+                                    { name: "grpc", containerPort: TF_SERVING_GRPC_PORT },
+                                    { name: "http", containerPort: TF_SERVING_REST_PORT },
+                                ],
+                                resources: containerResources(model.resources, gpus),
+                                // Large models take minutes to load from S3: up to 15 minutes before liveness applies.
+                                startupProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, periodSeconds: 10, failureThreshold: 90 },
+                                readinessProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, periodSeconds: 10, failureThreshold: 3 },
+                                livenessProbe: { tcpSocket: { port: TF_SERVING_GRPC_PORT }, periodSeconds: 20, failureThreshold: 3 },
+                                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                volumeMounts: [
+                                    { name: "tmp", mountPath: "/tmp" },
+                                    { name: "monitoring", mountPath: "/etc/tfserving", readOnly: true },
+                                ],
+                            }],
+                            volumes: [
+                                { name: "tmp", emptyDir: {} },
+                                { name: "monitoring", configMap: { name: monitoring.metadata.name } },
+                            ],
+                        },
+                    },
+                },
+            }, { ...k8sOpts, dependsOn: [identity] });
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-${version.name}`, {
+                metadata: { name: versionName, namespace, labels: podLabels },
+                spec: {
+                    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: versionName },
+                    minReplicas: replicas.min,
+                    maxReplicas: replicas.max,
+                    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+                },
+            }, k8sOpts);
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-${version.name}`, {
+                metadata: { name: versionName, namespace, labels: podLabels },
+                spec: { maxUnavailable: 1, selector: { matchLabels: { app: model.name, version: version.name } } },
+            }, k8sOpts);
+        }
+
+        new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: model.name, namespace, labels },
+            spec: {
+                selector: { app: model.name },
+                ports: [
+                    { name: "grpc", port: TF_SERVING_GRPC_PORT, targetPort: TF_SERVING_GRPC_PORT, appProtocol: "grpc" },
+                    { name: "http", port: TF_SERVING_REST_PORT, targetPort: TF_SERVING_REST_PORT, appProtocol: "http" },
+                ],
+            },
+        }, k8sOpts);
+
+        const routed = { name: model.name, namespace, host: this.serviceHost, versions: model.versions, timeout: model.timeout, retries: model.retries };
+        const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts);
+        custom("routes", modelVirtualService(routed));
+        custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));
+        custom("access", modelAuthorizationPolicy({
+            name: model.name,
+            namespace,
+            selector: { app: model.name },
+            principals: model.allowedPrincipals ?? [],
+            httpPaths: [`/v1/models/${model.name}`, `/v1/models/${model.name}/*`, `/v1/models/${model.name}:*`],
+            grpcPaths: ["/tensorflow.serving.PredictionService/*", "/tensorflow.serving.ModelService/*"],
+        }));
+
+        this.roleArn = identity.roleArn;
+        this.registerOutputs({ serviceHost: this.serviceHost, roleArn: this.roleArn, versions: this.versions });
+    }
+}
