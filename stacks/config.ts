@@ -70,7 +70,8 @@ function problemsOf(key: string, raw: unknown, error: z.ZodError): PropertyProbl
                 reason: issue.message,
             }));
         }
-        const value = "input" in issue ? issue.input : valueAt(raw, issue.path);
+        // A discriminator mismatch carries the whole object as input; report the field itself.
+        const value = "input" in issue && issue.code !== "invalid_union" ? issue.input : valueAt(raw, issue.path);
         const reason = issue.code === "invalid_type" && issue.message.startsWith("Invalid input")
             ? `must be ${TYPE_NAMES[issue.expected] ?? `of type ${issue.expected}`}`
             : issue.message;

@@ -47,18 +47,23 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /by provider: aws \d+, eks 1, kubernetes \d+, mlmesh \d+, pulumi 2/);
         });
 
-        it("shows the mesh and writes its Istio objects, all valid against their schemas", () => {
+        it("shows the mesh and the models, and writes every object valid against its schema", () => {
             assert.match(run.stdout, /mlmesh:mesh:IstioMesh\s+mlmesh-dev-mesh\n/);
-            assert.match(run.stdout, /Manifests: 7 written, 0 invalid, 0 without a schema/);
-            assert.deepEqual(readdirSync(path.join(out(), "manifests")).sort(), [
+            assert.match(run.stdout, /mlmesh:serving:TfServingModel\s+mlmesh-dev-ml-serving-resnet\n/);
+            assert.match(run.stdout, /mlmesh:serving:KServeModel\s+mlmesh-dev-ml-serving-bert\n/);
+            assert.match(run.stdout, /Manifests: 25 written, 0 invalid, 0 without a schema/);
+            const files = readdirSync(path.join(out(), "manifests"));
+            for (const expected of [
+                "peerauthentication-istio-system-default.yaml",
                 "authorizationpolicy-ml-serving-default-deny.yaml",
                 "gateway-istio-ingress-mlmesh-dev-mesh-gateway.yaml",
-                "namespace-cluster-istio-ingress.yaml",
-                "namespace-cluster-istio-system.yaml",
-                "namespace-cluster-ml-serving.yaml",
-                "peerauthentication-istio-system-default.yaml",
-                "telemetry-istio-system-mesh-default.yaml",
-            ]);
+                "deployment-ml-serving-resnet-v1.yaml",
+                "virtualservice-ml-serving-resnet.yaml",
+                "destinationrule-ml-serving-resnet.yaml",
+                "inferenceservice-ml-serving-bert.yaml",
+            ]) {
+                assert.ok(files.includes(expected), `${expected} missing from ${files.join(", ")}`);
+            }
         });
 
         it("shows the cluster, its node groups and the device plugin", () => {

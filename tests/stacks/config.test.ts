@@ -48,6 +48,17 @@ function changed(mutate: (raw: Raw) => void): Raw {
 
 const cluster = (raw: Raw): Raw => raw["mlmesh:cluster"];
 const gpu = (raw: Raw, index = 0): Raw => raw["mlmesh:cluster"].gpuNodeGroups[index];
+
+/** The first model, after adding a valid TF Serving model on the a10g group when there is none. */
+const model = (raw: Raw): Raw => {
+    if (raw["mlmesh:models"].length === 0) {
+        raw["mlmesh:models"].push({
+            name: "resnet", namespace: "ml-serving", backend: "tfserving", gpus: 1, gpuNodeGroup: "a10g",
+            versions: [{ name: "v1", modelUri: "s3://models/resnet/v1", weight: 90 }, { name: "v2", modelUri: "s3://models/resnet/v2", weight: 10 }],
+        });
+    }
+    return raw["mlmesh:models"][0];
+};
 const mesh = (raw: Raw): Raw => raw["mlmesh:mesh"];
 
 /** The problems of a config that must be rejected; fails when it parses or throws anything else. */
@@ -141,7 +152,16 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a sidecar memory that is not a quantity", mutate: (r) => { mesh(r).defaultSidecar.memory = "lots"; }, path: "mlmesh:mesh.defaultSidecar.memory", value: "lots", reason: "is not a Kubernetes quantity" },
     { change: "a sidecar cpu request above its limit", mutate: (r) => { mesh(r).defaultSidecar.cpu = "4"; }, path: "mlmesh:mesh.defaultSidecar.cpu", value: "4", reason: "is above `cpuLimit` (\"500m\")" },
     { change: "a network given as a string instead of a map", mutate: (r) => { r["mlmesh:network"] = "10.40.0.0/16"; }, path: "mlmesh:network", value: "10.40.0.0/16", reason: "must be a mapping of settings" },
-    { change: "a non-empty models list", mutate: (r) => { r["mlmesh:models"] = [{ name: "bert" }]; }, path: "mlmesh:models", value: [{ name: "bert" }], reason: "must stay empty for now" },
+    { change: "a model without a backend", mutate: (r) => { r["mlmesh:models"] = [{ name: "bert" }]; }, path: "mlmesh:models[0].backend", value: undefined, reason: "must name its `backend`: one of tfserving, kserve" },
+    { change: "a model with an unknown backend", mutate: (r) => { r["mlmesh:models"] = [{ name: "bert", backend: "onnx" }]; }, path: "mlmesh:models[0].backend", value: "onnx", reason: "must name its `backend`" },
+    { change: "TF Serving versions whose weights add up to 90", mutate: (r) => { model(r).versions[1].weight = 0; }, path: "mlmesh:models[0].versions", value: ["v1:90", "v2:0"], reason: "adding up to 90; they must add up to 100" },
+    { change: "two versions with one name", mutate: (r) => { model(r).versions[1].name = "v1"; }, path: "mlmesh:models[0].versions[1].name", value: "v1", reason: "version names must be unique" },
+    { change: "a gpuNodeGroup the cluster does not have", mutate: (r) => { model(r).gpuNodeGroup = "h100"; }, path: "mlmesh:models[0].gpuNodeGroup", value: "h100", reason: "is not a GPU node group of the cluster; use one of: a10g" },
+    { change: "GPUs with no GPU node group", mutate: (r) => { cluster(r).gpuNodeGroups = []; delete model(r).gpuNodeGroup; }, path: "mlmesh:models[0].gpus", value: 1, reason: "the cluster has no GPU node group" },
+    { change: "a timeout that is not a duration", mutate: (r) => { model(r).timeout = "thirty"; }, path: "mlmesh:models[0].timeout", value: "thirty", reason: "is not a duration" },
+    { change: "the latest image tag", mutate: (r) => { model(r).image = "tensorflow/serving:latest"; }, path: "mlmesh:models[0].image", value: "tensorflow/serving:latest", reason: "floating tag latest" },
+    { change: "a model in a namespace outside the mesh", mutate: (r) => { model(r).namespace = "default"; }, path: "mlmesh:models[0].namespace", value: "default", reason: "is not a mesh namespace" },
+    { change: "a model sidecar request above the mesh default limit", mutate: (r) => { model(r).sidecar = { cpu: "4" }; }, path: "mlmesh:models[0].sidecar.cpu", value: "4", reason: "is above `cpuLimit`" },
 ];
 
 describe("parsePlatformConfig", () => {
@@ -181,7 +201,7 @@ describe("parsePlatformConfig", () => {
             "mlmesh:cluster.gpuNodeGroups[0].instanceTypes",
             "mlmesh:environment",
             "mlmesh:mesh.tracing.sampling",
-            "mlmesh:models",
+            "mlmesh:models[0]",
             "mlmesh:network.availabilityZones",
         ]);
     });

@@ -51,7 +51,7 @@ describe("the stack program through the offline engine", () => {
         const outputs = plans.prod.outputs;
         assert.deepEqual(Object.keys(outputs).sort(), [
             "clusterEndpoint", "clusterName", "environment", "gatewayName", "gatewayServiceHost", "gpuNodeGroups", "kubeconfig",
-            "meshNamespaces", "meshRevision", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
+            "meshNamespaces", "meshRevision", "models", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
         ]);
         assert.equal(outputs.kubeconfig, "[secret]");
         assert.equal(outputs.clusterName, "mlmesh-prod");
