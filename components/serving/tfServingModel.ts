@@ -132,7 +132,12 @@ export class TfServingModel extends pulumi.ComponentResource {
                         },
                     },
                 },
-            }, { ...k8sOpts, dependsOn: [identity] });
+            }, {
+                ...k8sOpts,
+                dependsOn: [identity],
+                // The HPA owns the live replica count once the Deployment exists.
+                ignoreChanges: ["spec.replicas"],
+            });
             new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-${version.name}`, {
                 metadata: { name: versionName, namespace, labels: podLabels },
                 spec: {
