@@ -6,6 +6,7 @@ export { KServeModel, inferenceServiceManifest, kserveRuntimeVersion, KSERVE_ISV
 export type { KServeModelArgs } from "./kserveModel";
 export {
     KSERVE_DEPLOYMENT_MODES, KSERVE_MODEL_FORMATS, MODEL_BACKENDS, TF_SERVING_IMAGE, TF_SERVING_GPU_IMAGE, TF_SERVING_VERSION,
+    DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
     parseDuration, parseS3Uri, tfServingImage, validateModelSpec, validateModels,
 } from "./modelSpec";
 export type { CircuitBreaker, KServeModelSpec, ModelSpec, ModelVersionSpec, RetryPolicy, TfServingModelSpec } from "./modelSpec";

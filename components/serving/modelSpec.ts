@@ -102,6 +102,13 @@ export interface KServeModelSpec extends CommonModelSpec {
 
 export type ModelSpec = TfServingModelSpec | KServeModelSpec;
 
+/** Traffic policy defaults: what the routes get when a model sets none. */
+export const DEFAULT_TIMEOUT = "30s";
+export const DEFAULT_RETRIES: Required<RetryPolicy> = { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" };
+export const DEFAULT_CIRCUIT_BREAKER: Required<CircuitBreaker> = {
+    consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50, maxConnections: 1000, http2MaxRequests: 1000,
+};
+
 /** What the platform offers a model: GPU groups to run on and mesh namespaces to live in. */
 export interface ModelContext {
     readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
@@ -162,14 +169,15 @@ function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: Pr
     if (gpus > 0 && context.gpuNodeGroups.length === 0) {
         errors.check(`${at}gpus`, spec.gpus, "asks for GPUs but the cluster has no GPU node group; add one to mlmesh:cluster.gpuNodeGroups or set gpus: 0");
     }
-    if (spec.gpuNodeGroup !== undefined) {
-        const group = context.gpuNodeGroups.find((candidate) => candidate.name === spec.gpuNodeGroup);
-        if (!group) {
-            errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, `is not a GPU node group of the cluster; use one of: ${context.gpuNodeGroups.map((g) => g.name).join(", ") || "(none configured)"}`);
-        } else if (gpus > group.gpusPerNode) {
+    const named = spec.gpuNodeGroup === undefined ? undefined : context.gpuNodeGroups.find((candidate) => candidate.name === spec.gpuNodeGroup);
+    if (spec.gpuNodeGroup !== undefined && !named) {
+        errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, `is not a GPU node group of the cluster; use one of: ${context.gpuNodeGroups.map((g) => g.name).join(", ") || "(none configured)"}`);
+    } else if (spec.gpuNodeGroup !== undefined && gpus === 0) {
+        errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, "has no effect with gpus: 0; remove it or ask for GPUs");
+    } else {
+        const group = chosenGpuGroup(spec, context.gpuNodeGroups);
+        if (group && gpus > group.gpusPerNode) {
             errors.check(`${at}gpus`, spec.gpus, `exceeds the ${group.gpusPerNode} schedulable GPU(s) per node of group ${group.name}; a replica cannot span nodes`);
-        } else if (gpus === 0) {
-            errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, "has no effect with gpus: 0; remove it or ask for GPUs");
         }
     }
     for (const field of ["cpu", "memory"] as const) {
@@ -183,10 +191,17 @@ function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: Pr
         checkCount(errors, `${at}replicas.max`, spec.replicas.max, 1, 1000);
         errors.check(`${at}replicas.max`, spec.replicas.max, spec.replicas.max < spec.replicas.min ? `is below \`replicas.min\` (${spec.replicas.min})` : undefined);
     }
-    const timeout = checkDuration(errors, `${at}timeout`, spec.timeout);
-    const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, spec.retries?.perTryTimeout);
+    // Compared with the defaults the routes will carry when either is unset.
+    const timeout = checkDuration(errors, `${at}timeout`, spec.timeout ?? DEFAULT_TIMEOUT);
+    const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, spec.retries?.perTryTimeout ?? DEFAULT_RETRIES.perTryTimeout);
     if (timeout !== undefined && perTry !== undefined && perTry > timeout) {
-        errors.check(`${at}retries.perTryTimeout`, spec.retries?.perTryTimeout, `is longer than \`timeout\` (${spec.timeout}); no retry could finish`);
+        const timeoutText = spec.timeout ?? `${DEFAULT_TIMEOUT} by default`;
+        const perTryText = spec.retries?.perTryTimeout ?? `${DEFAULT_RETRIES.perTryTimeout} by default`;
+        if (spec.retries?.perTryTimeout !== undefined) {
+            errors.check(`${at}retries.perTryTimeout`, spec.retries.perTryTimeout, `is longer than \`timeout\` (${timeoutText}); no retry could finish`);
+        } else {
+            errors.check(`${at}timeout`, spec.timeout, `is shorter than \`retries.perTryTimeout\` (${perTryText}); raise the timeout or set a shorter perTryTimeout`);
+        }
     }
     checkCount(errors, `${at}retries.attempts`, spec.retries?.attempts, 0, 10);
     const breaker = spec.circuitBreaker;

@@ -6,18 +6,12 @@
  */
 import { INGRESS_GATEWAY_RELEASE, ISTIO_INGRESS_NAMESPACE } from "../mesh/istioCharts";
 import type { IstioManifest } from "../mesh/meshPolicies";
-import type { CircuitBreaker, RetryPolicy } from "./modelSpec";
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRIES, DEFAULT_TIMEOUT, type CircuitBreaker, type RetryPolicy } from "./modelSpec";
 
 /** The header that pins a request to one model version. */
 export const VERSION_HEADER = "x-model-version";
 /** The ingress gateway's workload identity; it may always call a model. */
 export const INGRESS_GATEWAY_PRINCIPAL = `cluster.local/ns/${ISTIO_INGRESS_NAMESPACE}/sa/${INGRESS_GATEWAY_RELEASE}`;
-
-export const DEFAULT_TIMEOUT = "30s";
-export const DEFAULT_RETRIES: Required<RetryPolicy> = { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" };
-export const DEFAULT_CIRCUIT_BREAKER: Required<CircuitBreaker> = {
-    consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50, maxConnections: 1000, http2MaxRequests: 1000,
-};
 
 export interface RoutedVersion {
     readonly name: string;

@@ -1,0 +1,206 @@
+import * as assert from "node:assert/strict";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { gpuInstance, type GpuInstance } from "../../../components/cluster/gpuInstances";
+import { gpuNodeGroupPlacement } from "../../../components/cluster/gpuPlacement";
+import { SidecarResources } from "../../../components/mesh/sidecarResources";
+import { KServe } from "../../../components/serving/kserve";
+import { KServeModel } from "../../../components/serving/kserveModel";
+import type { KServeModelFormat, KServeModelSpec } from "../../../components/serving/modelSpec";
+import type { ServingCluster, ServingMesh } from "../../../components/serving/tfServingModel";
+import { renderManifests } from "../../../offline/manifests";
+import { validateManifest } from "../../../offline/manifestSchemas";
+import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
+import { recordOffline } from "../../offline/fixtures/offlineRun";
+
+const T = {
+    release: "kubernetes:helm.sh/v3:Release", namespace: "kubernetes:core/v1:Namespace", serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    isvc: "kubernetes:serving.kserve.io/v1beta1:InferenceService", role: "aws:iam/role:Role", rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    virtualService: "kubernetes:networking.istio.io/v1:VirtualService", destinationRule: "kubernetes:networking.istio.io/v1:DestinationRule",
+    authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+} as const;
+
+const ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/ABC";
+const GATEWAY = "istio-ingress/mesh-gateway";
+const BERT: KServeModelSpec = {
+    backend: "kserve", name: "bert", namespace: "ml-serving", modelFormat: "tensorflow", storageUri: "s3://models/bert/v3",
+    gpus: 1, canaryTrafficPercent: 10, canaryStorageUri: "s3://models/bert/v4",
+};
+const KNATIVE: KServeModelSpec = { ...BERT, deploymentMode: "Knative", canaryStorageUri: undefined };
+
+/** The serving context, built by hand inside the program: provider `k`, one a10g GPU group, the ml-serving mesh namespace. */
+function servingContext(): { cluster: ServingCluster; mesh: ServingMesh } {
+    const provider = new k8s.Provider("k", { kubeconfig: "{}" });
+    return {
+        cluster: {
+            provider,
+            oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`,
+            oidcProviderUrl: `https://${ISSUER}`,
+            gpuNodeGroups: [gpuNodeGroupPlacement({ name: "a10g", amiType: "AL2023_x86_64_NVIDIA", instance: gpuInstance("g5.2xlarge") as GpuInstance })],
+        },
+        mesh: { namespaces: ["ml-serving"], defaultSidecar: SidecarResources.of({ cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 }) },
+    };
+}
+
+/** KServe `ks` fronted by the mesh gateway, and the model `bert` built from `model`. */
+const kserveProgram = (model: KServeModelSpec) => () => {
+    const { cluster, mesh } = servingContext();
+    const kserve = new KServe("ks", { cluster, istioGateway: GATEWAY });
+    new KServeModel("bert", { model, cluster, mesh, kserve });
+};
+
+/** The value at `keys` inside nested objects. */
+const at = (value: unknown, ...keys: (string | number)[]): unknown => keys.reduce<unknown>((inner, key) => (inner as Record<string, unknown> | undefined)?.[key], value);
+const dependsOn = (resource: RecordedResource) => resource.options.dependsOn ?? [];
+
+interface Plan {
+    readonly run: RecordedRun;
+    of(type: string): RecordedResource[];
+    one(type: string): RecordedResource;
+    /** The one Helm release whose release name (inputs.name) is `name`. */
+    release(name: string): RecordedResource;
+    /** The value at `keys` in the InferenceService's spec. */
+    isvc(...keys: (string | number)[]): unknown;
+}
+
+async function plan(model: KServeModelSpec): Promise<Plan> {
+    const run = await recordOffline(kserveProgram(model));
+    const of = (type: string) => run.resources.filter((r) => r.type === type);
+    const only = (found: RecordedResource[], what: string) => {
+        assert.equal(found.length, 1, `expected one ${what}; found ${found.map((r) => r.name).join(", ") || "none"}`);
+        return found[0];
+    };
+    return {
+        run, of,
+        one: (type) => only(of(type), type),
+        release: (name) => only(of(T.release).filter((r) => r.inputs.name === name), `release ${name}`),
+        isvc: (...keys) => at(only(of(T.isvc), "InferenceService").inputs, "spec", ...keys),
+    };
+}
+
+/** Every rendered Kubernetes object of a run whose schema check is not `valid`. */
+const invalidManifests = (run: RecordedRun) => renderManifests(run.resources)
+    .map((m) => ({ file: m.fileName, check: validateManifest(m.object) }))
+    .filter(({ check }) => check.status !== "valid");
+
+/** The GetObject resources of the model's inline IAM policy. */
+const readableObjects = (p: Plan): string[] => {
+    const document = JSON.parse(String(p.one(T.rolePolicy).inputs.policy)) as { Statement: { Action: string[]; Resource: string[] }[] };
+    return document.Statement.filter((s) => s.Action.includes("s3:GetObject")).flatMap((s) => s.Resource);
+};
+
+describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://models/bert/v4", () => {
+    let p: Plan;
+    before(async () => {
+        p = await plan(BERT);
+    });
+
+    describe("KServe releases", () => {
+        const RELEASES = [
+            { name: "kserve-crd", after: undefined },
+            { name: "kserve-resources", after: "kserve-crd" },
+            { name: "kserve-runtime-configs", after: "kserve-resources" },
+        ];
+        it("installs exactly kserve-crd, kserve-resources and kserve-runtime-configs", () => {
+            assert.deepEqual(p.of(T.release).map((r) => r.inputs.name).sort(), RELEASES.map((r) => r.name));
+        });
+        for (const { name, after } of RELEASES) {
+            it(`installs ${name} from oci://ghcr.io/kserve/charts/${name} v0.20.0 into kserve`, () => {
+                const { chart, version, namespace } = p.release(name).inputs;
+                assert.deepEqual({ chart, version, namespace }, { chart: `oci://ghcr.io/kserve/charts/${name}`, version: "v0.20.0", namespace: "kserve" });
+            });
+            if (after) {
+                it(`installs ${name} only after ${after}`, () => {
+                    assert.ok(dependsOn(p.release(name)).includes(p.release(after).urn), `dependsOn ${dependsOn(p.release(name))}`);
+                });
+            } else {
+                it(`installs ${name} only after the kserve namespace`, () => {
+                    assert.ok(dependsOn(p.release(name)).includes(p.one(T.namespace).urn), `dependsOn ${dependsOn(p.release(name))}`);
+                });
+            }
+        }
+        const VALUES: [string, string, string[], unknown][] = [
+            ["runs the controller in Standard deployment mode", "kserve-resources", ["kserve", "controller", "deploymentMode"], "Standard"],
+            ["sends inference traffic through the mesh gateway", "kserve-resources", ["kserve", "controller", "gateway", "ingressGateway", "gateway"], GATEWAY],
+            ["pins the TensorFlow runtime to TF Serving 2.20.0", "kserve-runtime-configs", ["kserve", "servingruntime", "tensorflow", "tag"], "2.20.0"],
+        ];
+        for (const [what, release, keys, expected] of VALUES) {
+            it(what, () => assert.deepEqual(at(p.release(release).inputs.values, ...keys), expected));
+        }
+    });
+
+    describe("the InferenceService", () => {
+        it("is created only after the kserve-runtime-configs release", () => {
+            const isvc = p.one(T.isvc);
+            assert.ok(dependsOn(isvc).includes(p.release("kserve-runtime-configs").urn), `dependsOn ${dependsOn(isvc)}`);
+        });
+        const PREDICTOR: [string, (string | number)[], unknown][] = [
+            ["runs the predictor as the bert-kserve ServiceAccount", ["predictor", "serviceAccountName"], "bert-kserve"],
+            ["puts the predictor on the a10g node group", ["predictor", "nodeSelector"], { "mlmesh.io/node-group": "a10g" }],
+            ["limits the predictor's model to one GPU", ["predictor", "model", "resources", "limits", "nvidia.com/gpu"], "1"],
+            ["runs the GPU build 2.20.0-gpu of the TensorFlow runtime", ["predictor", "model", "runtimeVersion"], "2.20.0-gpu"],
+            ["serves s3://models/bert/v3 from the predictor", ["predictor", "model", "storageUri"], "s3://models/bert/v3"],
+            ["sends 10% of traffic to the canary", ["canary", 0, "trafficPercent"], 10],
+            ["serves s3://models/bert/v4 from the canary", ["canary", 0, "predictor", "model", "storageUri"], "s3://models/bert/v4"],
+        ];
+        for (const [what, keys, expected] of PREDICTOR) {
+            it(what, () => assert.deepEqual(p.isvc(...keys), expected));
+        }
+    });
+
+    describe("S3 access through IRSA", () => {
+        const annotations = () => at(p.one(T.serviceAccount).inputs, "metadata", "annotations") as Record<string, string>;
+        it("tells KServe's storage initializer the region us-west-2", () => assert.equal(annotations()["serving.kserve.io/s3-region"], "us-west-2"));
+        it("annotates the ServiceAccount with the IRSA role's ARN", () => {
+            assert.equal(annotations()["eks.amazonaws.com/role-arn"], p.one(T.role).outputs.arn);
+        });
+        it("grants s3:GetObject under both the model's and the canary's prefixes", () => {
+            assert.deepEqual(readableObjects(p), ["arn:aws:s3:::models/bert/v3/*", "arn:aws:s3:::models/bert/v4/*"]);
+        });
+    });
+
+    it("routes with a VirtualService on bert-predictor.ml-serving.svc.cluster.local", () => {
+        assert.deepEqual(at(p.one(T.virtualService).inputs, "spec", "hosts"), ["bert-predictor.ml-serving.svc.cluster.local"]);
+    });
+    it("lets callers reach only the pods of InferenceService bert", () => {
+        assert.deepEqual(at(p.one(T.authorizationPolicy).inputs, "spec", "selector", "matchLabels"), { "serving.kserve.io/inferenceservice": "bert" });
+    });
+    it("renders every Kubernetes object valid against its schema", () => assert.deepEqual(invalidManifests(p.run), []));
+});
+
+describe("KServeModel bert in Knative mode with a 10% canary", () => {
+    let p: Plan;
+    before(async () => {
+        p = await plan(KNATIVE);
+    });
+    it("declares no VirtualService, since Knative owns routing", () => assert.deepEqual(p.of(T.virtualService).map((r) => r.name), []));
+    it("declares a DestinationRule on bert-predictor.ml-serving.svc.cluster.local", () => {
+        assert.equal(at(p.one(T.destinationRule).inputs, "spec", "host"), "bert-predictor.ml-serving.svc.cluster.local");
+    });
+    it("declares an AuthorizationPolicy selecting the pods of InferenceService bert", () => {
+        assert.deepEqual(at(p.one(T.authorizationPolicy).inputs, "spec", "selector", "matchLabels"), { "serving.kserve.io/inferenceservice": "bert" });
+    });
+    it("sets the predictor's canaryTrafficPercent to 10", () => assert.equal(p.isvc("predictor", "canaryTrafficPercent"), 10));
+    it("declares no Standard-mode canary predictor", () => assert.equal(p.isvc("canary"), undefined));
+    it("grants s3:GetObject only under the model's prefix", () => assert.deepEqual(readableObjects(p), ["arn:aws:s3:::models/bert/v3/*"]));
+    it("renders every Kubernetes object valid against its schema", () => assert.deepEqual(invalidManifests(p.run), []));
+});
+
+describe("KServeModel argument validation", () => {
+    const BAD: [string, string, Partial<KServeModelSpec>][] = [
+        ["a Standard-mode canary without canaryStorageUri", "canaryTrafficPercent", { canaryStorageUri: undefined }],
+        ["an unknown modelFormat", "modelFormat", { modelFormat: "keras" as KServeModelFormat }],
+    ];
+    const pathsOf = (error: unknown): string[] => {
+        assert.ok(pulumi.InputPropertiesError.isInstance(error), `not an InputPropertiesError: ${error}`);
+        return error.errors.map((e) => e.propertyPath);
+    };
+    for (const [what, path, overrides] of BAD) {
+        it(`rejects ${what} with an InputPropertiesError at exactly ${path}`, async () => {
+            await assert.rejects(recordOffline(kserveProgram({ ...BERT, ...overrides })), (error) => {
+                assert.deepEqual(pathsOf(error), [path]);
+                return true;
+            });
+        });
+    }
+});
