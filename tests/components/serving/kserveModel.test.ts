@@ -1,17 +1,13 @@
 import * as assert from "node:assert/strict";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gpuInstance, type GpuInstance } from "../../../components/cluster/gpuInstances";
-import { gpuNodeGroupPlacement } from "../../../components/cluster/gpuPlacement";
-import { SidecarResources } from "../../../components/mesh/sidecarResources";
 import { KServe } from "../../../components/serving/kserve";
 import { KServeModel } from "../../../components/serving/kserveModel";
 import type { KServeModelFormat, KServeModelSpec } from "../../../components/serving/modelSpec";
-import type { ServingCluster, ServingMesh } from "../../../components/serving/tfServingModel";
 import { renderManifests } from "../../../offline/manifests";
 import { validateManifest } from "../../../offline/manifestSchemas";
 import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { servingContext } from "./fixtures/servingContext";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release", namespace: "kubernetes:core/v1:Namespace", serviceAccount: "kubernetes:core/v1:ServiceAccount",
@@ -20,7 +16,6 @@ const T = {
     authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
 } as const;
 
-const ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/ABC";
 const GATEWAY = "istio-ingress/mesh-gateway";
 const BERT: KServeModelSpec = {
     backend: "kserve", name: "bert", namespace: "ml-serving", modelFormat: "tensorflow", storageUri: "s3://models/bert/v3",
@@ -28,19 +23,6 @@ const BERT: KServeModelSpec = {
 };
 const KNATIVE: KServeModelSpec = { ...BERT, deploymentMode: "Knative", canaryStorageUri: undefined };
 
-/** The serving context, built by hand inside the program: provider `k`, one a10g GPU group, the ml-serving mesh namespace. */
-function servingContext(): { cluster: ServingCluster; mesh: ServingMesh } {
-    const provider = new k8s.Provider("k", { kubeconfig: "{}" });
-    return {
-        cluster: {
-            provider,
-            oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`,
-            oidcProviderUrl: `https://${ISSUER}`,
-            gpuNodeGroups: [gpuNodeGroupPlacement({ name: "a10g", amiType: "AL2023_x86_64_NVIDIA", instance: gpuInstance("g5.2xlarge") as GpuInstance })],
-        },
-        mesh: { namespaces: ["ml-serving"], defaultSidecar: SidecarResources.of({ cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 }) },
-    };
-}
 
 /** KServe `ks` fronted by the mesh gateway, and the model `bert` built from `model`. */
 const kserveProgram = (model: KServeModelSpec) => () => {

@@ -1,15 +1,12 @@
 import * as assert from "node:assert/strict";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { gpuInstance, type GpuInstance } from "../../../components/cluster/gpuInstances";
-import { gpuNodeGroupPlacement } from "../../../components/cluster/gpuPlacement";
-import { SidecarResources } from "../../../components/mesh/sidecarResources";
 import type { TfServingModelSpec } from "../../../components/serving/modelSpec";
-import { TfServingModel, type ServingCluster, type ServingMesh } from "../../../components/serving/tfServingModel";
+import { TfServingModel } from "../../../components/serving/tfServingModel";
 import { renderManifests } from "../../../offline/manifests";
 import { validateManifest } from "../../../offline/manifestSchemas";
 import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { ISSUER, servingContext } from "./fixtures/servingContext";
 
 const T = {
     deployment: "kubernetes:apps/v1:Deployment", service: "kubernetes:core/v1:Service", serviceAccount: "kubernetes:core/v1:ServiceAccount",
@@ -21,7 +18,6 @@ const T = {
 
 const FRONTEND = "cluster.local/ns/ml-frontend/sa/frontend-sa";
 const INGRESS = "cluster.local/ns/istio-ingress/sa/istio-ingressgateway";
-const ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/ABC";
 const HOST = "resnet.ml-serving.svc.cluster.local";
 const VERSIONS = [{ name: "v1", modelUri: "s3://models/resnet/v1", weight: 90 }, { name: "v2", modelUri: "s3://models/resnet/v2", weight: 10 }];
 const RESNET: TfServingModelSpec = {
@@ -31,19 +27,6 @@ const RESNET: TfServingModelSpec = {
 };
 const ECR_IMAGE = "123456789012.dkr.ecr.us-west-2.amazonaws.com/tfserving:2.20.0-custom";
 
-/** The serving context, built by hand inside the program: provider `k`, one a10g GPU group, the ml-serving mesh namespace. */
-function servingContext(): { cluster: ServingCluster; mesh: ServingMesh } {
-    const provider = new k8s.Provider("k", { kubeconfig: "{}" });
-    return {
-        cluster: {
-            provider,
-            oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`,
-            oidcProviderUrl: `https://${ISSUER}`,
-            gpuNodeGroups: [gpuNodeGroupPlacement({ name: "a10g", amiType: "AL2023_x86_64_NVIDIA", instance: gpuInstance("g5.2xlarge") as GpuInstance })],
-        },
-        mesh: { namespaces: ["ml-serving"], defaultSidecar: SidecarResources.of({ cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 }) },
-    };
-}
 
 const newModels = (models: Record<string, TfServingModelSpec>) => {
     const { cluster, mesh } = servingContext();
