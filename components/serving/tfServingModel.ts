@@ -5,9 +5,21 @@ import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import { IrsaServiceAccount, type ClusterOidc } from "../cluster/irsaServiceAccount";
 import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
+import { KSERVE_VERSION } from "./kserve";
 import { chosenGpuGroup, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
 import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
 import { containerResources, gpuScheduling, s3ReadPolicy, versionReplicas } from "./workloadPlacement";
+
+/**
+ * Downloads a model version from S3 before TF Serving starts (TF Serving lost its S3 file
+ * system in 2.7): KServe's storage initializer, at the pinned KServe release, using the pod's
+ * IRSA credentials.
+ */
+export const MODEL_DOWNLOADER_IMAGE = `kserve/storage-initializer:${KSERVE_VERSION}`;
+/** Istio's iptables rules leave this UID's traffic alone, so the download works before the sidecar is up. */
+export const ISTIO_PROXY_UID = 1337;
+/** Where each version's files land inside the pod. */
+export const MODEL_MOUNT_PATH = "/models";
 
 export const TF_SERVING_GRPC_PORT = 8500;
 export const TF_SERVING_REST_PORT = 8501;
@@ -36,9 +48,10 @@ export interface TfServingModelArgs {
 export const TF_SERVING_MONITORING_CONFIG = `prometheus_config {\n  enable: true,\n  path: "${TF_SERVING_METRICS_PATH}"\n}\n`;
 
 /**
- * A TensorFlow Serving model in the mesh: a Deployment per version (gRPC 8500, REST 8501),
- * one Service, an HPA and a PodDisruptionBudget per version, S3 read access through IRSA scoped
- * to the model's prefixes, and Istio routing, circuit breaking and authorization.
+ * A TensorFlow Serving model in the mesh: a Deployment per version (gRPC 8500, REST 8501) whose
+ * init container copies the version from S3 (through IRSA, scoped to the model's prefixes),
+ * one Service, an HPA and a PodDisruptionBudget per version, and Istio routing, circuit
+ * breaking and authorization.
  */
 export class TfServingModel extends pulumi.ComponentResource {
     public readonly serviceHost: string;
@@ -99,6 +112,23 @@ export class TfServingModel extends pulumi.ComponentResource {
                             serviceAccountName: identity.serviceAccountName,
                             securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
                             ...scheduling,
+                            initContainers: [{
+                                name: "model-download",
+                                image: MODEL_DOWNLOADER_IMAGE,
+                                args: [version.modelUri, `${MODEL_MOUNT_PATH}/${model.name}`],
+                                env: [{ name: "AWS_REGION", value: region }, { name: "AWS_DEFAULT_REGION", value: region }],
+                                securityContext: {
+                                    runAsUser: ISTIO_PROXY_UID,
+                                    runAsNonRoot: true,
+                                    allowPrivilegeEscalation: false,
+                                    readOnlyRootFilesystem: true,
+                                    capabilities: { drop: ["ALL"] },
+                                },
+                                volumeMounts: [
+                                    { name: "model", mountPath: MODEL_MOUNT_PATH },
+                                    { name: "tmp", mountPath: "/tmp" },
+                                ],
+                            }],
                             containers: [{
                                 name: "tfserving",
                                 image: tfServingImage(model),
@@ -106,10 +136,9 @@ export class TfServingModel extends pulumi.ComponentResource {
                                     `--port=${TF_SERVING_GRPC_PORT}`,
                                     `--rest_api_port=${TF_SERVING_REST_PORT}`,
                                     `--model_name=${model.name}`,
-                                    `--model_base_path=${version.modelUri}`,
+                                    `--model_base_path=${MODEL_MOUNT_PATH}/${model.name}`,
                                     "--monitoring_config_file=/etc/tfserving/monitoring.config",
                                 ],
-                                env: [{ name: "AWS_REGION", value: region }, { name: "S3_USE_HTTPS", value: "1" }, { name: "S3_VERIFY_SSL", value: "1" }],
                                 ports: [
                                     { name: "grpc", containerPort: TF_SERVING_GRPC_PORT },
                                     { name: "http", containerPort: TF_SERVING_REST_PORT },
@@ -122,11 +151,13 @@ export class TfServingModel extends pulumi.ComponentResource {
                                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                                 volumeMounts: [
                                     { name: "tmp", mountPath: "/tmp" },
+                                    { name: "model", mountPath: MODEL_MOUNT_PATH, readOnly: true },
                                     { name: "monitoring", mountPath: "/etc/tfserving", readOnly: true },
                                 ],
                             }],
                             volumes: [
                                 { name: "tmp", emptyDir: {} },
+                                { name: "model", emptyDir: {} },
                                 { name: "monitoring", configMap: { name: monitoring.metadata.name } },
                             ],
                         },

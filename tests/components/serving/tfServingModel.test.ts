@@ -95,10 +95,21 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
             it("runs the pinned GPU image tensorflow/serving:2.20.0-gpu when no image is given", () => {
                 assert.equal(p.container(deployment).image, "tensorflow/serving:2.20.0-gpu");
             });
-            const ARGS = ["--port=8500", "--rest_api_port=8501", "--model_name=resnet", `--model_base_path=${modelUri}`];
+            const ARGS = ["--port=8500", "--rest_api_port=8501", "--model_name=resnet", "--model_base_path=/models/resnet"];
             for (const arg of ARGS) {
                 it(`passes ${arg} to the server`, () => assert.ok(p.container(deployment).args.includes(arg), `args ${p.container(deployment).args}`));
             }
+            it(`downloads ${modelUri} into /models/resnet before the server starts, as the UID Istio does not redirect`, () => {
+                const [init] = at(p.named(T.deployment, deployment).inputs, "spec", "template", "spec", "initContainers") as {
+                    image: string; args: string[]; securityContext: { runAsUser: number }; volumeMounts: { name: string; mountPath: string }[];
+                }[];
+                assert.equal(init.image, "kserve/storage-initializer:v0.20.0");
+                assert.deepEqual(init.args, [modelUri, "/models/resnet"]);
+                assert.equal(init.securityContext.runAsUser, 1337);
+                const serverMounts = p.container(deployment).volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[];
+                assert.deepEqual(serverMounts.find((m) => m.name === "model"), { name: "model", mountPath: "/models", readOnly: true });
+                assert.ok(init.volumeMounts.some((m) => m.name === "model" && m.mountPath === "/models"));
+            });
             it("passes a --monitoring_config_file to the server", () => {
                 assert.ok(p.container(deployment).args.some((a) => a.startsWith("--monitoring_config_file=")), `args ${p.container(deployment).args}`);
             });
