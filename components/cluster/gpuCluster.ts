@@ -181,7 +181,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         }, { parent: this, protect });
         const clusterName = cluster.eksCluster.name;
 
-        const placement = { clusterName, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds };
+        const placement = { clusterName, kubernetesVersion: cluster.eksCluster.version, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds, dependsOn: nodePolicies };
         const system = args.systemNodes ?? {};
         const systemInstanceType = system.instanceType ?? "m6i.large";
         const { nodeGroup: systemNodes } = createManagedNodeGroup(`${name}-system`, this, {
@@ -210,10 +210,11 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             ...placement,
             group,
             tags,
-        }, { parent: this, dependsOn: nodePolicies }));
+        }, { parent: this }));
         this.gpuNodeGroups = gpuGroups.map((group) => group.placement);
 
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true }, { parent: this });
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
         if (needsDevicePlugin(this.gpuNodeGroups)) {
             new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider }, { parent: this, dependsOn: addons });
         }
@@ -223,7 +224,6 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         this.kubernetesVersion = version;
         this.oidcProviderArn = cluster.oidcProviderArn;
         this.oidcProviderUrl = cluster.oidcProviderUrl;
-        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
         this.nodeSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
         this.secretsKeyArn = secretsKey.arn;
         this.vpcId = pulumi.output(args.network.vpcId);

@@ -129,8 +129,10 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
 
         const { nodeGroup } = createManagedNodeGroup(name, this, {
             clusterName: args.clusterName,
+            kubernetesVersion: args.kubernetesVersion,
             nodeRoleArn: args.nodeRoleArn,
             subnetIds: args.subnetIds,
+            dependsOn: args.dependsOn,
             amiType,
             instanceTypes: group.instanceTypes,
             capacityType: group.capacityType ?? "ON_DEMAND",

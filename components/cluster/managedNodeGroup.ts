@@ -14,8 +14,12 @@ export type CapacityType = (typeof CAPACITY_TYPES)[number];
 /** What the cluster hands every node group. */
 export interface NodeGroupPlacement {
     readonly clusterName: pulumi.Input<string>;
+    /** The cluster's Kubernetes version: node groups follow the control plane through upgrades. */
+    readonly kubernetesVersion: pulumi.Input<string>;
     readonly nodeRoleArn: pulumi.Input<string>;
     readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** What must exist before nodes launch (the node role's policy attachments). */
+    readonly dependsOn?: pulumi.Resource[];
 }
 
 export interface ManagedNodeGroupSpec extends NodeGroupPlacement {
@@ -67,6 +71,7 @@ export function createManagedNodeGroup(name: string, parent: pulumi.Resource, sp
 
     const nodeGroup = new aws.eks.NodeGroup(`${name}-ng`, {
         clusterName: spec.clusterName,
+        version: spec.kubernetesVersion,
         nodeRoleArn: spec.nodeRoleArn,
         subnetIds: spec.subnetIds,
         amiType: spec.amiType,
@@ -84,6 +89,7 @@ export function createManagedNodeGroup(name: string, parent: pulumi.Resource, sp
         tags,
     }, {
         parent,
+        dependsOn: spec.dependsOn,
         // The cluster autoscaler owns the live size once the group exists.
         ignoreChanges: ["scalingConfig.desiredSize"],
     });

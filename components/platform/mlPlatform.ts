@@ -74,10 +74,11 @@ export class MlPlatform extends pulumi.ComponentResource {
             deletionProtection: args.environment === "prod",
             tags,
         }, { parent: this });
-        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this });
+        // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
+        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
         const models = args.models ?? [];
         const kserve = models.some((model) => model.backend === "kserve")
-            ? new KServe(`${name}-kserve`, { cluster: this.cluster, istioGateway: this.mesh.gatewayName }, { parent: this, dependsOn: [this.mesh] })
+            ? new KServe(`${name}-kserve`, { cluster: this.cluster }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
         this.models = models.map((model) => {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };

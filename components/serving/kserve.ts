@@ -8,24 +8,19 @@ export const KSERVE_VERSION = "v0.20.0";
 export const KSERVE_CHART_REGISTRY = "oci://ghcr.io/kserve/charts";
 export const KSERVE_NAMESPACE = "kserve";
 
-export interface KServeValuesOptions {
-    /** `<namespace>/<name>` of the Istio Gateway that fronts inference traffic. */
-    readonly istioGateway: string;
-}
-
 /**
- * Controller values: Standard (plain Deployments and Services, no Knative) by default, ingress
- * through Istio's ingress class and the mesh's gateway, the controller on the system nodes.
+ * Controller values: Standard mode (plain Deployments and Services, no Knative), the controller
+ * on the system nodes, and no Ingress of KServe's own: an `istio`-class Ingress would open a
+ * plain-HTTP route on the ingress gateway beside the TLS Gateway, so models are reached through
+ * the mesh and the platform's Gateway only.
  */
-export function kserveResourcesValues(options: KServeValuesOptions): Record<string, unknown> {
+export function kserveResourcesValues(): Record<string, unknown> {
     return {
         kserve: {
             controller: {
                 deploymentMode: "Standard",
                 nodeSelector: { [LABELS.nodeRole]: "system" },
-                gateway: {
-                    ingressGateway: { className: "istio", gateway: options.istioGateway },
-                },
+                gateway: { disableIngressCreation: true },
             },
         },
     };
@@ -47,9 +42,14 @@ export function kserveRuntimeValues(): Record<string, unknown> {
 }
 
 export interface KServeArgs {
+    /** The cluster to install on. */
     cluster: { readonly provider: k8s.Provider };
-    /** The mesh's ingress gateway, `<namespace>/<name>` (IstioMesh.gatewayName). */
-    istioGateway: string;
+    /**
+     * Knative Serving already runs in the cluster (mlmesh does not install it), so models may
+     * use `deploymentMode: Knative`.
+     * @default false
+     */
+    knativeServing?: boolean;
 }
 
 /**
@@ -60,13 +60,13 @@ export interface KServeArgs {
 export class KServe extends pulumi.ComponentResource {
     public readonly version: string;
     public readonly namespace: string;
-    /** Depend on this to create InferenceServices after the CRDs, webhook and runtimes exist. */
-    public readonly ready: pulumi.Resource;
+    public readonly knativeServing: boolean;
 
     constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:serving:KServe", name, {}, opts);
         this.version = KSERVE_VERSION;
         this.namespace = KSERVE_NAMESPACE;
+        this.knativeServing = args.knativeServing ?? false;
         const k8sOpts = { parent: this, provider: args.cluster.provider };
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: KSERVE_NAMESPACE } }, k8sOpts);
         const chart = (chartName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) => new k8s.helm.v3.Release(`${name}-${chartName}`, {
@@ -79,8 +79,8 @@ export class KServe extends pulumi.ComponentResource {
             cleanupOnFail: true,
         }, { ...k8sOpts, dependsOn });
         const crds = chart("kserve-crd", {}, [ns]);
-        const controller = chart("kserve-resources", kserveResourcesValues({ istioGateway: args.istioGateway }), [crds]);
-        this.ready = chart("kserve-runtime-configs", kserveRuntimeValues(), [controller]);
-        this.registerOutputs({ version: this.version, namespace: this.namespace });
+        const controller = chart("kserve-resources", kserveResourcesValues(), [crds]);
+        chart("kserve-runtime-configs", kserveRuntimeValues(), [controller]);
+        this.registerOutputs({ version: this.version, namespace: this.namespace, knativeServing: this.knativeServing });
     }
 }

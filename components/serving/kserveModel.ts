@@ -95,8 +95,12 @@ export class KServeModel extends pulumi.ComponentResource {
     constructor(name: string, args: KServeModelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:serving:KServeModel", name, {}, opts);
         const model = args.model;
-        validateModelSpec(model, { gpuNodeGroups: args.cluster.gpuNodeGroups, namespaces: args.mesh.namespaces, defaultSidecar: args.mesh.defaultSidecar })
-            .throwIfAny(`KServeModel ${name}`);
+        validateModelSpec(model, {
+            gpuNodeGroups: args.cluster.gpuNodeGroups,
+            namespaces: args.mesh.namespaces,
+            defaultSidecar: args.mesh.defaultSidecar,
+            knativeServing: args.kserve.knativeServing,
+        }).throwIfAny(`KServeModel ${name}`);
         const k8sOpts = { parent: this, provider: args.cluster.provider };
         const namespace = model.namespace;
         this.serviceHost = `${model.name}-predictor.${namespace}.svc.cluster.local`;
@@ -120,7 +124,7 @@ export class KServeModel extends pulumi.ComponentResource {
             group: chosenGpuGroup(model, args.cluster.gpuNodeGroups),
             sidecar: args.mesh.defaultSidecar.override(model.sidecar),
         });
-        new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, { ...k8sOpts, dependsOn: [args.kserve.ready, identity] });
+        new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, { ...k8sOpts, dependsOn: [args.kserve, identity] });
 
         const routed = { name: model.name, namespace, host: this.serviceHost, versions: [], timeout: model.timeout, retries: model.retries };
         const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts);

@@ -114,6 +114,8 @@ export interface ModelContext {
     readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
     readonly namespaces: readonly string[];
     readonly defaultSidecar: SidecarResources;
+    /** Whether Knative Serving runs in the cluster (KServe's Knative mode needs it). @default false */
+    readonly knativeServing?: boolean;
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
@@ -176,7 +178,9 @@ function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: Pr
         errors.check(`${at}gpuNodeGroup`, spec.gpuNodeGroup, "has no effect with gpus: 0; remove it or ask for GPUs");
     } else {
         const group = chosenGpuGroup(spec, context.gpuNodeGroups);
-        if (group && gpus > group.gpusPerNode) {
+        if (group && group.timeSlicingReplicas > 1 && gpus > 1) {
+            errors.check(`${at}gpus`, spec.gpus, `must be 1 on group ${group.name}: it shares GPUs by time-slicing, and the device plugin refuses a request for more than one share`);
+        } else if (group && gpus > group.gpusPerNode) {
             errors.check(`${at}gpus`, spec.gpus, `exceeds the ${group.gpusPerNode} schedulable GPU(s) per node of group ${group.name}; a replica cannot span nodes`);
         }
     }
@@ -236,10 +240,14 @@ function validateTfServing(spec: TfServingModelSpec, errors: PropertyErrors, at:
     }
 }
 
-function validateKServe(spec: KServeModelSpec, errors: PropertyErrors, at: string): void {
+function validateKServe(spec: KServeModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
     errors.check(`${at}modelFormat`, spec.modelFormat, KSERVE_MODEL_FORMATS.includes(spec.modelFormat) ? undefined : `must be one of ${KSERVE_MODEL_FORMATS.join(", ")}`);
     errors.check(`${at}storageUri`, spec.storageUri, S3_URI.test(spec.storageUri) ? undefined : "must be an s3://bucket/prefix URI");
-    errors.check(`${at}deploymentMode`, spec.deploymentMode, spec.deploymentMode === undefined || KSERVE_DEPLOYMENT_MODES.includes(spec.deploymentMode) ? undefined : `must be one of ${KSERVE_DEPLOYMENT_MODES.join(", ")}`);
+    errors.check(`${at}deploymentMode`, spec.deploymentMode, spec.deploymentMode === undefined || KSERVE_DEPLOYMENT_MODES.includes(spec.deploymentMode)
+        ? spec.deploymentMode === "Knative" && !context.knativeServing
+            ? "needs Knative Serving, which this platform does not install; use Standard"
+            : undefined
+        : `must be one of ${KSERVE_DEPLOYMENT_MODES.join(", ")}`);
     checkCount(errors, `${at}canaryTrafficPercent`, spec.canaryTrafficPercent, 0, 100);
     const mode = spec.deploymentMode ?? "Standard";
     if (spec.canaryStorageUri !== undefined) {
@@ -259,7 +267,7 @@ export function validateModelSpec(spec: ModelSpec, context: ModelContext, errors
     if (spec.backend === "tfserving") {
         validateTfServing(spec, errors, at);
     } else if (spec.backend === "kserve") {
-        validateKServe(spec, errors, at);
+        validateKServe(spec, context, errors, at);
     } else {
         errors.check(`${at}backend`, (spec as { backend: unknown }).backend, `must be one of ${MODEL_BACKENDS.join(", ")}`);
     }

@@ -42,6 +42,12 @@ describe("the stack program through the offline engine", () => {
         assert.deepEqual(amiTypes("prod"), ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]);
     });
 
+    it("installs the mesh only after the whole cluster (nodes, add-ons) exists", () => {
+        const [cluster] = find("dev", "mlmesh:cluster:GpuCluster");
+        const [mesh] = find("dev", "mlmesh:mesh:IstioMesh");
+        assert.deepEqual(mesh.options.dependsOn, [cluster.urn]);
+    });
+
     it("runs one NAT gateway in dev and one per zone in prod", () => {
         assert.equal(find("dev", "aws:ec2/natGateway:NatGateway").length, 1);
         assert.equal(find("prod", "aws:ec2/natGateway:NatGateway").length, 3);

@@ -193,6 +193,20 @@ describe("GpuCluster with three GPU groups and default settings", () => {
         });
     });
 
+    describe("every node group", () => {
+        const groups = () => plan.of(T.nodeGroup);
+        it("runs the control plane's Kubernetes version, so upgrades carry the nodes along", () => {
+            assert.deepEqual(groups().map((g) => g.inputs.version), groups().map(() => "1.33"));
+        });
+        it("launches only after the node role's policies are attached", () => {
+            const policies = plan.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((r) => r.urn);
+            assert.equal(policies.length, 4);
+            for (const group of groups()) {
+                assert.deepEqual([...(group.options.dependsOn ?? [])].sort(), [...policies].sort(), group.name);
+            }
+        });
+    });
+
     describe("NVIDIA device plugin", () => {
         const release = () => plan.one(T.release);
         const configNames = () => Object.keys((release().inputs.values as { config: { map: Record<string, string> } }).config.map);

@@ -157,13 +157,13 @@ describe("InferenceServices against the shipped schema", () => {
 });
 
 describe("kserveResourcesValues", () => {
-    const values = kserveResourcesValues({ istioGateway: "istio-ingress/mlmesh-gateway" }) as Loose;
+    const values = kserveResourcesValues() as Loose;
     const controller = values.kserve.controller;
 
     it("runs InferenceServices in Standard mode", () => assert.equal(controller.deploymentMode, "Standard"));
 
-    it("ingresses through the istio class and the given gateway", () => {
-        assert.deepEqual(controller.gateway.ingressGateway, { className: "istio", gateway: "istio-ingress/mlmesh-gateway" });
+    it("creates no Ingress of its own, so the mesh Gateway stays the only way in", () => {
+        assert.deepEqual(controller.gateway, { disableIngressCreation: true });
     });
 
     it("puts the controller on the system nodes", () => {
@@ -195,7 +195,7 @@ describe("KServe values against the pinned charts", () => {
     });
 
     const table: [string, Record<string, unknown>][] = [
-        ["kserve-resources", kserveResourcesValues({ istioGateway: "istio-ingress/mlmesh-gateway" })],
+        ["kserve-resources", kserveResourcesValues()],
         ["kserve-runtime-configs", kserveRuntimeValues()],
     ];
     for (const [chart, values] of table) {

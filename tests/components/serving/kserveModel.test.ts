@@ -16,7 +16,6 @@ const T = {
     authorizationPolicy: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
 } as const;
 
-const GATEWAY = "istio-ingress/mesh-gateway";
 const BERT: KServeModelSpec = {
     backend: "kserve", name: "bert", namespace: "ml-serving", modelFormat: "tensorflow", storageUri: "s3://models/bert/v3",
     gpus: 1, canaryTrafficPercent: 10, canaryStorageUri: "s3://models/bert/v4",
@@ -24,10 +23,10 @@ const BERT: KServeModelSpec = {
 const KNATIVE: KServeModelSpec = { ...BERT, deploymentMode: "Knative", canaryStorageUri: undefined };
 
 
-/** KServe `ks` fronted by the mesh gateway, and the model `bert` built from `model`. */
+/** KServe `ks` (with Knative Serving for Knative-mode models) and the model `bert` built from `model`. */
 const kserveProgram = (model: KServeModelSpec) => () => {
     const { cluster, mesh } = servingContext();
-    const kserve = new KServe("ks", { cluster, istioGateway: GATEWAY });
+    const kserve = new KServe("ks", { cluster, knativeServing: model.deploymentMode === "Knative" });
     new KServeModel("bert", { model, cluster, mesh, kserve });
 };
 
@@ -103,7 +102,7 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
         }
         const VALUES: [string, string, string[], unknown][] = [
             ["runs the controller in Standard deployment mode", "kserve-resources", ["kserve", "controller", "deploymentMode"], "Standard"],
-            ["sends inference traffic through the mesh gateway", "kserve-resources", ["kserve", "controller", "gateway", "ingressGateway", "gateway"], GATEWAY],
+            ["creates no Ingress of KServe's own", "kserve-resources", ["kserve", "controller", "gateway", "disableIngressCreation"], true],
             ["pins the TensorFlow runtime to TF Serving 2.20.0", "kserve-runtime-configs", ["kserve", "servingruntime", "tensorflow", "tag"], "2.20.0"],
         ];
         for (const [what, release, keys, expected] of VALUES) {
@@ -112,9 +111,11 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
     });
 
     describe("the InferenceService", () => {
-        it("is created only after the kserve-runtime-configs release", () => {
+        it("is created only after the whole KServe install, runtimes included", () => {
             const isvc = p.one(T.isvc);
-            assert.ok(dependsOn(isvc).includes(p.release("kserve-runtime-configs").urn), `dependsOn ${dependsOn(isvc)}`);
+            const kserve = p.run.resources.find((r) => r.type === "mlmesh:serving:KServe")!;
+            assert.ok(dependsOn(isvc).includes(kserve.urn), `dependsOn ${dependsOn(isvc)}`);
+            assert.equal(p.release("kserve-runtime-configs").parent, kserve.urn);
         });
         const PREDICTOR: [string, (string | number)[], unknown][] = [
             ["runs the predictor as the bert-kserve ServiceAccount", ["predictor", "serviceAccountName"], "bert-kserve"],

@@ -11,8 +11,9 @@ import { PropertyErrors } from "../../../components/propertyErrors";
 
 const a10g = gpuNodeGroupPlacement({ name: "a10g", amiType: "AL2023_x86_64_NVIDIA", instance: gpuInstance("g5.2xlarge") as GpuInstance });
 const l4 = gpuNodeGroupPlacement({ name: "l4", amiType: "AL2023_x86_64_NVIDIA", instance: gpuInstance("g6.xlarge") as GpuInstance });
+const slicedL4 = gpuNodeGroupPlacement({ name: "shared", amiType: "AL2023_x86_64_NVIDIA", instance: gpuInstance("g6.xlarge") as GpuInstance, timeSlicingReplicas: 4 });
 const defaultSidecar = SidecarResources.of({ cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 });
-const context: ModelContext = { gpuNodeGroups: [a10g], namespaces: ["ml-serving", "ml-batch"], defaultSidecar };
+const context: ModelContext = { gpuNodeGroups: [a10g], namespaces: ["ml-serving", "ml-batch"], defaultSidecar, knativeServing: true };
 
 function tfSpec(overrides: Partial<TfServingModelSpec> = {}): TfServingModelSpec {
     return {
@@ -84,6 +85,7 @@ const commonRows: Row<CommonModelSpec>[] = [
     ["GPUs on a cluster without GPU groups", { gpuNodeGroup: undefined }, "models[0].gpus", 1, "no GPU node group", { gpuNodeGroups: [] }],
     ["2 GPUs on the named 1-GPU group", { gpus: 2 }, "models[0].gpus", 2, "exceeds the 1 schedulable GPU(s)"],
     ["2 GPUs on the default (first) 1-GPU group", { gpus: 2, gpuNodeGroup: undefined }, "models[0].gpus", 2, "exceeds the 1 schedulable GPU(s)"],
+    ["2 GPU shares on a time-sliced group", { gpus: 2, gpuNodeGroup: "shared" }, "models[0].gpus", 2, "must be 1 on group shared", { gpuNodeGroups: [a10g, slicedL4] }],
     ["a gpuNodeGroup with gpus 0", { gpus: 0 }, "models[0].gpuNodeGroup", "a10g", "has no effect with gpus: 0"],
     ["a resources.memory that is not a quantity", { resources: { cpu: "2", memory: "8GB" } }, "models[0].resources.memory", "8GB", "is not a Kubernetes quantity"],
     ["a sidecar cpu of 4 above the default cpuLimit 2", { sidecar: { cpu: "4" } }, "models[0].sidecar.cpu", "4", "is above `cpuLimit`"],
@@ -117,6 +119,7 @@ const kserveRows: Row<KServeModelSpec>[] = [
     ["a canaryStorageUri in Knative mode", { deploymentMode: "Knative" }, "models[0].canaryStorageUri", "s3://models/bert/v2", "no effect in Knative mode"],
     ["a canaryStorageUri without canaryTrafficPercent", { canaryTrafficPercent: undefined }, "models[0].canaryStorageUri", "s3://models/bert/v2", "needs `canaryTrafficPercent`"],
     ["a canaryTrafficPercent of 101", { canaryTrafficPercent: 101 }, "models[0].canaryTrafficPercent", 101, "whole number from 0 to 100"],
+    ["Knative mode on a cluster without Knative Serving", { deploymentMode: "Knative", canaryStorageUri: undefined }, "models[0].deploymentMode", "Knative", "needs Knative Serving", { knativeServing: false }],
     ["a runtimeVersion that is not an image tag", { runtimeVersion: "2.20 gpu" }, "models[0].runtimeVersion", "2.20 gpu", "must be an image tag"],
 ];
 
