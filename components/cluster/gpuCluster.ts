@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import { parseCidr } from "./cidr";
+import { ClusterAutoscaler } from "./clusterAutoscaler";
 import type { ClusterNetwork } from "./clusterVpc";
 import {
     CONTROL_PLANE_LOG_TYPES, DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, EKS_CORE_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion,
@@ -108,7 +109,8 @@ const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryR
 /**
  * EKS ready for inference: a private-by-default control plane with KMS-encrypted secrets,
  * audit logs and an OIDC provider for IRSA, pinned core add-ons, a CPU system node group,
- * tainted GPU node groups, and the NVIDIA device plugin where the OS lacks one.
+ * tainted GPU node groups, the cluster autoscaler that scales them (from zero), and the
+ * NVIDIA device plugin where the OS lacks one.
  */
 export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc {
     public readonly clusterName: pulumi.Output<string>;
@@ -215,6 +217,12 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
 
         this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        new ClusterAutoscaler(`${name}-autoscaler`, {
+            cluster: { provider: this.provider, clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
+            clusterName: args.clusterName,
+            kubernetesVersion: version,
+            tags,
+        }, { parent: this, dependsOn: addons });
         if (needsDevicePlugin(this.gpuNodeGroups)) {
             new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider }, { parent: this, dependsOn: addons });
         }

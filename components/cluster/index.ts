@@ -18,3 +18,5 @@ export { EKS_ADDON_VERSIONS, EKS_CORE_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, DEF
 export type { KubernetesVersion } from "./eksAddons";
 export { NvidiaDevicePlugin, NVIDIA_DEVICE_PLUGIN_CHART, devicePluginValues } from "./nvidiaDevicePlugin";
 export { scalingProblems } from "./nodeScaling";
+export { ClusterAutoscaler, CLUSTER_AUTOSCALER_CHART, CLUSTER_AUTOSCALER_IMAGE_TAGS, clusterAutoscalerPolicy, clusterAutoscalerValues } from "./clusterAutoscaler";
+export type { ClusterAutoscalerArgs } from "./clusterAutoscaler";

@@ -208,7 +208,7 @@ describe("GpuCluster with three GPU groups and default settings", () => {
     });
 
     describe("NVIDIA device plugin", () => {
-        const release = () => plan.one(T.release);
+        const release = () => plan.one(T.release, "c-nvidia-release");
         const configNames = () => Object.keys((release().inputs.values as { config: { map: Record<string, string> } }).config.map);
         it("installs one pinned nvidia-device-plugin Helm release", () => {
             const { chart, version } = release().inputs;
@@ -276,7 +276,7 @@ describe("GpuCluster with other settings", () => {
     });
     it("installs no NVIDIA device plugin release when every GPU group runs Bottlerocket", async () => {
         const plan = await planCluster({ gpuNodeGroups: [GROUPS[1].spec, { ...GROUPS[1].spec, name: "l4-solo", timeSlicing: undefined }] });
-        assert.deepEqual(plan.of(T.release).map((r) => r.name), []);
+        assert.deepEqual(plan.of(T.release).map((r) => r.name), ["c-autoscaler-release"]);
     });
 });
 
