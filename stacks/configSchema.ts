@@ -12,7 +12,7 @@ import { DEFAULT_GPU_DISK_GIB, DISK_GIB_RANGE, TIME_SLICING_REPLICAS_RANGE } fro
 import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
 import { endpointAccessProblem } from "../components/cluster/gpuCluster";
 import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR } from "../components/mesh/istioMesh";
-import { ISTIO_VERSION } from "../components/mesh/istioCharts";
+import { ISTIO_VERSION, SUPPORTED_ISTIO_VERSIONS } from "../components/mesh/istioCharts";
 import { MTLS_MODES } from "../components/mesh/meshPolicies";
 import { SIDECAR_CONCURRENCY_RANGE } from "../components/mesh/sidecarResources";
 import { KSERVE_DEPLOYMENT_MODES, KSERVE_MODEL_FORMATS, MODEL_BACKENDS } from "../components/serving/modelSpec";
@@ -22,8 +22,6 @@ import { ENVIRONMENTS, type Environment } from "../components/platform/environme
 export { ENVIRONMENTS, type Environment };
 
 
-/** Istio releases whose chart values mlmesh has been checked against. */
-export const SUPPORTED_ISTIO_VERSIONS = [ISTIO_VERSION] as const;
 
 export const GATEWAY_SCHEMES = ["internal", "internet-facing"] as const;
 

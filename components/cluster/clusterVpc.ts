@@ -40,8 +40,8 @@ export interface ClusterNetwork {
     readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-/** Validates ClusterVpcArgs; returns the problems with paths relative to the args object. */
-export function validateClusterVpcArgs(args: ClusterVpcArgs, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
+/** Validates the VPC's layout (CIDR, zones, NAT); paths are relative to `prefix`. */
+export function validateVpcLayout(args: Omit<ClusterVpcArgs, "clusterName" | "tags">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
     errors.check(`${prefix}cidrBlock`, args.cidrBlock, vpcCidrProblem(args.cidrBlock));
     const azCount = args.availabilityZoneCount;
     if (azCount !== undefined && (!Number.isInteger(azCount) || azCount < AZ_COUNT_RANGE.min || azCount > AZ_COUNT_RANGE.max)) {
@@ -50,6 +50,12 @@ export function validateClusterVpcArgs(args: ClusterVpcArgs, errors = new Proper
     if (args.natGateways !== undefined && !NAT_GATEWAY_MODES.includes(args.natGateways)) {
         errors.check(`${prefix}natGateways`, args.natGateways, `must be one of ${NAT_GATEWAY_MODES.join(", ")}`);
     }
+    return errors;
+}
+
+/** Validates ClusterVpcArgs; returns the problems with paths relative to the args object. */
+export function validateClusterVpcArgs(args: ClusterVpcArgs, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
+    validateVpcLayout(args, errors, prefix);
     if (typeof args.clusterName !== "string" || !/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName)) {
         errors.check(`${prefix}clusterName`, args.clusterName, "must start with a letter and hold only letters, digits and hyphens (at most 100)");
     }

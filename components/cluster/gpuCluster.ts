@@ -68,24 +68,24 @@ export function endpointAccessProblem(endpointPublicAccess: boolean, publicAcces
 }
 
 /** Validates GpuClusterArgs, collecting every problem. */
-export function validateGpuClusterArgs(args: GpuClusterArgs, errors = new PropertyErrors()): PropertyErrors {
-    errors.check("clusterName", args.clusterName, /^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName) ? undefined : "must start with a letter and hold only letters, digits and '-' (at most 100)");
+export function validateGpuClusterArgs(args: Omit<GpuClusterArgs, "network">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
+    errors.check(`${prefix}clusterName`, args.clusterName, /^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName) ? undefined : "must start with a letter and hold only letters, digits and '-' (at most 100)");
     const version = args.kubernetesVersion;
-    errors.check("kubernetesVersion", version, version === undefined || SUPPORTED_KUBERNETES_VERSIONS.includes(version) ? undefined : `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
+    errors.check(`${prefix}kubernetesVersion`, version, version === undefined || SUPPORTED_KUBERNETES_VERSIONS.includes(version) ? undefined : `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
     const cidrs = args.publicAccessCidrs ?? [];
-    errors.check("publicAccessCidrs", cidrs, endpointAccessProblem(args.endpointPublicAccess ?? false, cidrs));
+    errors.check(`${prefix}publicAccessCidrs`, cidrs, endpointAccessProblem(args.endpointPublicAccess ?? false, cidrs));
     cidrs.forEach((block, i) => {
         const parsed = parseCidr(block);
-        errors.check(`publicAccessCidrs[${i}]`, block, typeof parsed === "string" ? parsed : undefined);
+        errors.check(`${prefix}publicAccessCidrs[${i}]`, block, typeof parsed === "string" ? parsed : undefined);
     });
     const system = args.systemNodes ?? {};
     for (const problem of scalingProblems({ minSize: system.minSize ?? 2, maxSize: system.maxSize ?? 4, desiredSize: system.desiredSize })) {
-        errors.check(`systemNodes.${problem.field}`, problem.value, problem.reason);
+        errors.check(`${prefix}systemNodes.${problem.field}`, problem.value, problem.reason);
     }
     const names = new Set<string>();
     (args.gpuNodeGroups ?? []).forEach((group, i) => {
-        validateGpuNodeGroupSpec(group, errors, `gpuNodeGroups[${i}].`);
-        errors.check(`gpuNodeGroups[${i}].name`, group.name, names.has(group.name) ? "is used by an earlier group; give every GPU node group its own name" : undefined);
+        validateGpuNodeGroupSpec(group, errors, `${prefix}gpuNodeGroups[${i}].`);
+        errors.check(`${prefix}gpuNodeGroups[${i}].name`, group.name, names.has(group.name) ? "is used by an earlier group; give every GPU node group its own name" : undefined);
         names.add(group.name);
     });
     return errors;

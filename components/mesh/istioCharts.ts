@@ -7,6 +7,8 @@ import { LABELS } from "../cluster/gpuPlacement";
 import type { SidecarResources } from "./sidecarResources";
 
 export const ISTIO_VERSION = "1.30.3";
+/** Istio releases whose chart values mlmesh has checked; an upgrade adds the next one here. */
+export const SUPPORTED_ISTIO_VERSIONS = [ISTIO_VERSION] as const;
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 export const ISTIO_ROOT_NAMESPACE = "istio-system";
 export const ISTIO_INGRESS_NAMESPACE = "istio-ingress";

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import {
     baseValues, cniValues, gatewayValues, INGRESS_GATEWAY_RELEASE, ISTIO_CHART_REPO, ISTIO_INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE, ISTIO_VERSION,
-    istiodValues, istioRevision,
+    istiodValues, istioRevision, SUPPORTED_ISTIO_VERSIONS,
 } from "./istioCharts";
 import { defaultDenyPolicy, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
 import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
@@ -59,18 +59,20 @@ const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Validates IstioMeshArgs (the sidecar is validated when it is built). */
-export function validateIstioMeshArgs(args: IstioMeshArgs, errors = new PropertyErrors()): PropertyErrors {
-    errors.check("version", args.version, args.version === undefined || args.version === ISTIO_VERSION ? undefined : `must be ${ISTIO_VERSION}, the release whose chart values mlmesh checks`);
-    errors.check("mtls", args.mtls, args.mtls === undefined || MTLS_MODES.includes(args.mtls) ? undefined : `must be one of ${MTLS_MODES.join(", ")}`);
+export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
+    errors.check(`${prefix}version`, args.version, args.version === undefined || (SUPPORTED_ISTIO_VERSIONS as readonly string[]).includes(args.version) ? undefined : `must be one of ${SUPPORTED_ISTIO_VERSIONS.join(", ")}, the releases whose chart values mlmesh checks`);
+    errors.check(`${prefix}mtls`, args.mtls, args.mtls === undefined || MTLS_MODES.includes(args.mtls) ? undefined : `must be one of ${MTLS_MODES.join(", ")}`);
     const gateway = args.ingressGateway ?? {};
     const hosts = gateway.hosts ?? [];
-    hosts.forEach((host, i) => errors.check(`ingressGateway.hosts[${i}]`, host, HOST.test(host) ? undefined : "must be a fully qualified host name without wildcards"));
-    errors.check("ingressGateway.hosts", hosts, gateway.scheme === "internet-facing" && hosts.length === 0 ? "must list the public host names when `scheme` is internet-facing" : undefined);
+    hosts.forEach((host, i) => errors.check(`${prefix}ingressGateway.hosts[${i}]`, host, HOST.test(host) ? undefined : "must be a fully qualified host name without wildcards"));
+    errors.check(`${prefix}ingressGateway.hosts`, hosts, gateway.scheme === "internet-facing" && hosts.length === 0 ? "must list the public host names when `scheme` is internet-facing" : undefined);
     const replicas = gateway.replicas ?? 2;
-    errors.check("ingressGateway.maxReplicas", gateway.maxReplicas, gateway.maxReplicas !== undefined && gateway.maxReplicas < replicas ? `is below \`replicas\` (${replicas})` : undefined);
-    errors.check("tracingSampling", args.tracingSampling, args.tracingSampling === undefined || (args.tracingSampling >= 0 && args.tracingSampling <= 100) ? undefined : "must be a percentage from 0 to 100");
-    errors.check("otelCollector", args.otelCollector, args.otelCollector === undefined || /^[a-z0-9.-]+:\d{1,5}$/.test(args.otelCollector) ? undefined : "must be host:port, e.g. otel-collector.observability.svc.cluster.local:4317");
-    (args.namespaces ?? []).forEach((ns, i) => errors.check(`namespaces[${i}]`, ns, DNS_LABEL.test(ns) && !ns.startsWith("istio-") && !ns.startsWith("kube-") ? undefined : "must be a DNS-1123 label and not an istio-* or kube-* system namespace"));
+    errors.check(`${prefix}ingressGateway.maxReplicas`, gateway.maxReplicas, gateway.maxReplicas !== undefined && gateway.maxReplicas < replicas ? `is below \`replicas\` (${replicas})` : undefined);
+    errors.check(`${prefix}tracingSampling`, args.tracingSampling, args.tracingSampling === undefined || (args.tracingSampling >= 0 && args.tracingSampling <= 100) ? undefined : "must be a percentage from 0 to 100");
+    errors.check(`${prefix}otelCollector`, args.otelCollector, args.otelCollector === undefined || /^[a-z0-9.-]+:\d{1,5}$/.test(args.otelCollector) ? undefined : "must be host:port, e.g. otel-collector.observability.svc.cluster.local:4317");
+    (args.namespaces ?? []).forEach((ns, i, all) => errors.check(`${prefix}namespaces[${i}]`, ns, !DNS_LABEL.test(ns) || ns.startsWith("istio-") || ns.startsWith("kube-")
+        ? "must be a DNS-1123 label and not an istio-* or kube-* system namespace"
+        : all.indexOf(ns) < i ? "is listed twice" : undefined));
     return errors;
 }
 

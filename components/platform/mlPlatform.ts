@@ -1,11 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterVpc, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
-import { GpuCluster, type GpuClusterArgs } from "../cluster/gpuCluster";
+import { ClusterVpc, validateVpcLayout, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
+import { GpuCluster, validateGpuClusterArgs, type GpuClusterArgs } from "../cluster/gpuCluster";
+import { placementOf } from "../cluster/gpuNodeGroup";
+import { DEFAULT_SIDECAR, validateIstioMeshArgs } from "../mesh/istioMesh";
+import { SidecarResources } from "../mesh/sidecarResources";
+import { PropertyErrors } from "../propertyErrors";
 import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import { IstioMesh, type IstioMeshArgs } from "../mesh/istioMesh";
 import { KServe } from "../serving/kserve";
 import { KServeModel } from "../serving/kserveModel";
-import type { ModelSpec } from "../serving/modelSpec";
+import { validateModels, type ModelSpec } from "../serving/modelSpec";
 import { TfServingModel } from "../serving/tfServingModel";
 import type { Environment } from "./environment";
 
@@ -27,6 +31,29 @@ export interface MlPlatformArgs {
     models?: readonly ModelSpec[];
     /** Tags added to every AWS resource. */
     tags?: Record<string, string>;
+}
+
+/**
+ * Checks the whole platform before anything is created: network, cluster, mesh, and (once
+ * those are sound) every model against the cluster's GPU groups and the mesh's namespaces.
+ */
+export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
+    const errors = new PropertyErrors();
+    if ("create" in args.network) {
+        validateVpcLayout(args.network.create, errors, "network.");
+    }
+    validateGpuClusterArgs(args.cluster, errors, "cluster.");
+    validateIstioMeshArgs(args.mesh, errors, "mesh.");
+    const sidecar = { ...DEFAULT_SIDECAR, ...args.mesh.defaultSidecar };
+    SidecarResources.validate(sidecar, errors, "mesh.defaultSidecar");
+    if (errors.list.length === 0) {
+        validateModels(args.models ?? [], {
+            gpuNodeGroups: (args.cluster.gpuNodeGroups ?? []).map(placementOf),
+            namespaces: args.mesh.namespaces ?? ["ml-serving"],
+            defaultSidecar: SidecarResources.of(sidecar),
+        }, errors, "models");
+    }
+    return errors;
 }
 
 /** Where a served model answers inside the mesh. */
@@ -62,6 +89,7 @@ export class MlPlatform extends pulumi.ComponentResource {
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
+        validateMlPlatformArgs(args).throwIfAny(`MlPlatform ${name}`);
         const clusterName = args.cluster.clusterName;
         const tags = { "mlmesh.io/environment": args.environment, "mlmesh.io/cluster": clusterName, ...args.tags };
 

@@ -274,14 +274,28 @@ export function validateModelSpec(spec: ModelSpec, context: ModelContext, errors
     return errors;
 }
 
-/** Validates a list of models, including that no two share a name in one namespace. */
+/** The Kubernetes object names a model takes in its namespace: its own, and one per TF Serving version. */
+function objectNames(model: ModelSpec): string[] {
+    return model.backend === "tfserving" ? [model.name, ...model.versions.map((version) => `${model.name}-${version.name}`)] : [model.name];
+}
+
+/**
+ * Validates a list of models, including that no two claim one object name in a namespace
+ * (model "a" version "b-c" and model "a-b" version "c" would both make Deployment a-b-c) and
+ * that namespace and model names do not run together into one component name.
+ */
 export function validateModels(models: readonly ModelSpec[], context: ModelContext, errors = new PropertyErrors(), at = "models"): PropertyErrors {
-    const seen = new Set<string>();
+    const claimed = new Map<string, number>();
+    const components = new Map<string, number>();
     models.forEach((model, i) => {
         validateModelSpec(model, context, errors, `${at}[${i}].`);
-        const key = `${model.namespace}/${model.name}`;
-        errors.check(`${at}[${i}].name`, model.name, seen.has(key) ? `is used by an earlier model in namespace ${model.namespace}` : undefined);
-        seen.add(key);
+        const clash = objectNames(model).map((name) => claimed.get(`${model.namespace}/${name}`)).find((owner) => owner !== undefined);
+        const component = components.get(`${model.namespace}-${model.name}`);
+        errors.check(`${at}[${i}].name`, model.name, clash !== undefined
+            ? `takes an object name that models[${clash}] already uses in namespace ${model.namespace}; rename the model or its versions`
+            : component !== undefined ? `collides with models[${component}]: namespace and model name run together into the same name` : undefined);
+        objectNames(model).forEach((name) => claimed.set(`${model.namespace}/${name}`, i));
+        components.set(`${model.namespace}-${model.name}`, i);
     });
     return errors;
 }

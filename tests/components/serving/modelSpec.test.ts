@@ -146,7 +146,19 @@ describe("validateModels", () => {
         assert.equal(problems.length, 1, JSON.stringify(problems));
         assert.equal(problems[0].path, "models[1].name");
         assert.equal(problems[0].value, "resnet");
-        assert.ok(problems[0].reason.includes("earlier model in namespace ml-serving"));
+        assert.ok(problems[0].reason.includes("models[0] already uses in namespace ml-serving"));
+    });
+
+    it("reports a model whose name equals another model's version Deployment name", () => {
+        const problems = validateModels([tfSpec(), kserveSpec({ name: "resnet-v1" })], context).list;
+        assert.deepEqual(problems.map((p) => [p.path, p.value]), [["models[1].name", "resnet-v1"]]);
+    });
+
+    it("reports namespace and model names that run together into one component name", () => {
+        const ctx = { ...context, namespaces: ["ml", "ml-serving"] };
+        const problems = validateModels([kserveSpec({ namespace: "ml", name: "serving-bert" }), kserveSpec({ namespace: "ml-serving", name: "bert" })], ctx).list;
+        assert.deepEqual(problems.map((p) => p.path), ["models[1].name"]);
+        assert.ok(problems[0].reason.includes("run together"), problems[0].reason);
     });
 
     it("allows the same name in two namespaces", () => {
