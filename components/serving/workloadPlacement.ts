@@ -23,7 +23,7 @@ export function gpuScheduling(group: GpuNodeGroupPlacement | undefined): PodSche
     };
 }
 
-/** Requests equal limits (Guaranteed QoS, so a busy neighbour cannot starve inference); GPUs in both. */
+/** The model container's requests equal its limits, so a busy neighbour cannot take its CPU or memory; GPUs in both. */
 export function containerResources(resources: { cpu?: string; memory?: string } | undefined, gpus: number): { requests: Record<string, string>; limits: Record<string, string> } {
     const amounts: Record<string, string> = { cpu: resources?.cpu ?? "1", memory: resources?.memory ?? "2Gi" };
     if (gpus > 0) {
