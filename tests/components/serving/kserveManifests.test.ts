@@ -75,7 +75,7 @@ describe("inferenceServiceManifest in Standard mode", () => {
         assert.deepEqual(predictor.annotations, sidecar.annotations());
     });
 
-    it("serves the model format from the storage URI with Guaranteed GPU resources", () => {
+    it("serves the model format from the storage URI with requests equal to limits, GPU included", () => {
         assert.deepEqual(predictor.model.modelFormat, { name: "tensorflow" });
         assert.equal(predictor.model.storageUri, "s3://models/bert/v1");
         const amounts = { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "1" };
