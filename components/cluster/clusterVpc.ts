@@ -109,17 +109,16 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
             enableDnsSupport: true,
             tags: tags("vpc"),
         }, parent);
-        const vpcParent = { parent: vpc };
 
-        new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: tags("default-sg") }, vpcParent);
+        new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: tags("default-sg") }, parent);
 
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw") }, vpcParent);
-        const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: tags("public-rt") }, vpcParent);
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw") }, parent);
+        const publicRouteTable = new aws.ec2.RouteTable(`${name}-public-rt`, { vpcId: vpc.id, tags: tags("public-rt") }, parent);
         new aws.ec2.Route(`${name}-public-default-route`, {
             routeTableId: publicRouteTable.id,
             destinationCidrBlock: "0.0.0.0/0",
             gatewayId: igw.id,
-        }, vpcParent);
+        }, parent);
 
         const publicSubnets: aws.ec2.Subnet[] = [];
         const privateSubnets: aws.ec2.Subnet[] = [];
@@ -134,20 +133,20 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
                 availabilityZone,
                 mapPublicIpOnLaunch: false,
                 tags: tags(`public-${zone}`, subnetTags(args.clusterName, "public")),
-            }, vpcParent);
+            }, parent);
             publicSubnets.push(publicSubnet);
             new aws.ec2.RouteTableAssociation(`${name}-public-${zone}`, {
                 subnetId: publicSubnet.id,
                 routeTableId: publicRouteTable.id,
-            }, vpcParent);
+            }, parent);
 
             if (natMode === "perZone" || i === 0) {
-                const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: tags(`nat-${zone}`) }, vpcParent);
+                const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: tags(`nat-${zone}`) }, parent);
                 natGateways.push(new aws.ec2.NatGateway(`${name}-nat-${zone}`, {
                     allocationId: eip.id,
                     subnetId: publicSubnet.id,
                     tags: tags(`nat-${zone}`),
-                }, { parent: vpc, dependsOn: [igw] }));
+                }, { parent: this, dependsOn: [igw] }));
             }
 
             const privateSubnet = new aws.ec2.Subnet(`${name}-private-${zone}`, {
@@ -156,19 +155,19 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
                 availabilityZone,
                 mapPublicIpOnLaunch: false,
                 tags: tags(`private-${zone}`, subnetTags(args.clusterName, "private")),
-            }, vpcParent);
+            }, parent);
             privateSubnets.push(privateSubnet);
-            const routeTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone}`, { vpcId: vpc.id, tags: tags(`private-rt-${zone}`) }, vpcParent);
+            const routeTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone}`, { vpcId: vpc.id, tags: tags(`private-rt-${zone}`) }, parent);
             privateRouteTables.push(routeTable);
             new aws.ec2.Route(`${name}-private-default-route-${zone}`, {
                 routeTableId: routeTable.id,
                 destinationCidrBlock: "0.0.0.0/0",
                 natGatewayId: natGateways[natGateways.length - 1].id,
-            }, vpcParent);
+            }, parent);
             new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, {
                 subnetId: privateSubnet.id,
                 routeTableId: routeTable.id,
-            }, vpcParent);
+            }, parent);
         }
 
         const region = aws.getRegionOutput({}, parent);
@@ -178,7 +177,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
             vpcEndpointType: "Gateway",
             routeTableIds: privateRouteTables.map((table) => table.id),
             tags: tags("s3"),
-        }, vpcParent);
+        }, parent);
 
         this.vpcId = vpc.id;
         this.privateSubnetIds = pulumi.all(privateSubnets.map((subnet) => subnet.id));

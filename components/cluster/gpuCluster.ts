@@ -143,7 +143,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             deletionWindowInDays: 30,
             tags,
         }, { parent: this, protect, retainOnDelete: protect });
-        new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: secretsKey });
+        new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: this });
 
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
         const nodeRole = new aws.iam.Role(`${name}-node-role`, {
@@ -157,7 +157,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         const nodePolicies = NODE_POLICIES.map((policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, {
             role: nodeRole.name,
             policyArn: managedPolicyArn(partition, policy),
-        }, { parent: nodeRole }));
+        }, { parent: this }));
 
         const endpointPublicAccess = args.endpointPublicAccess ?? false;
         const cluster = new eks.Cluster(`${name}-eks`, {

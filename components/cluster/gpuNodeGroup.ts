@@ -154,7 +154,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
             new aws.autoscaling.Tag(`${name}-asg-tag-${i + 1}`, {
                 autoscalingGroupName: asgName,
                 tag: { key, value, propagateAtLaunch: false },
-            }, { parent: nodeGroup });
+            }, { parent: this });
         });
 
         this.nodeGroupName = nodeGroup.nodeGroupName;

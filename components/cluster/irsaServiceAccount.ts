@@ -87,10 +87,10 @@ export class IrsaServiceAccount extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
         if (args.policy !== undefined) {
-            new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy }, { parent: role });
+            new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy }, { parent: this });
         }
         (args.managedPolicyArns ?? []).forEach((policyArn, i) => {
-            new aws.iam.RolePolicyAttachment(`${name}-managed-${i + 1}`, { role: role.name, policyArn }, { parent: role });
+            new aws.iam.RolePolicyAttachment(`${name}-managed-${i + 1}`, { role: role.name, policyArn }, { parent: this });
         });
         new k8s.core.v1.ServiceAccount(`${name}-sa`, {
             metadata: {

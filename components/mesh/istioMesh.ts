@@ -87,8 +87,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly namespaces: readonly string[];
     /** In-cluster DNS name of the ingress gateway Service. */
     public readonly gatewayServiceHost: string;
-    /** `<namespace>/<name>` of the Istio Gateway that VirtualServices bind to. */
-    public readonly gatewayName: string;
+    /** `<namespace>/<name>` of the Istio Gateway that VirtualServices bind to; undefined when no hosts are configured (no Gateway exists). */
+    public readonly gatewayName: string | undefined;
     /** The mesh-wide sidecar default, for workloads to override. */
     public readonly defaultSidecar: SidecarResources;
 
@@ -158,9 +158,10 @@ export class IstioMesh extends pulumi.ComponentResource {
         custom("mtls", meshPeerAuthentication(args.mtls ?? "STRICT"), []);
         custom("telemetry", meshTelemetry(args.tracingSampling ?? 1), []);
         const gatewayResourceName = `${name}-gateway`;
-        this.gatewayName = `${ISTIO_INGRESS_NAMESPACE}/${gatewayResourceName}`;
-        if ((gateway.hosts ?? []).length > 0) {
-            custom("gateway", ingressGateway(gatewayResourceName, gateway.hosts!, gateway.tlsCredentialName ?? "mlmesh-ingress-tls"), [ingressNs]);
+        const hosts = gateway.hosts ?? [];
+        this.gatewayName = hosts.length > 0 ? `${ISTIO_INGRESS_NAMESPACE}/${gatewayResourceName}` : undefined;
+        if (hosts.length > 0) {
+            custom("gateway", ingressGateway(gatewayResourceName, hosts, gateway.tlsCredentialName ?? "mlmesh-ingress-tls"), [ingressNs]);
         }
 
         for (const namespace of this.namespaces) {

@@ -80,7 +80,7 @@ export class MlPlatform extends pulumi.ComponentResource {
     public readonly meshRevision: string;
     public readonly meshNamespaces: readonly string[];
     public readonly gatewayServiceHost: string;
-    public readonly gatewayName: string;
+    public readonly gatewayName: string | undefined;
     /** The cluster component, for the components that run on it. */
     public readonly cluster: GpuCluster;
     /** The mesh component, for the workloads that join it. */

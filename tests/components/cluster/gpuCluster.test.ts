@@ -65,7 +65,8 @@ function launchTemplateOf(plan: Plan, nodeGroup: RecordedResource): RecordedReso
     const id = (nodeGroup.inputs.launchTemplate as { id: string }).id;
     return plan.of(T.launchTemplate).find((lt) => String(lt.outputs.arn).endsWith(`/${id}`)) ?? assert.fail(`no launch template ${id}`);
 }
-const asgTagsOf = (plan: Plan, nodeGroup: RecordedResource) => plan.of(T.asgTag).filter((t) => t.parent === nodeGroup.urn);
+/** The ASG tags of a node group: children of the same GpuNodeGroup component. */
+const asgTagsOf = (plan: Plan, nodeGroup: RecordedResource) => plan.of(T.asgTag).filter((t) => t.parent === nodeGroup.parent);
 const tagMap = (tags: RecordedResource[]) => Object.fromEntries(tags.map((t) => [(t.inputs.tag as { key: string }).key, (t.inputs.tag as { value: string }).value]));
 const addonVersions = (plan: Plan) => Object.fromEntries(plan.of(T.addon).map((a) => [a.inputs.addonName, a.inputs.addonVersion]));
 

@@ -259,6 +259,7 @@ describe("IstioMesh with an internal gateway and no hosts", () => {
     it("declares no Istio Gateway", async () => {
         const plan = await planMesh({ ingressGateway: { replicas: 3 } });
         assert.deepEqual(plan.of(T.gateway).map((g) => g.name), []);
+        assert.equal(plan.run.outputs.gatewayName, undefined, "no gateway name points at a Gateway that does not exist");
     });
 });
 
