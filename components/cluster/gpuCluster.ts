@@ -24,6 +24,7 @@ export interface SystemNodesSpec {
     minSize?: number;
     /** @default 4 */
     maxSize?: number;
+    /** @default minSize */
     desiredSize?: number;
     /** @default 50 */
     diskSizeGiB?: number;
@@ -42,9 +43,11 @@ export interface GpuClusterArgs {
      * @see https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html
      */
     endpointPublicAccess?: boolean;
-    /** The networks allowed to reach a public endpoint; required when it is public. */
+    /** The networks allowed to reach a public endpoint; required when it is public. @default [] */
     publicAccessCidrs?: string[];
+    /** @default { instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 } */
     systemNodes?: SystemNodesSpec;
+    /** @default [] (a CPU-only cluster) */
     gpuNodeGroups?: GpuNodeGroupSpec[];
     /**
      * Protect the cluster and its secrets key from `pulumi destroy`, turn on EKS deletion
@@ -53,6 +56,7 @@ export interface GpuClusterArgs {
      * @default false
      */
     deletionProtection?: boolean;
+    /** Tags for every AWS resource. @default {} */
     tags?: Record<string, string>;
 }
 

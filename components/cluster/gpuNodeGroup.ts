@@ -8,6 +8,7 @@ import { scalingProblems } from "./nodeScaling";
 
 /** Model images (CUDA, framework, weights baked in) run to tens of GiB; 200 GiB holds several. */
 export const DEFAULT_GPU_DISK_GIB = 200;
+export const DEFAULT_GPU_AMI_TYPE: GpuAmiType = "AL2023_x86_64_NVIDIA";
 export const DISK_GIB_RANGE = { min: 50, max: 16384 } as const;
 export const TIME_SLICING_REPLICAS_RANGE = { min: 2, max: 48 } as const;
 
@@ -52,7 +53,7 @@ function wholeNumberIn(value: number | undefined, range: { min: number; max: num
 /** Validates one GPU group; paths are relative to `prefix` (e.g. `gpuNodeGroups[1].`). */
 export function validateGpuNodeGroupSpec(group: GpuNodeGroupSpec, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
     errors.check(`${prefix}name`, group.name, DNS_LABEL.test(group.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
-    const amiType = group.amiType ?? "AL2023_x86_64_NVIDIA";
+    const amiType = group.amiType ?? DEFAULT_GPU_AMI_TYPE;
     if (!errors.check(`${prefix}amiType`, group.amiType, GPU_AMI_TYPES.includes(amiType) ? undefined : `must be one of ${GPU_AMI_TYPES.join(", ")}`)) {
         errors.check(`${prefix}instanceTypes`, group.instanceTypes, group.instanceTypes.length === 0 ? "must name at least one GPU instance type" : undefined);
         for (const problem of instanceTypeProblems(group.instanceTypes, amiType)) {
@@ -104,7 +105,7 @@ function smallestInstance(instanceTypes: readonly string[]): GpuInstance {
 export function placementOf(group: GpuNodeGroupSpec): GpuNodeGroupPlacement {
     return gpuNodeGroupPlacement({
         name: group.name,
-        amiType: group.amiType ?? "AL2023_x86_64_NVIDIA",
+        amiType: group.amiType ?? DEFAULT_GPU_AMI_TYPE,
         instance: smallestInstance(group.instanceTypes),
         timeSlicingReplicas: group.timeSlicing?.replicas,
     });
@@ -122,7 +123,7 @@ export class GpuNodeGroup extends pulumi.ComponentResource {
         super("mlmesh:cluster:GpuNodeGroup", name, {}, opts);
         validateGpuNodeGroupSpec(args.group).throwIfAny(`GpuNodeGroup ${name}`);
         const group = args.group;
-        const amiType = group.amiType ?? "AL2023_x86_64_NVIDIA";
+        const amiType = group.amiType ?? DEFAULT_GPU_AMI_TYPE;
         const traits = AMI_TRAITS[amiType];
         this.placement = placementOf(group);
         const replicas = this.placement.timeSlicingReplicas;

@@ -6,7 +6,7 @@ import { IrsaServiceAccount } from "../cluster/irsaServiceAccount";
 import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import type { KServe } from "./kserve";
-import { chosenGpuGroup, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
+import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
 import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
 import { containerResources, gpuScheduling, s3ReadPolicy } from "./workloadPlacement";
@@ -33,8 +33,8 @@ export function kserveRuntimeVersion(spec: KServeModelSpec): string | undefined 
 /** The `serving.kserve.io/v1beta1` InferenceService for a model. Pure. */
 export function inferenceServiceManifest(inputs: InferenceServiceInputs): Record<string, unknown> {
     const { spec } = inputs;
-    const mode = spec.deploymentMode ?? "Standard";
-    const replicas = spec.replicas ?? { min: 1, max: 3 };
+    const mode = spec.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE;
+    const replicas = spec.replicas ?? DEFAULT_MODEL_REPLICAS;
     const runtimeVersion = kserveRuntimeVersion(spec);
     const model = (storageUri: string) => ({
         modelFormat: { name: spec.modelFormat },
@@ -128,7 +128,7 @@ export class KServeModel extends pulumi.ComponentResource {
 
         const routed = { name: model.name, namespace, host: this.serviceHost, versions: [], timeout: model.timeout, retries: model.retries };
         const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts);
-        if ((model.deploymentMode ?? "Standard") === "Standard") {
+        if ((model.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) === "Standard") {
             custom("routes", modelVirtualService(routed));
         }
         custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));

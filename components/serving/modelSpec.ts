@@ -62,17 +62,19 @@ export interface CommonModelSpec {
     gpus?: number;
     /** The GPU node group to run on. @default the first group */
     gpuNodeGroup?: string;
-    /** Requests for the model container (limits equal them). */
+    /** Requests for the model container (limits equal them). @default { cpu: "1", memory: "2Gi" } */
     resources?: { cpu?: string; memory?: string };
-    /** Sidecar size; unset fields come from the mesh default. */
+    /** Sidecar size; unset fields come from the mesh default. @default the mesh default */
     sidecar?: SidecarResourcesSpec;
     /** @default { min: 1, max: 3 } */
     replicas?: { min: number; max: number };
     /** Request timeout. @default "30s" */
     timeout?: string;
+    /** @default { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" } */
     retries?: RetryPolicy;
+    /** @default { consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50, maxConnections: 1000, http2MaxRequests: 1000 } */
     circuitBreaker?: CircuitBreaker;
-    /** SPIFFE principals allowed to call the model (`cluster.local/ns/<ns>/sa/<sa>`); the ingress gateway always is. */
+    /** SPIFFE principals allowed to call the model (`cluster.local/ns/<ns>/sa/<sa>`); the ingress gateway always is. @default [] */
     allowedPrincipals?: string[];
 }
 
@@ -101,6 +103,12 @@ export interface KServeModelSpec extends CommonModelSpec {
 }
 
 export type ModelSpec = TfServingModelSpec | KServeModelSpec;
+
+/** Replica range of a model that sets none. */
+export const DEFAULT_MODEL_REPLICAS = { min: 1, max: 3 } as const;
+/** Model container requests (and limits) when a model sets none. */
+export const DEFAULT_MODEL_RESOURCES = { cpu: "1", memory: "2Gi" } as const;
+export const DEFAULT_DEPLOYMENT_MODE: KServeDeploymentMode = "Standard";
 
 /** Traffic policy defaults: what the routes get when a model sets none. */
 export const DEFAULT_TIMEOUT = "30s";
@@ -249,7 +257,7 @@ function validateKServe(spec: KServeModelSpec, context: ModelContext, errors: Pr
             : undefined
         : `must be one of ${KSERVE_DEPLOYMENT_MODES.join(", ")}`);
     checkCount(errors, `${at}canaryTrafficPercent`, spec.canaryTrafficPercent, 0, 100);
-    const mode = spec.deploymentMode ?? "Standard";
+    const mode = spec.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE;
     if (spec.canaryStorageUri !== undefined) {
         errors.check(`${at}canaryStorageUri`, spec.canaryStorageUri, !S3_URI.test(spec.canaryStorageUri)
             ? "must be an s3://bucket/prefix URI"

@@ -6,7 +6,7 @@ import { IrsaServiceAccount, type ClusterOidc } from "../cluster/irsaServiceAcco
 import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
-import { chosenGpuGroup, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
+import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
 import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
 import { containerResources, gpuScheduling, s3ReadPolicy, versionReplicas } from "./workloadPlacement";
 
@@ -87,7 +87,7 @@ export class TfServingModel extends pulumi.ComponentResource {
             data: { "monitoring.config": TF_SERVING_MONITORING_CONFIG },
         }, k8sOpts);
 
-        const range = model.replicas ?? { min: 1, max: 3 };
+        const range = model.replicas ?? DEFAULT_MODEL_REPLICAS;
         const scheduling = gpuScheduling(group);
         for (const version of model.versions) {
             const versionName = `${model.name}-${version.name}`;

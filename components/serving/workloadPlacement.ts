@@ -5,7 +5,7 @@
  */
 import { GPU_RESOURCE, LABELS, type GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import type { PolicyDocument } from "../cluster/irsaServiceAccount";
-import { parseS3Uri } from "./modelSpec";
+import { DEFAULT_MODEL_RESOURCES, parseS3Uri } from "./modelSpec";
 
 export interface PodScheduling {
     readonly nodeSelector?: Record<string, string>;
@@ -25,7 +25,7 @@ export function gpuScheduling(group: GpuNodeGroupPlacement | undefined): PodSche
 
 /** The model container's requests equal its limits, so a busy neighbour cannot take its CPU or memory; GPUs in both. */
 export function containerResources(resources: { cpu?: string; memory?: string } | undefined, gpus: number): { requests: Record<string, string>; limits: Record<string, string> } {
-    const amounts: Record<string, string> = { cpu: resources?.cpu ?? "1", memory: resources?.memory ?? "2Gi" };
+    const amounts: Record<string, string> = { cpu: resources?.cpu ?? DEFAULT_MODEL_RESOURCES.cpu, memory: resources?.memory ?? DEFAULT_MODEL_RESOURCES.memory };
     if (gpus > 0) {
         amounts[GPU_RESOURCE] = String(gpus);
     }
