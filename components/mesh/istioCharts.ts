@@ -54,7 +54,12 @@ export function istiodValues(options: IstiodOptions): Record<string, unknown> {
         pdb: { minAvailable: 1 },
         nodeSelector: ON_SYSTEM_NODES,
         traceSampling: options.tracingSampling,
-        env: { ENABLE_GATEWAY_API_INFERENCE_EXTENSION: String(options.inferenceExtension) },
+        env: {
+            ENABLE_GATEWAY_API_INFERENCE_EXTENSION: String(options.inferenceExtension),
+            // The proxy runs as a Kubernetes native sidecar (every supported EKS version has them),
+            // so init containers such as model downloaders already have a working network.
+            ENABLE_NATIVE_SIDECARS: "true",
+        },
         global: {
             proxy: {
                 resources: options.defaultSidecar.helmResources(),

@@ -45,6 +45,10 @@ describe("istiodValues", () => {
         });
     }
 
+    it("runs the proxy as a native sidecar, so init containers have a network", () => {
+        assert.equal((values as Values).env.ENABLE_NATIVE_SIDECARS, "true");
+    });
+
     it("sizes the mesh-wide sidecar from the SidecarResources", () => {
         assert.deepEqual(values.global.proxy.resources, sidecar.helmResources());
         assert.equal(values.meshConfig.defaultConfig.concurrency, 3);
