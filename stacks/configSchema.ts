@@ -18,6 +18,7 @@ import { SIDECAR_CONCURRENCY_RANGE } from "../components/mesh/sidecarResources";
 import { KSERVE_DEPLOYMENT_MODES, KSERVE_MODEL_FORMATS, MODEL_BACKENDS } from "../components/serving/modelSpec";
 import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
+import { CLUSTER_NAME, HOST_NAME, SHORT_NAME } from "../components/names";
 
 export { ENVIRONMENTS, type Environment };
 
@@ -53,7 +54,7 @@ function quantity(kind: QuantityKind) {
 }
 
 const dnsLabel = z.string({ error: "must be a string" })
-    .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "must be a DNS-1123 label of at most 40 characters: lowercase letters, digits and '-', starting with a letter" });
+    .regex(SHORT_NAME, { error: "must be a DNS-1123 label of at most 40 characters: lowercase letters, digits and '-', starting with a letter" });
 
 const cidr = z.string({ error: "must be a CIDR string" }).superRefine((value, ctx) => {
     const parsed = parseCidr(value);
@@ -127,7 +128,7 @@ function publicAccessCidr(environment: Environment | undefined) {
 }
 
 export const clusterSchema = (environment: Environment | undefined) => closed({
-    name: z.string({ error: "must be a string" }).regex(/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/, { error: "must start with a letter and hold only letters, digits and '-' (at most 100)" }).optional(),
+    name: z.string({ error: "must be a string" }).regex(CLUSTER_NAME, { error: "must start with a letter and hold only letters, digits and '-' (at most 100)" }).optional(),
     kubernetesVersion: oneOf(SUPPORTED_KUBERNETES_VERSIONS).default(DEFAULT_KUBERNETES_VERSION),
     endpointPublicAccess: z.boolean({ error: "must be true or false" }).default(false),
     publicAccessCidrs: z.array(publicAccessCidr(environment), { error: "must be a list of CIDR blocks" }).default([]),
@@ -171,7 +172,7 @@ const sidecarSchema = closed({
 });
 
 const hostname = z.string({ error: "must be a host name" })
-    .regex(/^(?!\*)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: "must be a fully qualified host name without wildcards, e.g. inference.example.com" });
+    .regex(HOST_NAME, { error: "must be a fully qualified host name without wildcards, e.g. inference.example.com" });
 
 export const meshSchema = (environment: Environment | undefined) => closed({
     istioVersion: oneOf(SUPPORTED_ISTIO_VERSIONS).default(ISTIO_VERSION),

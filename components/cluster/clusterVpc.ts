@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import { AZ_COUNT_RANGE, subnetLayout, vpcCidrProblem } from "./cidr";
+import { CLUSTER_NAME } from "../names";
 
 /** How many NAT gateways carry the private subnets' egress. */
 export const NAT_GATEWAY_MODES = ["single", "perZone"] as const;
@@ -56,7 +57,7 @@ export function validateVpcLayout(args: Omit<ClusterVpcArgs, "clusterName" | "ta
 /** Validates ClusterVpcArgs; returns the problems with paths relative to the args object. */
 export function validateClusterVpcArgs(args: ClusterVpcArgs, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
     validateVpcLayout(args, errors, prefix);
-    if (typeof args.clusterName !== "string" || !/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName)) {
+    if (typeof args.clusterName !== "string" || !CLUSTER_NAME.test(args.clusterName)) {
         errors.check(`${prefix}clusterName`, args.clusterName, "must start with a letter and hold only letters, digits and hyphens (at most 100)");
     }
     return errors;

@@ -15,6 +15,7 @@ import type { ClusterOidc } from "./irsaServiceAccount";
 import { createManagedNodeGroup } from "./managedNodeGroup";
 import { scalingProblems } from "./nodeScaling";
 import { needsDevicePlugin, NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+import { CLUSTER_NAME } from "../names";
 
 /** The CPU nodes that run Istio, controllers and other system pods. */
 export interface SystemNodesSpec {
@@ -73,7 +74,7 @@ export function endpointAccessProblem(endpointPublicAccess: boolean, publicAcces
 
 /** Validates GpuClusterArgs, collecting every problem. */
 export function validateGpuClusterArgs(args: Omit<GpuClusterArgs, "network">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
-    errors.check(`${prefix}clusterName`, args.clusterName, /^[a-zA-Z][a-zA-Z0-9-]{0,99}$/.test(args.clusterName) ? undefined : "must start with a letter and hold only letters, digits and '-' (at most 100)");
+    errors.check(`${prefix}clusterName`, args.clusterName, CLUSTER_NAME.test(args.clusterName) ? undefined : "must start with a letter and hold only letters, digits and '-' (at most 100)");
     const version = args.kubernetesVersion;
     errors.check(`${prefix}kubernetesVersion`, version, version === undefined || SUPPORTED_KUBERNETES_VERSIONS.includes(version) ? undefined : `must be one of ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")}`);
     const cidrs = args.publicAccessCidrs ?? [];

@@ -5,6 +5,7 @@ import { AMI_TRAITS, GPU_AMI_TYPES, gpuInstance, instanceTypeProblems, type GpuA
 import { clusterAutoscalerNodeTemplateTags, gpuNodeGroupPlacement, type GpuNodeGroupPlacement } from "./gpuPlacement";
 import { CAPACITY_TYPES, createManagedNodeGroup, type CapacityType, type NodeGroupPlacement } from "./managedNodeGroup";
 import { scalingProblems } from "./nodeScaling";
+import { SHORT_NAME } from "../names";
 
 /** Model images (CUDA, framework, weights baked in) run to tens of GiB; 200 GiB holds several. */
 export const DEFAULT_GPU_DISK_GIB = 200;
@@ -42,7 +43,6 @@ export interface GpuNodeGroupArgs extends NodeGroupPlacement {
     tags?: Record<string, string>;
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 
 function wholeNumberIn(value: number | undefined, range: { min: number; max: number }): string | undefined {
     return value === undefined || (Number.isInteger(value) && value >= range.min && value <= range.max)
@@ -52,7 +52,7 @@ function wholeNumberIn(value: number | undefined, range: { min: number; max: num
 
 /** Validates one GPU group; paths are relative to `prefix` (e.g. `gpuNodeGroups[1].`). */
 export function validateGpuNodeGroupSpec(group: GpuNodeGroupSpec, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
-    errors.check(`${prefix}name`, group.name, DNS_LABEL.test(group.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
+    errors.check(`${prefix}name`, group.name, SHORT_NAME.test(group.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
     const amiType = group.amiType ?? DEFAULT_GPU_AMI_TYPE;
     if (!errors.check(`${prefix}amiType`, group.amiType, GPU_AMI_TYPES.includes(amiType) ? undefined : `must be one of ${GPU_AMI_TYPES.join(", ")}`)) {
         errors.check(`${prefix}instanceTypes`, group.instanceTypes, group.instanceTypes.length === 0 ? "must name at least one GPU instance type" : undefined);

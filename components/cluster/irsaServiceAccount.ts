@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
+import { DNS_LABEL } from "../names";
 
 /** The cluster's OIDC identity provider, as GpuCluster exposes it. */
 export interface ClusterOidc {
@@ -40,7 +41,6 @@ export function irsaTrustPolicy(oidcProviderArn: string, oidcProviderUrl: string
     };
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 export interface IrsaServiceAccountArgs {

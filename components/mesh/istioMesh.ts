@@ -8,6 +8,7 @@ import {
 } from "./istioCharts";
 import { defaultDenyPolicy, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
 import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
+import { DNS_LABEL, HOST_NAME } from "../names";
 
 /** Ports istiod serves the API server and nodes on, which the node security group must admit. */
 export const ISTIOD_PORTS = [
@@ -55,8 +56,6 @@ export interface IstioMeshArgs {
 
 export const DEFAULT_SIDECAR: Required<SidecarResourcesSpec> = { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 };
 export const DEFAULT_OTEL_COLLECTOR = "opentelemetry-collector.observability.svc.cluster.local:4317";
-const HOST = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** Validates IstioMeshArgs (the sidecar is validated when it is built). */
 export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
@@ -64,7 +63,7 @@ export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, erro
     errors.check(`${prefix}mtls`, args.mtls, args.mtls === undefined || MTLS_MODES.includes(args.mtls) ? undefined : `must be one of ${MTLS_MODES.join(", ")}`);
     const gateway = args.ingressGateway ?? {};
     const hosts = gateway.hosts ?? [];
-    hosts.forEach((host, i) => errors.check(`${prefix}ingressGateway.hosts[${i}]`, host, HOST.test(host) ? undefined : "must be a fully qualified host name without wildcards"));
+    hosts.forEach((host, i) => errors.check(`${prefix}ingressGateway.hosts[${i}]`, host, HOST_NAME.test(host) ? undefined : "must be a fully qualified host name without wildcards"));
     errors.check(`${prefix}ingressGateway.hosts`, hosts, gateway.scheme === "internet-facing" && hosts.length === 0 ? "must list the public host names when `scheme` is internet-facing" : undefined);
     const replicas = gateway.replicas ?? 2;
     errors.check(`${prefix}ingressGateway.maxReplicas`, gateway.maxReplicas, gateway.maxReplicas !== undefined && gateway.maxReplicas < replicas ? `is below \`replicas\` (${replicas})` : undefined);

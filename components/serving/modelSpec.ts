@@ -7,6 +7,7 @@ import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import { PropertyErrors } from "../propertyErrors";
 import { parseQuantity } from "../mesh/quantity";
 import { SidecarResources, type SidecarResourcesSpec } from "../mesh/sidecarResources";
+import { SHORT_NAME } from "../names";
 
 /** TF Serving release mlmesh runs when a model names no image. */
 export const TF_SERVING_VERSION = "2.20.0";
@@ -126,7 +127,6 @@ export interface ModelContext {
     readonly knativeServing?: boolean;
 }
 
-const DNS_LABEL = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PRINCIPAL = /^[a-z0-9.-]+\/ns\/[a-z0-9-]+\/sa\/[a-z0-9.-]+$/;
@@ -172,7 +172,7 @@ function checkCount(errors: PropertyErrors, path: string, value: number | undefi
 }
 
 function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
-    errors.check(`${at}name`, spec.name, DNS_LABEL.test(spec.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
+    errors.check(`${at}name`, spec.name, SHORT_NAME.test(spec.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
     errors.check(`${at}namespace`, spec.namespace, context.namespaces.includes(spec.namespace) ? undefined : `is not a mesh namespace; add it to mlmesh:mesh.namespaces or use one of: ${context.namespaces.join(", ")}`);
     const gpus = spec.gpus ?? 0;
     checkCount(errors, `${at}gpus`, spec.gpus, 0, 8);
@@ -237,7 +237,7 @@ function validateTfServing(spec: TfServingModelSpec, errors: PropertyErrors, at:
     errors.check(`${at}versions`, spec.versions, spec.versions.length === 0 ? "must list at least one model version" : undefined);
     const seen = new Set<string>();
     spec.versions.forEach((version, i) => {
-        errors.check(`${at}versions[${i}].name`, version.name, !DNS_LABEL.test(version.name) ? "must be a DNS-1123 label" : seen.has(version.name) ? "is used by an earlier version; version names must be unique" : undefined);
+        errors.check(`${at}versions[${i}].name`, version.name, !SHORT_NAME.test(version.name) ? "must be a DNS-1123 label" : seen.has(version.name) ? "is used by an earlier version; version names must be unique" : undefined);
         seen.add(version.name);
         errors.check(`${at}versions[${i}].modelUri`, version.modelUri, S3_URI.test(version.modelUri) ? undefined : "must be an s3://bucket/prefix URI");
         checkCount(errors, `${at}versions[${i}].weight`, version.weight, 0, 100);
