@@ -26,6 +26,8 @@ export interface RecordedOptions {
     replaceOnChanges?: string[];
     additionalSecretOutputs?: string[];
     deletedWith?: string;
+    /** How long the provider may take to create, update or delete the resource. */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
     /** A multi-language component: its children live in another process and are not recorded. */
     remote?: boolean;
 }
@@ -39,6 +41,12 @@ export interface RecordedResource {
     inputs: Record<string, unknown>;
     outputs: Record<string, unknown>;
     options: RecordedOptions;
+    /**
+     * Every URN the engine waits for before it creates this resource: explicit `dependsOn`
+     * (a component expanded to its custom children) and the resources its inputs come from.
+     * A component's own `dependsOn` is not passed on to its children, so it is not here either.
+     */
+    dependencies: string[];
 }
 
 export interface RecordedRun {
@@ -93,9 +101,19 @@ function optionsOf(req: Request): RecordedOptions {
         replaceOnChanges: nonEmpty(req.getReplaceonchangesList()),
         additionalSecretOutputs: nonEmpty(req.getAdditionalsecretoutputsList()),
         deletedWith: req.getDeletedwith() || undefined,
+        customTimeouts: timeoutsOf(req),
         remote: req.getRemote() || undefined,
     };
     return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
+function timeoutsOf(req: Request): RecordedOptions["customTimeouts"] {
+    const timeouts = req.getCustomtimeouts();
+    if (!timeouts) {
+        return undefined;
+    }
+    const set = Object.entries({ create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() }).filter(([, value]) => value);
+    return set.length > 0 ? Object.fromEntries(set) : undefined;
 }
 
 type Callback = (err: unknown, resp: unknown) => void;
@@ -119,6 +137,7 @@ class RecordingMonitor extends MockMonitor {
                     inputs,
                     outputs: redact(rpc.deserializeProperties(resp.getObject())) as Record<string, unknown>,
                     options: optionsOf(req),
+                    dependencies: [...new Set(req.getDependenciesList())],
                 });
             }
             callback(err, resp);

@@ -234,6 +234,7 @@ const commonModelShape = {
         http2MaxRequests: integer.optional(),
     }).optional(),
     allowedPrincipals: z.array(text, { error: "must be a list of principals" }).optional(),
+    modelKmsKeyArn: text.optional(),
 };
 
 const tfServingModelSchema = closed({

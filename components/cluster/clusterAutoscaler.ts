@@ -1,16 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { childOptions } from "../childOptions";
+import { chartRelease, type PinnedChart } from "../helmRelease";
 import type { KubernetesVersion } from "./eksAddons";
 import { LABELS } from "./gpuPlacement";
 import { IrsaServiceAccount, type ClusterOidc, type PolicyDocument } from "./irsaServiceAccount";
 
 /** The cluster-autoscaler Helm chart mlmesh installs. */
-export const CLUSTER_AUTOSCALER_CHART = {
+export const CLUSTER_AUTOSCALER_CHART: PinnedChart = {
     chart: "cluster-autoscaler",
     version: "9.59.0",
     repo: "https://kubernetes.github.io/autoscaler",
-} as const;
+};
 
 /** The autoscaler's minor version must match the cluster's; the chart's own default targets 1.35. */
 export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<Record<KubernetesVersion, string>> = {
@@ -111,19 +113,15 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
             policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterName)),
             tags: args.tags,
         }, { parent: this });
-        const release = new k8s.helm.v3.Release(`${name}-release`, {
-            chart: CLUSTER_AUTOSCALER_CHART.chart,
-            version: CLUSTER_AUTOSCALER_CHART.version,
-            repositoryOpts: { repo: CLUSTER_AUTOSCALER_CHART.repo },
+        const release = chartRelease(`${name}-release`, {
+            chart: CLUSTER_AUTOSCALER_CHART,
             namespace: CLUSTER_AUTOSCALER_NAMESPACE,
             values: clusterAutoscalerValues({
                 clusterName: args.cluster.clusterName,
                 region: aws.getRegionOutput({}, { parent: this }).region,
                 kubernetesVersion: args.kubernetesVersion,
             }),
-            atomic: true,
-            cleanupOnFail: true,
-        }, { parent: this, provider: args.cluster.provider, dependsOn: [identity] });
+        }, childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [identity] }));
         this.releaseName = release.name;
         this.roleArn = identity.roleArn;
         this.registerOutputs({ releaseName: this.releaseName, roleArn: this.roleArn });

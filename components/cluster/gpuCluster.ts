@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import { parseCidr } from "./cidr";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
+import { MetricsServer } from "./metricsServer";
 import type { ClusterNetwork } from "./clusterVpc";
 import {
     CONTROL_PLANE_LOG_TYPES, DEFAULT_KUBERNETES_VERSION, EKS_ADDON_VERSIONS, EKS_CORE_ADDONS, SUPPORTED_KUBERNETES_VERSIONS, type KubernetesVersion,
@@ -227,7 +228,8 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             clusterName: args.clusterName,
             kubernetesVersion: version,
             tags,
-        }, { parent: this, dependsOn: addons });
+        }, { parent: this, dependsOn: [systemNodes, ...addons] });
+        new MetricsServer(`${name}-metrics`, { provider: this.provider }, { parent: this, dependsOn: [systemNodes, ...addons] });
         if (needsDevicePlugin(this.gpuNodeGroups)) {
             new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider }, { parent: this, dependsOn: addons });
         }

@@ -15,6 +15,12 @@ export const LABELS = {
     devicePlugin: "mlmesh.io/device-plugin",
     /** The NVIDIA device plugin picks its named config by this node label. */
     devicePluginConfig: "nvidia.com/device-plugin.config",
+    /**
+     * The cluster autoscaler's AWS GPU label: a node carrying it counts as unready until its GPUs
+     * are allocatable, so the autoscaler waits for the device plugin instead of adding more nodes.
+     * @see kubernetes/autoscaler:cluster-autoscaler/cloudprovider/aws/aws_cloud_provider.go (GPULabel)
+     */
+    autoscalerGpu: "k8s.amazonaws.com/accelerator",
 } as const;
 
 /** The extended resource the NVIDIA device plugin advertises. */
@@ -70,6 +76,7 @@ export function gpuNodeGroupPlacement(input: PlacementInput): GpuNodeGroupPlacem
         [LABELS.accelerator]: input.instance.accelerator,
         [LABELS.nodeGroup]: input.name,
         [LABELS.devicePlugin]: traits.shipsDevicePlugin ? "host" : "helm",
+        [LABELS.autoscalerGpu]: input.instance.accelerator,
     };
     if (replicas > 1 && !traits.shipsDevicePlugin) {
         labels[LABELS.devicePluginConfig] = timeSlicingConfigName(replicas);

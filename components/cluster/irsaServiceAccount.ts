@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { childOptions } from "../childOptions";
 import { PropertyErrors } from "../propertyErrors";
 import { DNS_LABEL } from "../names";
 
@@ -98,7 +99,7 @@ export class IrsaServiceAccount extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 annotations: { ...args.annotations, "eks.amazonaws.com/role-arn": role.arn },
             },
-        }, { parent: this, provider: args.cluster.provider });
+        }, childOptions(this, opts, { provider: args.cluster.provider }));
 
         this.roleArn = role.arn;
         this.roleName = role.name;

@@ -1,14 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import { childOptions } from "../childOptions";
+import { chartRelease, type PinnedChart } from "../helmRelease";
 import { GPU_RESOURCE, GPU_TAINT, LABELS, timeSlicingConfigName, type GpuNodeGroupPlacement } from "./gpuPlacement";
 
 /** The NVIDIA k8s-device-plugin Helm chart mlmesh installs. */
-export const NVIDIA_DEVICE_PLUGIN_CHART = {
+export const NVIDIA_DEVICE_PLUGIN_CHART: PinnedChart = {
     chart: "nvidia-device-plugin",
     version: "0.18.2",
     repo: "https://nvidia.github.io/k8s-device-plugin",
-} as const;
+};
 
 /** The device plugin config entry for nodes that do not share GPUs. */
 export const DEFAULT_DEVICE_PLUGIN_CONFIG = "default";
@@ -83,15 +85,11 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
     constructor(name: string, args: NvidiaDevicePluginArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:cluster:NvidiaDevicePlugin", name, {}, opts);
         this.namespace = args.namespace ?? "kube-system";
-        const release = new k8s.helm.v3.Release(`${name}-release`, {
-            chart: NVIDIA_DEVICE_PLUGIN_CHART.chart,
-            version: NVIDIA_DEVICE_PLUGIN_CHART.version,
-            repositoryOpts: { repo: NVIDIA_DEVICE_PLUGIN_CHART.repo },
+        const release = chartRelease(`${name}-release`, {
+            chart: NVIDIA_DEVICE_PLUGIN_CHART,
             namespace: this.namespace,
             values: devicePluginValues(args.placements),
-            atomic: true,
-            cleanupOnFail: true,
-        }, { parent: this, provider: args.provider });
+        }, childOptions(this, opts, { provider: args.provider }));
         this.releaseName = release.name;
         this.registerOutputs({ releaseName: this.releaseName, namespace: this.namespace });
     }

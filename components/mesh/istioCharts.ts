@@ -16,8 +16,6 @@ export const ISTIO_INGRESS_NAMESPACE = "istio-ingress";
 export const INGRESS_GATEWAY_RELEASE = "istio-ingressgateway";
 /** The `istio` label value of the gateway pods (`istio-` stripped from the release name). */
 export const INGRESS_GATEWAY_SELECTOR = { istio: "ingressgateway" } as const;
-/** A revision tag that follows the serving revision; app namespaces may label `istio.io/rev` with it. */
-export const STABLE_REVISION_TAG = "stable";
 
 /** `1.30.3` → `1-30-3`: revision names must be DNS labels. */
 export function istioRevision(version: string): string {
@@ -27,8 +25,17 @@ export function istioRevision(version: string): string {
 /** Keeps control-plane pods on the CPU system nodes (GPU nodes are tainted anyway). */
 const ON_SYSTEM_NODES = { [LABELS.nodeRole]: "system" };
 
+/**
+ * The base chart installs the CRDs only. Its `defaultRevision` ("default" unless set) renders
+ * `istiod-default-validator` pointing at a Service `istiod`, which a revision-only install does
+ * not have; the first upgrade drops its `failurePolicy: Ignore`, the API server defaults it to
+ * Fail, and every Istio write is refused
+ * (istio/istio:manifests/charts/base/templates/defaultrevision-validatingwebhookconfiguration.yaml@1.30.3).
+ * mlmesh owns that validator instead (meshPolicies `defaultValidator`) and moves it to each new
+ * revision only after that revision's istiod is up.
+ */
 export function baseValues(): Record<string, unknown> {
-    return { global: { istioNamespace: ISTIO_ROOT_NAMESPACE } };
+    return { defaultRevision: "", global: { istioNamespace: ISTIO_ROOT_NAMESPACE } };
 }
 
 export interface IstiodOptions {
@@ -48,8 +55,9 @@ export const TRACING_PROVIDER = "otel";
 export function istiodValues(options: IstiodOptions): Record<string, unknown> {
     const [service, port] = options.otelCollector.split(":");
     return {
+        // No revision tags: each istiod release would render the same tag webhook and Service,
+        // so the next revision's release could not be installed beside this one.
         revision: options.revision,
-        revisionTags: [STABLE_REVISION_TAG],
         autoscaleMin: 2,
         pdb: { minAvailable: 1 },
         nodeSelector: ON_SYSTEM_NODES,

@@ -6,7 +6,10 @@ import {
     baseValues, cniValues, gatewayValues, INGRESS_GATEWAY_RELEASE, ISTIO_CHART_REPO, ISTIO_INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE, ISTIO_VERSION,
     istiodValues, istioRevision, SUPPORTED_ISTIO_VERSIONS,
 } from "./istioCharts";
-import { defaultDenyPolicy, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
+import { childOptions } from "../childOptions";
+import { chartRelease } from "../helmRelease";
+import type { IngressRoutes } from "../serving/trafficPolicy";
+import { defaultDenyPolicy, defaultValidator, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
 import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
 import { DNS_LABEL, HOST_NAME } from "../names";
 
@@ -90,6 +93,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly gatewayName: string | undefined;
     /** The mesh-wide sidecar default, for workloads to override. */
     public readonly defaultSidecar: SidecarResources;
+    /** The Gateway and hosts models are published on; undefined when no hosts are configured. */
+    public readonly ingress: IngressRoutes | undefined;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:mesh:IstioMesh", name, {}, opts);
@@ -105,7 +110,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const gateway = args.ingressGateway ?? {};
         const replicas = gateway.replicas ?? 2;
         const provider = args.cluster.provider;
-        const k8sOpts = { parent: this, provider };
+        const k8sOpts = (dependsOn: pulumi.Resource[]) => childOptions(this, opts, { provider, dependsOn });
 
         // istiod's webhook (15017) and xDS (15012) must be reachable from the control plane and nodes.
         for (const { port, purpose } of ISTIOD_PORTS) {
@@ -120,18 +125,14 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, { parent: this });
         }
 
-        const rootNs = new k8s.core.v1.Namespace(`${name}-root-ns`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, k8sOpts);
+        const rootNs = new k8s.core.v1.Namespace(`${name}-root-ns`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, k8sOpts([]));
         const chart = (release: string, chartName: string, namespace: pulumi.Input<string>, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
-            new k8s.helm.v3.Release(`${name}-${release}`, {
-                name: release,
-                chart: chartName,
-                version: this.version,
-                repositoryOpts: { repo: ISTIO_CHART_REPO },
+            chartRelease(`${name}-${release}`, {
+                chart: { chart: chartName, version: this.version, repo: ISTIO_CHART_REPO },
+                releaseName: release,
                 namespace,
                 values,
-                atomic: true,
-                cleanupOnFail: true,
-            }, { ...k8sOpts, dependsOn });
+            }, k8sOpts(dependsOn));
 
         const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs]);
         const istiod = chart(`istiod-${this.revision}`, "istiod", rootNs.metadata.name, istiodValues({
@@ -144,7 +145,12 @@ export class IstioMesh extends pulumi.ComponentResource {
         }), [base]);
         const dataPlane = args.cni ? [chart("istio-cni", "cni", rootNs.metadata.name, cniValues(this.revision), [base])] : [];
 
-        const ingressNs = new k8s.core.v1.Namespace(`${name}-ingress-ns`, { metadata: { name: ISTIO_INGRESS_NAMESPACE } }, k8sOpts);
+        // Validates every Istio object mlmesh writes; it moves to a new revision only once that
+        // revision's istiod is installed and ready.
+        const validator = new k8s.admissionregistration.v1.ValidatingWebhookConfiguration(`${name}-default-validator`,
+            defaultValidator(this.revision) as k8s.admissionregistration.v1.ValidatingWebhookConfigurationArgs, k8sOpts([istiod]));
+
+        const ingressNs = new k8s.core.v1.Namespace(`${name}-ingress-ns`, { metadata: { name: ISTIO_INGRESS_NAMESPACE } }, k8sOpts([]));
         chart(INGRESS_GATEWAY_RELEASE, "gateway", ingressNs.metadata.name, gatewayValues({
             revision: this.revision,
             replicas,
@@ -153,20 +159,23 @@ export class IstioMesh extends pulumi.ComponentResource {
         }), [istiod, ingressNs, ...dataPlane]);
 
         const custom = (role: string, manifest: IstioManifest, dependsOn: pulumi.Resource[]) =>
-            new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, { ...k8sOpts, dependsOn: [istiod, ...dependsOn] });
+            new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts([istiod, validator, ...dependsOn]));
         custom("mtls", meshPeerAuthentication(args.mtls ?? "STRICT"), []);
         custom("telemetry", meshTelemetry(args.tracingSampling ?? 1), []);
         const gatewayResourceName = `${name}-gateway`;
         const hosts = gateway.hosts ?? [];
         this.gatewayName = hosts.length > 0 ? `${ISTIO_INGRESS_NAMESPACE}/${gatewayResourceName}` : undefined;
+        this.ingress = this.gatewayName ? { gateway: this.gatewayName, hosts: [...hosts] } : undefined;
         if (hosts.length > 0) {
             custom("gateway", ingressGateway(gatewayResourceName, hosts, gateway.tlsCredentialName ?? "mlmesh-ingress-tls"), [ingressNs]);
         }
 
+        // A namespace is labelled for a revision only once that revision's injector exists, so no
+        // pod starts without a sidecar in between.
         for (const namespace of this.namespaces) {
             const ns = new k8s.core.v1.Namespace(`${name}-ns-${namespace}`, {
                 metadata: { name: namespace, labels: { "istio.io/rev": this.revision } },
-            }, k8sOpts);
+            }, k8sOpts([istiod]));
             custom(`${namespace}-default-deny`, defaultDenyPolicy(namespace), [ns]);
         }
 
@@ -177,6 +186,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             namespaces: this.namespaces,
             gatewayServiceHost: this.gatewayServiceHost,
             gatewayName: this.gatewayName,
+            ingress: this.ingress,
         });
     }
 }

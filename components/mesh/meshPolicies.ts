@@ -6,6 +6,44 @@
  */
 import { INGRESS_GATEWAY_SELECTOR, ISTIO_INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE, TRACING_PROVIDER } from "./istioCharts";
 
+/** The name istioctl and the base chart give the validator of objects that carry no revision label. */
+export const DEFAULT_VALIDATOR_NAME = "istiod-default-validator";
+
+/**
+ * The admission webhook that validates mlmesh's Istio objects (they carry no `istio.io/rev`
+ * label, so a revision's own `istio-validator-<rev>` never sees them). It calls the serving
+ * revision's istiod, and carries that revision's label so that istiod fills in the CA bundle and
+ * switches it to `Fail` once it can validate (istio/istio:pkg/webhooks/validation/controller/controller.go@1.30.3).
+ * Same shape as istio/istio:manifests/charts/default/templates/validatingwebhook.yaml@1.30.3.
+ */
+export function defaultValidator(revision: string): Record<string, unknown> {
+    return {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration",
+        metadata: {
+            name: DEFAULT_VALIDATOR_NAME,
+            labels: { "istio.io/rev": revision, "app.kubernetes.io/part-of": "mlmesh" },
+            // istiod owns failurePolicy and caBundle after it patches them; a later revision change
+            // must still be able to take the object over.
+            annotations: { "pulumi.com/patchForce": "true" },
+        },
+        webhooks: [{
+            name: "validation.istio.io",
+            clientConfig: { service: { name: `istiod-${revision}`, namespace: ISTIO_ROOT_NAMESPACE, path: "/validate" } },
+            rules: [{
+                operations: ["CREATE", "UPDATE"],
+                apiGroups: ["security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"],
+                apiVersions: ["*"],
+                resources: ["*"],
+            }],
+            failurePolicy: "Ignore",
+            sideEffects: "None",
+            admissionReviewVersions: ["v1"],
+            objectSelector: { matchExpressions: [{ key: "istio.io/rev", operator: "DoesNotExist" }] },
+        }],
+    };
+}
+
 export const MTLS_MODES = ["STRICT", "PERMISSIVE"] as const;
 export type MtlsMode = (typeof MTLS_MODES)[number];
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CertManager } from "../cluster/certManager";
 import { ClusterVpc, validateVpcLayout, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
 import { GpuCluster, validateGpuClusterArgs, type GpuClusterArgs } from "../cluster/gpuCluster";
 import { placementOf } from "../cluster/gpuNodeGroup";
@@ -106,7 +107,10 @@ export class MlPlatform extends pulumi.ComponentResource {
         this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
         const models = args.models ?? [];
         const kserve = models.some((model) => model.backend === "kserve")
-            ? new KServe(`${name}-kserve`, { cluster: this.cluster }, { parent: this, dependsOn: [this.mesh] })
+            ? new KServe(`${name}-kserve`, {
+                cluster: this.cluster,
+                certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider }, { parent: this, dependsOn: [this.cluster] }),
+            }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
         this.models = models.map((model) => {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };

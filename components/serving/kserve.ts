@@ -1,6 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { CertManager } from "../cluster/certManager";
 import { LABELS } from "../cluster/gpuPlacement";
+import { childOptions } from "../childOptions";
+import { chartRelease } from "../helmRelease";
 import { TF_SERVING_VERSION } from "./modelSpec";
 
 /** KServe release mlmesh installs; its charts are published as OCI artifacts. */
@@ -45,6 +48,12 @@ export interface KServeArgs {
     /** The cluster to install on. */
     cluster: { readonly provider: k8s.Provider };
     /**
+     * cert-manager, installed first: kserve-resources always renders a cert-manager Certificate
+     * (and Issuer) for its webhook server, and its webhooks get their CA bundle from cert-manager's
+     * CA injector (kserve/kserve:charts/kserve-resources/templates/kserve/resources.yaml@v0.20.0).
+     */
+    certManager: CertManager;
+    /**
      * Knative Serving already runs in the cluster (mlmesh does not install it), so models may
      * use `deploymentMode: Knative`.
      * @default false
@@ -67,19 +76,18 @@ export class KServe extends pulumi.ComponentResource {
         this.version = KSERVE_VERSION;
         this.namespace = KSERVE_NAMESPACE;
         this.knativeServing = args.knativeServing ?? false;
-        const k8sOpts = { parent: this, provider: args.cluster.provider };
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: KSERVE_NAMESPACE } }, k8sOpts);
-        const chart = (chartName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) => new k8s.helm.v3.Release(`${name}-${chartName}`, {
-            name: chartName,
-            chart: `${KSERVE_CHART_REGISTRY}/${chartName}`,
-            version: KSERVE_VERSION,
+        const k8sOpts = (dependsOn: pulumi.Resource[]) => childOptions(this, opts, { provider: args.cluster.provider, dependsOn });
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: KSERVE_NAMESPACE } }, k8sOpts([]));
+        const chart = (chartName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) => chartRelease(`${name}-${chartName}`, {
+            chart: { chart: `${KSERVE_CHART_REGISTRY}/${chartName}`, version: KSERVE_VERSION },
+            releaseName: chartName,
             namespace: ns.metadata.name,
             values,
-            atomic: true,
-            cleanupOnFail: true,
-        }, { ...k8sOpts, dependsOn });
+        }, k8sOpts(dependsOn));
         const crds = chart("kserve-crd", {}, [ns]);
-        const controller = chart("kserve-resources", kserveResourcesValues(), [crds]);
+        // The controller's pods mount the certificate cert-manager issues; atomic waits for them.
+        const controller = chart("kserve-resources", kserveResourcesValues(), [crds, args.certManager]);
+        // Serving runtimes are admitted by the controller's webhook (failurePolicy Fail).
         chart("kserve-runtime-configs", kserveRuntimeValues(), [controller]);
         this.registerOutputs({ version: this.version, namespace: this.namespace, knativeServing: this.knativeServing });
     }

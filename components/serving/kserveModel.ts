@@ -6,10 +6,12 @@ import { IrsaServiceAccount } from "../cluster/irsaServiceAccount";
 import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import type { KServe } from "./kserve";
-import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
+import { childOptions } from "../childOptions";
+import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, modelDownloadUri, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
+import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
-import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
-import { containerResources, gpuScheduling, s3ReadPolicy } from "./workloadPlacement";
+import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService } from "./trafficPolicy";
+import { containerResources, gpuScheduling, rolloutTimeouts, s3ReadPolicy } from "./workloadPlacement";
 
 /** The label KServe puts on an InferenceService's pods. */
 export const KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice";
@@ -30,45 +32,82 @@ export function kserveRuntimeVersion(spec: KServeModelSpec): string | undefined 
     return (spec.gpus ?? 0) > 0 ? `${TF_SERVING_VERSION}-gpu` : TF_SERVING_VERSION;
 }
 
+/** The name of the Standard-mode canary predictor; KServe runs it as `<isvc>-canary-predictor`. */
+export const KSERVE_CANARY_NAME = "canary";
+/** pulumi-kubernetes' generic await: `pulumi up` waits until the object reports this condition. */
+const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
+
+/** The Services KServe's controller creates for an InferenceService in Standard mode. */
+export function kservePredictorHost(isvc: string, namespace: string, predictorName?: string): string {
+    // kserve/kserve:pkg/constants/constants.go@v0.20.0 PredictorServiceName: <isvc>[-<name>]-predictor
+    return `${isvc}${predictorName ? `-${predictorName}` : ""}-predictor.${namespace}.svc.cluster.local`;
+}
+
+export interface StandardCanary {
+    readonly storageUri: string;
+    readonly percent: number;
+    /** Canary pods: KServe's own rule, ceil(stable min × percent / 100), and at least one. */
+    readonly replicas: number;
+}
+
+/**
+ * The Standard-mode canary, or undefined. KServe v0.20 runs it as its own Deployment and Service
+ * and subtracts its pods from the stable predictor's minimum
+ * (kserve/kserve:pkg/controller/v1beta1/inferenceservice/components/predictor.go@v0.20.0), so
+ * mlmesh asks for the stable minimum plus the canary's pods, and the stable predictor keeps the
+ * capacity the user set. Traffic to it is mlmesh's VirtualService's job: v0.20 routes none.
+ */
+export function standardCanary(spec: KServeModelSpec): StandardCanary | undefined {
+    if ((spec.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) !== "Standard" || spec.canaryStorageUri === undefined || spec.canaryTrafficPercent === undefined) {
+        return undefined;
+    }
+    const min = (spec.replicas ?? DEFAULT_MODEL_REPLICAS).min;
+    return { storageUri: spec.canaryStorageUri, percent: spec.canaryTrafficPercent, replicas: Math.max(1, Math.ceil((min * spec.canaryTrafficPercent) / 100)) };
+}
+
 /** The `serving.kserve.io/v1beta1` InferenceService for a model. Pure. */
 export function inferenceServiceManifest(inputs: InferenceServiceInputs): Record<string, unknown> {
     const { spec } = inputs;
     const mode = spec.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE;
     const replicas = spec.replicas ?? DEFAULT_MODEL_REPLICAS;
     const runtimeVersion = kserveRuntimeVersion(spec);
+    const protocolVersion = KSERVE_PROTOCOLS[spec.modelFormat].includes("v1") ? undefined : "v2";
     const model = (storageUri: string) => ({
         modelFormat: { name: spec.modelFormat },
-        storageUri,
+        ...(protocolVersion ? { protocolVersion } : {}),
+        storageUri: modelDownloadUri(storageUri),
         ...(runtimeVersion ? { runtimeVersion } : {}),
         resources: containerResources(spec.resources, spec.gpus ?? 0),
     });
+    // No `app` label: KServe sets it to `isvc.<service>` on every predictor pod and selects by it.
     const podSettings = {
         serviceAccountName: inputs.serviceAccountName,
         ...gpuScheduling(inputs.group),
         annotations: inputs.sidecar.annotations(),
-        labels: { app: spec.name },
     };
     const canaryInKnative = mode === "Knative" && spec.canaryTrafficPercent !== undefined;
+    const canary = standardCanary(spec);
+    const stableReplicas = canary ? { min: replicas.min + canary.replicas, max: Math.max(replicas.max, replicas.min + canary.replicas) } : replicas;
     return {
         apiVersion: "serving.kserve.io/v1beta1",
         kind: "InferenceService",
         metadata: {
             name: spec.name,
             namespace: spec.namespace,
-            annotations: { [KSERVE_DEPLOYMENT_MODE_ANNOTATION]: mode },
+            annotations: { [KSERVE_DEPLOYMENT_MODE_ANNOTATION]: mode, [PULUMI_WAIT_FOR]: "condition=Ready" },
             labels: { app: spec.name, "app.kubernetes.io/part-of": "mlmesh" },
         },
         spec: {
             predictor: {
-                minReplicas: replicas.min,
-                maxReplicas: replicas.max,
+                minReplicas: stableReplicas.min,
+                maxReplicas: stableReplicas.max,
                 ...(canaryInKnative ? { canaryTrafficPercent: spec.canaryTrafficPercent } : {}),
                 ...podSettings,
                 model: model(spec.storageUri),
             },
-            ...(mode === "Standard" && spec.canaryStorageUri !== undefined
+            ...(canary
                 // A canary's model is a full container spec, which must be named.
-                ? { canary: [{ trafficPercent: spec.canaryTrafficPercent, predictor: { name: "canary", ...podSettings, model: { name: "kserve-container", ...model(spec.canaryStorageUri) } } }] }
+                ? { canary: [{ trafficPercent: canary.percent, predictor: { name: KSERVE_CANARY_NAME, minReplicas: canary.replicas, ...podSettings, model: { name: "kserve-container", ...model(canary.storageUri) } } }] }
                 : {}),
         },
     };
@@ -86,7 +125,8 @@ export interface KServeModelArgs {
 /**
  * A KServe InferenceService in the mesh, with S3 access through IRSA and the Istio policy
  * KServe does not create itself: authorization always, connection limits and outlier detection
- * always, and timeout/retry routing in Standard mode (Knative owns routing in its mode).
+ * always, and in Standard mode the routes (timeout, retries, the canary's share, and the
+ * ingress Gateway's paths). The routes wait until the InferenceService is Ready.
  */
 export class KServeModel extends pulumi.ComponentResource {
     public readonly serviceHost: string;
@@ -101,22 +141,23 @@ export class KServeModel extends pulumi.ComponentResource {
             defaultSidecar: args.mesh.defaultSidecar,
             knativeServing: args.kserve.knativeServing,
         }).throwIfAny(`KServeModel ${name}`);
-        const k8sOpts = { parent: this, provider: args.cluster.provider };
+        const k8sOpts = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, opts, { provider: args.cluster.provider, ...extra });
         const namespace = model.namespace;
-        this.serviceHost = `${model.name}-predictor.${namespace}.svc.cluster.local`;
+        this.serviceHost = kservePredictorHost(model.name, namespace);
 
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
         const region = aws.getRegionOutput({}, { parent: this }).region;
+        const canary = standardCanary(model);
         const uris = [model.storageUri, ...(model.canaryStorageUri ? [model.canaryStorageUri] : [])];
         const identity = new IrsaServiceAccount(`${name}-s3`, {
             cluster: args.cluster,
             namespace,
             serviceAccountName: `${model.name}-kserve`,
-            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy(uris, p))),
+            policy: pulumi.all([partition, region]).apply(([p, r]) => JSON.stringify(s3ReadPolicy({ uris, partition: p, region: r, kmsKeyArn: model.modelKmsKeyArn }))),
             // KServe's storage initializer reads its S3 settings from the service account.
             annotations: { "serving.kserve.io/s3-region": region, "serving.kserve.io/s3-usehttps": "1" },
             tags: args.tags,
-        }, { parent: this });
+        }, childOptions(this, opts));
 
         const manifest = inferenceServiceManifest({
             spec: model,
@@ -124,21 +165,34 @@ export class KServeModel extends pulumi.ComponentResource {
             group: chosenGpuGroup(model, args.cluster.gpuNodeGroups),
             sidecar: args.mesh.defaultSidecar.override(model.sidecar),
         });
-        new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, { ...k8sOpts, dependsOn: [args.kserve, identity] });
+        const isvc = new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, k8sOpts({
+            dependsOn: [args.kserve, identity],
+            customTimeouts: rolloutTimeouts(),
+        }));
 
-        const routed = { name: model.name, namespace, host: this.serviceHost, versions: [], timeout: model.timeout, retries: model.retries };
-        const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts);
+        const versions = canary
+            ? [{ name: "stable", weight: 100 - canary.percent, host: this.serviceHost }, { name: KSERVE_CANARY_NAME, weight: canary.percent, host: kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME) }]
+            : [];
+        const routed = { name: model.name, namespace, host: this.serviceHost, versions, timeout: model.timeout, retries: model.retries };
+        const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts({ dependsOn: [isvc] }));
         if ((model.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) === "Standard") {
             custom("routes", modelVirtualService(routed));
+            if (args.mesh.ingress) {
+                custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, kserveApis(model.modelFormat, model.name)));
+            }
         }
-        custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));
+        custom("traffic", modelDestinationRule({ ...routed, versions: [], circuitBreaker: model.circuitBreaker }));
+        if (canary) {
+            const canaryHost = kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME);
+            custom("canary-traffic", modelDestinationRule({ name: `${model.name}-${KSERVE_CANARY_NAME}`, namespace, host: canaryHost, versions: [], circuitBreaker: model.circuitBreaker }));
+        }
         custom("access", modelAuthorizationPolicy({
             name: model.name,
             namespace,
             selector: { [KSERVE_ISVC_LABEL]: model.name },
             principals: model.allowedPrincipals ?? [],
-            httpPaths: [`/v1/models/${model.name}`, `/v1/models/${model.name}:*`, `/v1/models/${model.name}/*`, `/v2/models/${model.name}`, `/v2/models/${model.name}/*`],
-            grpcPaths: ["/inference.GRPCInferenceService/*", ...(model.modelFormat === "tensorflow" ? ["/tensorflow.serving.PredictionService/*"] : [])],
+            // The predictor Service exposes only the server's HTTP port (80 → 8080), so no gRPC.
+            httpPaths: kserveApis(model.modelFormat, model.name).flatMap((api) => api.serverPaths),
         }));
 
         this.roleArn = identity.roleArn;

@@ -77,6 +77,11 @@ export interface CommonModelSpec {
     circuitBreaker?: CircuitBreaker;
     /** SPIFFE principals allowed to call the model (`cluster.local/ns/<ns>/sa/<sa>`); the ingress gateway always is. @default [] */
     allowedPrincipals?: string[];
+    /**
+     * The KMS key ARN of SSE-KMS model objects; the model's role may then decrypt with it, but
+     * only through S3. @default none (SSE-S3 or unencrypted objects)
+     */
+    modelKmsKeyArn?: string;
 }
 
 export interface TfServingModelSpec extends CommonModelSpec {
@@ -129,6 +134,7 @@ export interface ModelContext {
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z]?)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[a-f0-9-]{32,36}$/;
 const PRINCIPAL = /^[a-z0-9.-]+\/ns\/[a-z0-9-]+\/sa\/[a-z0-9.-]+$/;
 const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/;
 const IMAGE = /^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
@@ -143,6 +149,16 @@ export function parseDuration(text: string): number | string {
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
     const [, , bucket, ...rest] = uri.split("/");
     return { bucket, prefix: rest.join("/").replace(/\/+$/, "") };
+}
+
+/**
+ * The URI handed to the storage initializer: the prefix as a directory (`s3://b/resnet/v1/`).
+ * The initializer lists keys by the URI's path as written, so `s3://b/resnet/v1` would also
+ * download `resnet/v10/...` (kserve/kserve:python/storage/kserve_storage/kserve_storage.py@v0.20.0).
+ */
+export function modelDownloadUri(uri: string): string {
+    const { bucket, prefix } = parseS3Uri(uri);
+    return `s3://${bucket}/${prefix ? `${prefix}/` : ""}`;
 }
 
 /** The image a TF Serving model runs: its own, or the pinned one for CPU or GPU. */
@@ -223,6 +239,8 @@ function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: Pr
     checkCount(errors, `${at}circuitBreaker.maxEjectionPercent`, breaker?.maxEjectionPercent, 0, 100);
     checkCount(errors, `${at}circuitBreaker.maxConnections`, breaker?.maxConnections, 1, 1_000_000);
     checkCount(errors, `${at}circuitBreaker.http2MaxRequests`, breaker?.http2MaxRequests, 1, 1_000_000);
+    errors.check(`${at}modelKmsKeyArn`, spec.modelKmsKeyArn, spec.modelKmsKeyArn === undefined || KMS_KEY_ARN.test(spec.modelKmsKeyArn) ? undefined
+        : "must be a KMS key ARN like arn:aws:kms:us-west-2:123456789012:key/<key id> (an alias cannot grant kms:Decrypt)");
     (spec.allowedPrincipals ?? []).forEach((principal, i) =>
         errors.check(`${at}allowedPrincipals[${i}]`, principal, PRINCIPAL.test(principal) ? undefined : "must be a SPIFFE principal like cluster.local/ns/ml-frontend/sa/frontend-sa (no wildcards)"));
 }

@@ -6,9 +6,11 @@ import { IrsaServiceAccount, type ClusterOidc } from "../cluster/irsaServiceAcco
 import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
-import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
-import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
-import { containerResources, gpuScheduling, s3ReadPolicy, versionReplicas } from "./workloadPlacement";
+import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
+import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService, type IngressRoutes } from "./trafficPolicy";
+import { containerResources, gpuScheduling, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
+import { childOptions } from "../childOptions";
+import { tfServingApis } from "./servedApis";
 
 /**
  * Downloads a model version from S3 before TF Serving starts (TF Serving lost its S3 file
@@ -16,14 +18,24 @@ import { containerResources, gpuScheduling, s3ReadPolicy, versionReplicas } from
  * IRSA credentials.
  */
 export const MODEL_DOWNLOADER_IMAGE = `kserve/storage-initializer:${KSERVE_VERSION}`;
-/** Istio's iptables rules leave this UID's traffic alone, so the download works before the sidecar is up. */
-export const ISTIO_PROXY_UID = 1337;
 /** Where each version's files land inside the pod. */
 export const MODEL_MOUNT_PATH = "/models";
 
 export const TF_SERVING_GRPC_PORT = 8500;
 export const TF_SERVING_REST_PORT = 8501;
 export const TF_SERVING_METRICS_PATH = "/monitoring/prometheus/metrics";
+
+/**
+ * The gRPC methods a client of TF Serving needs: predict, classify, regress, metadata and model
+ * status. ModelService/HandleReloadConfigRequest (which unloads every model it is not given) is
+ * left out on purpose.
+ * @see tensorflow/serving:tensorflow_serving/apis/prediction_service.proto@2.20.0
+ * @see tensorflow/serving:tensorflow_serving/apis/model_service.proto@2.20.0
+ */
+export const TF_SERVING_CLIENT_METHODS = [
+    ...["Classify", "Regress", "Predict", "MultiInference", "GetModelMetadata"].map((method) => `/tensorflow.serving.PredictionService/${method}`),
+    "/tensorflow.serving.ModelService/GetModelStatus",
+] as const;
 
 /** What a model needs from the cluster it runs on (a GpuCluster fits). */
 export interface ServingCluster extends ClusterOidc {
@@ -35,6 +47,8 @@ export interface ServingCluster extends ClusterOidc {
 export interface ServingMesh {
     readonly namespaces: readonly string[];
     readonly defaultSidecar: SidecarResources;
+    /** The ingress Gateway models are published on; none when the mesh has no public hosts. */
+    readonly ingress?: IngressRoutes;
 }
 
 export interface TfServingModelArgs {
@@ -67,20 +81,22 @@ export class TfServingModel extends pulumi.ComponentResource {
         const gpus = model.gpus ?? 0;
         const group = chosenGpuGroup(model, args.cluster.gpuNodeGroups);
         const sidecar = args.mesh.defaultSidecar.override(model.sidecar);
-        const k8sOpts = { parent: this, provider: args.cluster.provider };
+        const k8sOpts = childOptions(this, opts, { provider: args.cluster.provider });
         const labels = { app: model.name, "app.kubernetes.io/name": model.name, "app.kubernetes.io/component": "tfserving", "app.kubernetes.io/part-of": "mlmesh" };
         this.serviceHost = `${model.name}.${namespace}.svc.cluster.local`;
         this.versions = model.versions.map((version) => version.name);
 
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
         const identity = new IrsaServiceAccount(`${name}-s3`, {
             cluster: args.cluster,
             namespace,
             serviceAccountName: `${model.name}-tfserving`,
-            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy(model.versions.map((v) => v.modelUri), p))),
+            policy: pulumi.all([partition, region]).apply(([p, r]) => JSON.stringify(s3ReadPolicy({
+                uris: model.versions.map((v) => v.modelUri), partition: p, region: r, kmsKeyArn: model.modelKmsKeyArn,
+            }))),
             tags: args.tags,
-        }, { parent: this });
-        const region = aws.getRegionOutput({}, { parent: this }).region;
+        }, childOptions(this, opts));
 
         const monitoring = new k8s.core.v1.ConfigMap(`${name}-monitoring`, {
             metadata: { name: `${model.name}-monitoring`, namespace, labels },
@@ -89,11 +105,11 @@ export class TfServingModel extends pulumi.ComponentResource {
 
         const range = model.replicas ?? DEFAULT_MODEL_REPLICAS;
         const scheduling = gpuScheduling(group);
-        for (const version of model.versions) {
+        const deployments = model.versions.map((version) => {
             const versionName = `${model.name}-${version.name}`;
             const podLabels = { ...labels, version: version.name };
             const replicas = versionReplicas(range, version.weight);
-            new k8s.apps.v1.Deployment(`${name}-${version.name}`, {
+            const deployment = new k8s.apps.v1.Deployment(`${name}-${version.name}`, {
                 metadata: { name: versionName, namespace, labels: podLabels },
                 spec: {
                     replicas: replicas.min,
@@ -115,10 +131,11 @@ export class TfServingModel extends pulumi.ComponentResource {
                             initContainers: [{
                                 name: "model-download",
                                 image: MODEL_DOWNLOADER_IMAGE,
-                                args: [version.modelUri, `${MODEL_MOUNT_PATH}/${model.name}`],
+                                args: [modelDownloadUri(version.modelUri), `${MODEL_MOUNT_PATH}/${model.name}`],
                                 env: [{ name: "AWS_REGION", value: region }, { name: "AWS_DEFAULT_REGION", value: region }],
+                                // The pod's own non-root user: the native sidecar is ready before init
+                                // containers start, so the download goes through the mesh.
                                 securityContext: {
-                                    runAsUser: ISTIO_PROXY_UID,
                                     runAsNonRoot: true,
                                     allowPrivilegeEscalation: false,
                                     readOnlyRootFilesystem: true,
@@ -144,8 +161,7 @@ export class TfServingModel extends pulumi.ComponentResource {
                                     { name: "http", containerPort: TF_SERVING_REST_PORT },
                                 ],
                                 resources: containerResources(model.resources, gpus),
-                                // Large models take minutes to load from S3: up to 15 minutes before liveness applies.
-                                startupProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, periodSeconds: 10, failureThreshold: 90 },
+                                startupProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, ...STARTUP_PROBE },
                                 readinessProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, periodSeconds: 10, failureThreshold: 3 },
                                 livenessProbe: { tcpSocket: { port: TF_SERVING_GRPC_PORT }, periodSeconds: 20, failureThreshold: 3 },
                                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
@@ -163,12 +179,12 @@ export class TfServingModel extends pulumi.ComponentResource {
                         },
                     },
                 },
-            }, {
-                ...k8sOpts,
+            }, pulumi.mergeOptions(k8sOpts, {
                 dependsOn: [identity],
                 // The HPA owns the live replica count once the Deployment exists.
                 ignoreChanges: ["spec.replicas"],
-            });
+                customTimeouts: rolloutTimeouts(),
+            }));
             new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-${version.name}`, {
                 metadata: { name: versionName, namespace, labels: podLabels },
                 spec: {
@@ -182,7 +198,8 @@ export class TfServingModel extends pulumi.ComponentResource {
                 metadata: { name: versionName, namespace, labels: podLabels },
                 spec: { maxUnavailable: 1, selector: { matchLabels: { app: model.name, version: version.name } } },
             }, k8sOpts);
-        }
+            return deployment;
+        });
 
         new k8s.core.v1.Service(`${name}-service`, {
             metadata: { name: model.name, namespace, labels },
@@ -196,16 +213,20 @@ export class TfServingModel extends pulumi.ComponentResource {
         }, k8sOpts);
 
         const routed = { name: model.name, namespace, host: this.serviceHost, versions: model.versions, timeout: model.timeout, retries: model.retries };
-        const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts);
+        // Routing waits for every version to be Ready, so a new weight never lands on pending pods.
+        const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, pulumi.mergeOptions(k8sOpts, { dependsOn: deployments }));
         custom("routes", modelVirtualService(routed));
+        if (args.mesh.ingress) {
+            custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, tfServingApis(model.name)));
+        }
         custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));
         custom("access", modelAuthorizationPolicy({
             name: model.name,
             namespace,
             selector: { app: model.name },
             principals: model.allowedPrincipals ?? [],
-            httpPaths: [`/v1/models/${model.name}`, `/v1/models/${model.name}/*`, `/v1/models/${model.name}:*`],
-            grpcPaths: ["/tensorflow.serving.PredictionService/*", "/tensorflow.serving.ModelService/*"],
+            httpPaths: tfServingApis(model.name).flatMap((api) => api.serverPaths),
+            grpcPaths: TF_SERVING_CLIENT_METHODS,
         }));
 
         this.roleArn = identity.roleArn;

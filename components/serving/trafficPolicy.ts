@@ -6,6 +6,7 @@
  */
 import { INGRESS_GATEWAY_RELEASE, ISTIO_INGRESS_NAMESPACE } from "../mesh/istioCharts";
 import type { IstioManifest } from "../mesh/meshPolicies";
+import type { ServedApi, UriMatch } from "./servedApis";
 import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRIES, DEFAULT_TIMEOUT, type CircuitBreaker, type RetryPolicy } from "./modelSpec";
 
 /** The header that pins a request to one model version. */
@@ -16,6 +17,8 @@ export const INGRESS_GATEWAY_PRINCIPAL = `cluster.local/ns/${ISTIO_INGRESS_NAMES
 export interface RoutedVersion {
     readonly name: string;
     readonly weight: number;
+    /** The version's own Service (KServe's canary predictor); otherwise it is the subset `name` of the model's host. */
+    readonly host?: string;
 }
 
 export interface RouteOptions {
@@ -23,38 +26,89 @@ export interface RouteOptions {
     readonly namespace: string;
     /** The Service host the routes apply to. */
     readonly host: string;
-    /** Versions to route to by subset; empty for a single unversioned backend. */
+    /** Versions to route to by subset (or by their own host); empty for a single unversioned backend. */
     readonly versions: readonly RoutedVersion[];
     readonly timeout?: string;
     readonly retries?: RetryPolicy;
 }
 
+/** A group of gateway routes: the requests of one API, and the prefix rewrite they need. */
+interface RouteFamily {
+    readonly name: string;
+    readonly matches: readonly UriMatch[];
+    readonly rewrite?: string;
+}
+
 /**
  * A header `x-model-version: <v>` goes to version v exactly; every other request is split by
- * weight. Each route has the timeout and retry policy.
+ * weight. Each route has the timeout and retry policy. Within a family, every route also
+ * requires one of the family's URIs.
  */
-export function modelVirtualService(options: RouteOptions): IstioManifest {
+function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string, unknown>[] {
     const retries = { ...DEFAULT_RETRIES, ...options.retries };
-    const policy = { timeout: options.timeout ?? DEFAULT_TIMEOUT, retries: { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn } };
-    const destination = (subset?: string) => ({ host: options.host, ...(subset ? { subset } : {}) });
+    const policy = {
+        ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
+        timeout: options.timeout ?? DEFAULT_TIMEOUT,
+        retries: { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn },
+    };
+    const destination = (version?: RoutedVersion) => version?.host ? { host: version.host } : { host: options.host, ...(version ? { subset: version.name } : {}) };
+    const uris: Record<string, unknown>[] = family ? family.matches.map((uri) => ({ uri })) : [{}];
+    const named = (route: string) => (family ? `${family.name}-${route}` : route);
     const pinned = options.versions.map((version) => ({
-        name: `pin-${version.name}`,
-        match: [{ headers: { [VERSION_HEADER]: { exact: version.name } } }],
-        route: [{ destination: destination(version.name) }],
+        name: named(`pin-${version.name}`),
+        match: uris.map((uri) => ({ ...uri, headers: { [VERSION_HEADER]: { exact: version.name } } })),
+        route: [{ destination: destination(version) }],
         ...policy,
     }));
     const split = {
-        name: "weighted",
+        name: named("weighted"),
+        ...(family ? { match: uris } : {}),
         route: options.versions.length > 0
-            ? options.versions.map((version) => ({ destination: destination(version.name), weight: version.weight }))
+            ? options.versions.map((version) => ({ destination: destination(version), weight: version.weight }))
             : [{ destination: destination() }],
         ...policy,
     };
+    return [...pinned, split];
+}
+
+/** The model's routes inside the mesh, for callers that address its Service host. */
+export function modelVirtualService(options: RouteOptions): IstioManifest {
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
         metadata: { name: options.name, namespace: options.namespace },
-        spec: { hosts: [options.host], gateways: ["mesh"], http: [...pinned, split] },
+        spec: { hosts: [options.host], gateways: ["mesh"], http: httpRoutes(options) },
+    };
+}
+
+/** Where the ingress Gateway serves models. */
+export interface IngressRoutes {
+    /** `<namespace>/<name>` of the Istio Gateway. */
+    readonly gateway: string;
+    /** The Gateway's public hosts. */
+    readonly hosts: readonly string[];
+}
+
+/** The object name of a model's gateway routes. */
+export function ingressRoutesName(model: string): string {
+    return `${model}-ingress`;
+}
+
+/**
+ * The same routes (version pins, weights, timeout, retries) on the ingress Gateway's hosts,
+ * limited to the paths of the APIs the model's server answers. Istio merges the gateway
+ * VirtualServices of all models on a host, so each model matches only its own paths.
+ */
+export function modelIngressVirtualService(options: RouteOptions, ingress: IngressRoutes, apis: readonly ServedApi[]): IstioManifest {
+    return {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: ingressRoutesName(options.name), namespace: options.namespace },
+        spec: {
+            hosts: [...ingress.hosts],
+            gateways: [ingress.gateway],
+            http: apis.flatMap((api) => httpRoutes(options, { name: api.name, matches: api.gatewayMatches, rewrite: api.gatewayRewrite })),
+        },
     };
 }
 
@@ -62,6 +116,7 @@ export function modelVirtualService(options: RouteOptions): IstioManifest {
 export function modelDestinationRule(options: RouteOptions & { readonly circuitBreaker?: CircuitBreaker; readonly versionLabel?: string }): IstioManifest {
     const breaker = { ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker };
     const versionLabel = options.versionLabel ?? "version";
+    const subsets = options.versions.filter((version) => version.host === undefined);
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "DestinationRule",
@@ -78,7 +133,7 @@ export function modelDestinationRule(options: RouteOptions & { readonly circuitB
                     maxEjectionPercent: breaker.maxEjectionPercent,
                 },
             },
-            ...(options.versions.length > 0 ? { subsets: options.versions.map((version) => ({ name: version.name, labels: { [versionLabel]: version.name } })) } : {}),
+            ...(subsets.length > 0 ? { subsets: subsets.map((version) => ({ name: version.name, labels: { [versionLabel]: version.name } })) } : {}),
         },
     };
 }

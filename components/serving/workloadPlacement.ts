@@ -23,6 +23,30 @@ export function gpuScheduling(group: GpuNodeGroupPlacement | undefined): PodSche
     };
 }
 
+/** The model server's startup probe: up to 15 minutes to load a large model before liveness applies. */
+export const STARTUP_PROBE = { periodSeconds: 10, failureThreshold: 90 } as const;
+
+/**
+ * What a model rollout can take before its pods are Ready, in minutes: a GPU node scaled up
+ * from zero (launch, bootstrap, driver and device plugin), pulling a multi-GB server image,
+ * downloading the model, and the startup probe's whole window.
+ */
+export const MODEL_ROLLOUT_MINUTES = {
+    nodeScaleUp: 10,
+    imagePull: 10,
+    modelDownload: 15,
+    startup: (STARTUP_PROBE.periodSeconds * STARTUP_PROBE.failureThreshold) / 60,
+} as const;
+
+/**
+ * How long `pulumi up` waits for a model's workloads (the Kubernetes provider gives up on a
+ * Deployment after 10 minutes by default, less than a GPU model needs).
+ */
+export function rolloutTimeouts(): { create: string; update: string } {
+    const minutes = Object.values(MODEL_ROLLOUT_MINUTES).reduce((sum, part) => sum + part, 0);
+    return { create: `${minutes}m`, update: `${minutes}m` };
+}
+
 /** The model container's requests equal its limits, so a busy neighbour cannot take its CPU or memory; GPUs in both. */
 export function containerResources(resources: { cpu?: string; memory?: string } | undefined, gpus: number): { requests: Record<string, string>; limits: Record<string, string> } {
     const amounts: Record<string, string> = { cpu: resources?.cpu ?? DEFAULT_MODEL_RESOURCES.cpu, memory: resources?.memory ?? DEFAULT_MODEL_RESOURCES.memory };
@@ -41,10 +65,34 @@ export function versionReplicas(range: { min: number; max: number }, weight: num
     return { min, max: Math.max(min, Math.ceil((range.max * weight) / 100)) };
 }
 
-/** Read-only access to exactly the given S3 prefixes: objects under them, and listing only within them. */
-export function s3ReadPolicy(uris: readonly string[], partition = "aws"): PolicyDocument {
-    const locations = uris.map(parseS3Uri);
+/** Where a model's files are and how they are encrypted. */
+export interface ModelStorageAccess {
+    /** `s3://bucket/prefix` URIs, as the user wrote them. */
+    readonly uris: readonly string[];
+    readonly partition: string;
+    readonly region: string;
+    /** The KMS key of SSE-KMS model objects; S3 decrypts them with the caller's kms:Decrypt. */
+    readonly kmsKeyArn?: string;
+}
+
+/**
+ * The least access that downloads the models, as KServe's storage initializer does it
+ * (kserve/kserve:python/storage/kserve_storage/kserve_storage.py@v0.20.0, `_download_s3`):
+ * - HeadBucket first: IAM authorizes it as s3:ListBucket, and the request carries no
+ *   `s3:prefix`, so a statement conditioned on the prefix alone would refuse it. The statement
+ *   that admits it (`s3:prefix` absent) also admits a listing without a prefix; IAM cannot tell
+ *   the two apart, so keep model buckets for models.
+ * - ListObjects with the URI's path as the prefix: mlmesh hands the initializer `prefix/`
+ *   (modelDownloadUri), and only `prefix/` and `prefix/*` may be listed, so `resnet/v1` never
+ *   reaches `resnet/v10/`.
+ * - HeadObject and GetObject (s3:GetObject) under `prefix/`.
+ * - kms:Decrypt on the model key, only when S3 asks for it on the caller's behalf.
+ */
+export function s3ReadPolicy(access: ModelStorageAccess): PolicyDocument {
+    const { partition } = access;
+    const locations = access.uris.map(parseS3Uri);
     const buckets = [...new Set(locations.map((l) => l.bucket))];
+    const bucketArns = buckets.map((bucket) => `arn:${partition}:s3:::${bucket}`);
     return {
         Version: "2012-10-17",
         Statement: [
@@ -61,10 +109,24 @@ export function s3ReadPolicy(uris: readonly string[], partition = "aws"): Policy
                 Resource: [`arn:${partition}:s3:::${bucket}`],
                 Condition: {
                     StringLike: {
-                        "s3:prefix": locations.filter((l) => l.bucket === bucket).flatMap((l) => (l.prefix ? [l.prefix, `${l.prefix}/*`] : ["*"])),
+                        "s3:prefix": locations.filter((l) => l.bucket === bucket).flatMap((l) => (l.prefix ? [`${l.prefix}/`, `${l.prefix}/*`] : ["*"])),
                     },
                 },
             })),
+            {
+                Sid: "HeadModelBuckets",
+                Effect: "Allow",
+                Action: ["s3:ListBucket"],
+                Resource: bucketArns,
+                Condition: { Null: { "s3:prefix": "true" } },
+            },
+            ...(access.kmsKeyArn ? [{
+                Sid: "DecryptModelObjects",
+                Effect: "Allow",
+                Action: ["kms:Decrypt"],
+                Resource: [access.kmsKeyArn],
+                Condition: { StringEquals: { "kms:ViaService": `s3.${access.region}.amazonaws.com` } },
+            }] : []),
         ],
     };
 }

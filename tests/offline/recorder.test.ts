@@ -53,6 +53,12 @@ describe("offline recorder", () => {
         assert.equal(find("app-route").options.dependsOn, undefined, "the route only depends on the namespace through an input");
     });
 
+    it("records every dependency the engine waits for: explicit ones and those that come from inputs", () => {
+        assert.ok(find("app-server").dependencies.includes(find("app-ns").urn));
+        assert.ok(find("app-route").dependencies.includes(find("app-ns").urn), "the route's namespace is an output of the namespace");
+        assert.ok(!find("app-reader").dependencies.includes(find("app-ns").urn), "the cluster role takes nothing from the namespace");
+    });
+
     it("captures the explicit provider, ignoreChanges and deleteBeforeReplace", () => {
         const server = find("app-server");
         assert.equal(server.options.provider, find("app-k8s").urn);

@@ -165,6 +165,7 @@ describe("GpuCluster with three GPU groups and default settings", () => {
                 [`${prefix}/label/mlmesh.io/accelerator`]: "nvidia-a10g",
                 [`${prefix}/label/mlmesh.io/node-group`]: "a10g",
                 [`${prefix}/label/mlmesh.io/device-plugin`]: "helm",
+                [`${prefix}/label/k8s.amazonaws.com/accelerator`]: "nvidia-a10g",
                 [`${prefix}/taint/nvidia.com/gpu`]: "true:NoSchedule",
                 [`${prefix}/resources/nvidia.com/gpu`]: "1",
             });
@@ -277,7 +278,7 @@ describe("GpuCluster with other settings", () => {
     });
     it("installs no NVIDIA device plugin release when every GPU group runs Bottlerocket", async () => {
         const plan = await planCluster({ gpuNodeGroups: [GROUPS[1].spec, { ...GROUPS[1].spec, name: "l4-solo", timeSlicing: undefined }] });
-        assert.deepEqual(plan.of(T.release).map((r) => r.name), ["c-autoscaler-release"]);
+        assert.deepEqual(plan.of(T.release).map((r) => r.name).sort(), ["c-autoscaler-release", "c-metrics-release"]);
     });
 });
 

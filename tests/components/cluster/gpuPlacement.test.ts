@@ -31,6 +31,7 @@ describe("GPU_TAINT and LABELS", () => {
             nodeRole: "mlmesh.io/node-role",
             devicePlugin: "mlmesh.io/device-plugin",
             devicePluginConfig: "nvidia.com/device-plugin.config",
+            autoscalerGpu: "k8s.amazonaws.com/accelerator",
         });
     });
 
@@ -61,6 +62,9 @@ describe("gpuNodeGroupPlacement", () => {
                 "mlmesh.io/accelerator": gpu.accelerator,
                 "mlmesh.io/node-group": name,
                 "mlmesh.io/device-plugin": devicePlugin,
+                // The cluster autoscaler treats a node with this label as a GPU node that is not
+                // ready until its GPUs are allocatable, so it waits for the device plugin.
+                "k8s.amazonaws.com/accelerator": gpu.accelerator,
             };
             if (configLabel !== undefined) {
                 labels["nvidia.com/device-plugin.config"] = configLabel;
@@ -98,6 +102,7 @@ describe("clusterAutoscalerNodeTemplateTags", () => {
         ["inference", "AL2023_x86_64_NVIDIA", "g5.12xlarge", undefined, {
             [`${prefix}/label/mlmesh.io/gpu`]: "true",
             [`${prefix}/label/mlmesh.io/accelerator`]: "nvidia-a10g",
+            [`${prefix}/label/k8s.amazonaws.com/accelerator`]: "nvidia-a10g",
             [`${prefix}/label/mlmesh.io/node-group`]: "inference",
             [`${prefix}/label/mlmesh.io/device-plugin`]: "helm",
             [`${prefix}/taint/nvidia.com/gpu`]: "true:NoSchedule",
@@ -106,6 +111,7 @@ describe("clusterAutoscalerNodeTemplateTags", () => {
         ["shared", "AL2023_x86_64_NVIDIA", "g6.xlarge", 4, {
             [`${prefix}/label/mlmesh.io/gpu`]: "true",
             [`${prefix}/label/mlmesh.io/accelerator`]: "nvidia-l4",
+            [`${prefix}/label/k8s.amazonaws.com/accelerator`]: "nvidia-l4",
             [`${prefix}/label/mlmesh.io/node-group`]: "shared",
             [`${prefix}/label/mlmesh.io/device-plugin`]: "helm",
             [`${prefix}/label/nvidia.com/device-plugin.config`]: "time-slicing-4",
@@ -115,6 +121,7 @@ describe("clusterAutoscalerNodeTemplateTags", () => {
         ["rocket", "BOTTLEROCKET_x86_64_NVIDIA", "p5.48xlarge", 2, {
             [`${prefix}/label/mlmesh.io/gpu`]: "true",
             [`${prefix}/label/mlmesh.io/accelerator`]: "nvidia-h100",
+            [`${prefix}/label/k8s.amazonaws.com/accelerator`]: "nvidia-h100",
             [`${prefix}/label/mlmesh.io/node-group`]: "rocket",
             [`${prefix}/label/mlmesh.io/device-plugin`]: "host",
             [`${prefix}/taint/nvidia.com/gpu`]: "true:NoSchedule",

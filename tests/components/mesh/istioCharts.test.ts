@@ -31,9 +31,9 @@ describe("istioRevision", () => {
 describe("istiodValues", () => {
     const values = istiodValues(istiodOptions) as Values;
 
-    it("installs under the revision with a stable revision tag", () => {
+    it("installs under the revision and renders no revision tag, which a second revision's release would render again", () => {
         assert.equal(values.revision, "1-30-3");
-        assert.ok(values.revisionTags.includes("stable"));
+        assert.equal(values.revisionTags, undefined);
     });
 
     it("samples traces at the given percentage", () => assert.equal(values.traceSampling, 7.5));

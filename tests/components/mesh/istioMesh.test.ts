@@ -105,7 +105,6 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
     describe("istiod values", () => {
         const CASES: [string, string[], unknown][] = [
             ["name the revision 1-30-3", ["revision"], "1-30-3"],
-            ["tag the revision stable", ["revisionTags"], ["stable"]],
             ["trace 10% of requests", ["traceSampling"], 10],
             ["leave the Gateway API inference extension off by default", ["env", "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"], "false"],
             ["size the default sidecar with its requests and limits", ["global", "proxy", "resources"], { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }],
@@ -216,6 +215,7 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
                 "authorizationpolicy-ml-batch-default-deny.yaml", "authorizationpolicy-ml-serving-default-deny.yaml", "gateway-istio-ingress-mesh-gateway.yaml",
                 "namespace-cluster-istio-ingress.yaml", "namespace-cluster-istio-system.yaml", "namespace-cluster-ml-batch.yaml", "namespace-cluster-ml-serving.yaml",
                 "peerauthentication-istio-system-default.yaml", "telemetry-istio-system-mesh-default.yaml",
+                "validatingwebhookconfiguration-cluster-istiod-default-validator.yaml",
             ]);
         });
         it("validate against their schemas", () => {

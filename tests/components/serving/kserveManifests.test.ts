@@ -49,7 +49,7 @@ describe("inferenceServiceManifest in Standard mode", () => {
         assert.equal(manifest.kind, "InferenceService");
         assert.equal(manifest.metadata.name, "bert");
         assert.equal(manifest.metadata.namespace, "ml-serving");
-        assert.deepEqual(manifest.metadata.annotations, { "serving.kserve.io/deploymentMode": "Standard" });
+        assert.deepEqual(manifest.metadata.annotations, { "serving.kserve.io/deploymentMode": "Standard", "pulumi.com/waitFor": "condition=Ready" });
     });
 
     it("sizes the predictor from the replica range and runs it as the service account", () => {
@@ -77,7 +77,7 @@ describe("inferenceServiceManifest in Standard mode", () => {
 
     it("serves the model format from the storage URI with requests equal to limits, GPU included", () => {
         assert.deepEqual(predictor.model.modelFormat, { name: "tensorflow" });
-        assert.equal(predictor.model.storageUri, "s3://models/bert/v1");
+        assert.equal(predictor.model.storageUri, "s3://models/bert/v1/");
         const amounts = { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "1" };
         assert.deepEqual(predictor.model.resources, { requests: amounts, limits: amounts });
     });
@@ -115,11 +115,11 @@ describe("inferenceServiceManifest canaries", () => {
         assert.equal(canary.trafficPercent, 10);
         assert.equal(canary.predictor.name, "canary");
         assert.equal(canary.predictor.model.name, "kserve-container");
-        assert.equal(canary.predictor.model.storageUri, "s3://models/bert/v2");
+        assert.equal(canary.predictor.model.storageUri, "s3://models/bert/v2/");
         assert.deepEqual(canary.predictor.model.modelFormat, { name: "tensorflow" });
         assert.equal(canary.predictor.serviceAccountName, "bert-kserve");
         assert.deepEqual(canary.predictor.nodeSelector, { "mlmesh.io/node-group": "a10g" });
-        assert.equal(manifest.spec.predictor.model.storageUri, "s3://models/bert/v1");
+        assert.equal(manifest.spec.predictor.model.storageUri, "s3://models/bert/v1/");
     });
 
     it("does not set predictor.canaryTrafficPercent in Standard mode", () => {

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
+import { CertManager } from "../../../components/cluster/certManager";
 import { KServe } from "../../../components/serving/kserve";
 import { KServeModel } from "../../../components/serving/kserveModel";
 import type { KServeModelFormat, KServeModelSpec } from "../../../components/serving/modelSpec";
@@ -26,7 +27,8 @@ const KNATIVE: KServeModelSpec = { ...BERT, deploymentMode: "Knative", canarySto
 /** KServe `ks` (with Knative Serving for Knative-mode models) and the model `bert` built from `model`. */
 const kserveProgram = (model: KServeModelSpec) => () => {
     const { cluster, mesh } = servingContext();
-    const kserve = new KServe("ks", { cluster, knativeServing: model.deploymentMode === "Knative" });
+    const certManager = new CertManager("cm", { provider: cluster.provider });
+    const kserve = new KServe("ks", { cluster, certManager, knativeServing: model.deploymentMode === "Knative" });
     new KServeModel("bert", { model, cluster, mesh, kserve });
 };
 
@@ -82,8 +84,12 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
             { name: "kserve-resources", after: "kserve-crd" },
             { name: "kserve-runtime-configs", after: "kserve-resources" },
         ];
-        it("installs exactly kserve-crd, kserve-resources and kserve-runtime-configs", () => {
-            assert.deepEqual(p.of(T.release).map((r) => r.inputs.name).sort(), RELEASES.map((r) => r.name));
+        it("installs exactly kserve-crd, kserve-resources and kserve-runtime-configs (and cert-manager beside them)", () => {
+            assert.deepEqual(p.of(T.release).map((r) => r.inputs.name).filter((name) => name !== "cert-manager").sort(), RELEASES.map((r) => r.name));
+        });
+        it("installs kserve-resources only after cert-manager, whose Certificate and Issuer its webhook needs", () => {
+            const certManager = p.run.resources.find((r) => r.type === "mlmesh:cluster:CertManager")!;
+            assert.ok(dependsOn(p.release("kserve-resources")).includes(certManager.urn), `dependsOn ${dependsOn(p.release("kserve-resources"))}`);
         });
         for (const { name, after } of RELEASES) {
             it(`installs ${name} from oci://ghcr.io/kserve/charts/${name} v0.20.0 into kserve`, () => {
@@ -96,7 +102,7 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
                 });
             } else {
                 it(`installs ${name} only after the kserve namespace`, () => {
-                    assert.ok(dependsOn(p.release(name)).includes(p.one(T.namespace).urn), `dependsOn ${dependsOn(p.release(name))}`);
+                    assert.ok(dependsOn(p.release(name)).includes(p.of(T.namespace).find((ns) => ns.name === "ks-ns")!.urn), `dependsOn ${dependsOn(p.release(name))}`);
                 });
             }
         }
@@ -122,9 +128,14 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
             ["puts the predictor on the a10g node group", ["predictor", "nodeSelector"], { "mlmesh.io/node-group": "a10g" }],
             ["limits the predictor's model to one GPU", ["predictor", "model", "resources", "limits", "nvidia.com/gpu"], "1"],
             ["runs the GPU build 2.20.0-gpu of the TensorFlow runtime", ["predictor", "model", "runtimeVersion"], "2.20.0-gpu"],
-            ["serves s3://models/bert/v3 from the predictor", ["predictor", "model", "storageUri"], "s3://models/bert/v3"],
+            ["serves the directory s3://models/bert/v3/ from the predictor", ["predictor", "model", "storageUri"], "s3://models/bert/v3/"],
             ["sends 10% of traffic to the canary", ["canary", 0, "trafficPercent"], 10],
-            ["serves s3://models/bert/v4 from the canary", ["canary", 0, "predictor", "model", "storageUri"], "s3://models/bert/v4"],
+            ["serves the directory s3://models/bert/v4/ from the canary", ["canary", 0, "predictor", "model", "storageUri"], "s3://models/bert/v4/"],
+            ["names the canary predictor canary, so KServe runs it as bert-canary-predictor", ["canary", 0, "predictor", "name"], "canary"],
+            ["runs one canary pod, KServe's ceil(1 × 10%)", ["canary", 0, "predictor", "minReplicas"], 1],
+            ["asks for the stable minimum plus the canary pod, which KServe subtracts again", ["predictor", "minReplicas"], 2],
+            ["keeps the stable maximum at 3", ["predictor", "maxReplicas"], 3],
+            ["sets no app label on predictor pods, which KServe overwrites with isvc.<service>", ["predictor", "labels"], undefined],
         ];
         for (const [what, keys, expected] of PREDICTOR) {
             it(what, () => assert.deepEqual(p.isvc(...keys), expected));
@@ -144,6 +155,29 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
 
     it("routes with a VirtualService on bert-predictor.ml-serving.svc.cluster.local", () => {
         assert.deepEqual(at(p.one(T.virtualService).inputs, "spec", "hosts"), ["bert-predictor.ml-serving.svc.cluster.local"]);
+    });
+    it("sends 90% to the stable predictor Service and 10% to the canary's own Service", () => {
+        const http = at(p.one(T.virtualService).inputs, "spec", "http") as { name: string; route: { destination: { host: string }; weight: number }[] }[];
+        const split = http.find((route) => route.name === "weighted")!;
+        assert.deepEqual(split.route.map((r) => [r.destination.host, r.weight]), [
+            ["bert-predictor.ml-serving.svc.cluster.local", 90],
+            ["bert-canary-predictor.ml-serving.svc.cluster.local", 10],
+        ]);
+    });
+    it("limits connections and ejects failing pods of the canary Service too", () => {
+        assert.deepEqual(p.of(T.destinationRule).map((r) => at(r.inputs, "spec", "host")).sort(), [
+            "bert-canary-predictor.ml-serving.svc.cluster.local", "bert-predictor.ml-serving.svc.cluster.local",
+        ]);
+    });
+    it("has pulumi up wait until the InferenceService is Ready, for as long as a GPU rollout takes", () => {
+        const isvc = p.one(T.isvc);
+        assert.equal((at(isvc.inputs, "metadata", "annotations") as Record<string, string>)["pulumi.com/waitFor"], "condition=Ready");
+        assert.deepEqual(isvc.options.customTimeouts, { create: "50m", update: "50m" });
+    });
+    it("changes routing only after the InferenceService is Ready", () => {
+        for (const route of [...p.of(T.virtualService), ...p.of(T.destinationRule)]) {
+            assert.ok(dependsOn(route).includes(p.one(T.isvc).urn), `${route.name} dependsOn ${dependsOn(route)}`);
+        }
     });
     it("lets callers reach only the pods of InferenceService bert", () => {
         assert.deepEqual(at(p.one(T.authorizationPolicy).inputs, "spec", "selector", "matchLabels"), { "serving.kserve.io/inferenceservice": "bert" });

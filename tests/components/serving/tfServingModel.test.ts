@@ -99,13 +99,15 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
             for (const arg of ARGS) {
                 it(`passes ${arg} to the server`, () => assert.ok(p.container(deployment).args.includes(arg), `args ${p.container(deployment).args}`));
             }
-            it(`downloads ${modelUri} into /models/resnet before the server starts, as the UID Istio does not redirect`, () => {
+            it(`downloads ${modelUri} into /models/resnet before the server starts, through the mesh as the pod's own user`, () => {
                 const [init] = at(p.named(T.deployment, deployment).inputs, "spec", "template", "spec", "initContainers") as {
                     image: string; args: string[]; securityContext: { runAsUser: number }; volumeMounts: { name: string; mountPath: string }[];
                 }[];
                 assert.equal(init.image, "kserve/storage-initializer:v0.20.0");
-                assert.deepEqual(init.args, [modelUri, "/models/resnet"]);
-                assert.equal(init.securityContext.runAsUser, 1337);
+                assert.deepEqual(init.args, [`${modelUri}/`, "/models/resnet"]);
+                // Istio runs as a native sidecar that is up before init containers, so the download
+                // needs no exemption from the mesh (UID 1337 would bypass mTLS and egress policy).
+                assert.equal(init.securityContext.runAsUser, undefined);
                 const serverMounts = p.container(deployment).volumeMounts as { name: string; mountPath: string; readOnly?: boolean }[];
                 assert.deepEqual(serverMounts.find((m) => m.name === "model"), { name: "model", mountPath: "/models", readOnly: true });
                 assert.ok(init.volumeMounts.some((m) => m.name === "model" && m.mountPath === "/models"));
@@ -183,9 +185,9 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
             const gets = statements().filter((s) => s.Action.includes("s3:GetObject"));
             assert.deepEqual(gets.flatMap((s) => s.Resource), ["arn:aws:s3:::models/resnet/v1/*", "arn:aws:s3:::models/resnet/v2/*"]);
         });
-        it("limits s3:ListBucket on the models bucket to the version prefixes", () => {
-            const lists = statements().filter((s) => s.Action.includes("s3:ListBucket"));
-            assert.deepEqual(lists.map((s) => [s.Resource, s.Condition]), [[["arn:aws:s3:::models"], { StringLike: { "s3:prefix": ["resnet/v1", "resnet/v1/*", "resnet/v2", "resnet/v2/*"] } }]]);
+        it("limits prefixed s3:ListBucket on the models bucket to the version directories", () => {
+            const lists = statements().filter((s) => s.Action.includes("s3:ListBucket") && JSON.stringify(s.Condition).includes("StringLike"));
+            assert.deepEqual(lists.map((s) => [s.Resource, s.Condition]), [[["arn:aws:s3:::models"], { StringLike: { "s3:prefix": ["resnet/v1/", "resnet/v1/*", "resnet/v2/", "resnet/v2/*"] } }]]);
         });
         it("lets only the resnet-tfserving ServiceAccount of ml-serving assume the role", () => {
             const trust = JSON.parse(String(p.one(T.role).inputs.assumeRolePolicy)) as { Statement: { Condition: { StringEquals: Record<string, string> } }[] };
@@ -222,6 +224,17 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
                 const principals = rule.from.flatMap((f) => f.source.principals);
                 assert.ok(principals.includes(FRONTEND) && principals.includes(INGRESS), `principals ${principals}`);
             }
+        });
+        it("admits TF Serving's read and predict gRPC methods and never HandleReloadConfigRequest", () => {
+            const grpc = rules().filter((r) => r.to.some((t) => t.operation.paths.some((path) => path.startsWith("/tensorflow."))));
+            assert.deepEqual(grpc.flatMap((r) => r.to.flatMap((t) => t.operation.paths)), [
+                "/tensorflow.serving.PredictionService/Classify",
+                "/tensorflow.serving.PredictionService/Regress",
+                "/tensorflow.serving.PredictionService/Predict",
+                "/tensorflow.serving.PredictionService/MultiInference",
+                "/tensorflow.serving.PredictionService/GetModelMetadata",
+                "/tensorflow.serving.ModelService/GetModelStatus",
+            ]);
         });
         it("allows the /v1/models/resnet REST paths", () => {
             const paths = rules().flatMap((r) => r.to.flatMap((t) => t.operation.paths));

@@ -72,10 +72,11 @@ describe("versionReplicas", () => {
 
 describe("s3ReadPolicy", () => {
     const uris = ["s3://models/resnet/v1", "s3://models/resnet/v2/"];
-    const policy = s3ReadPolicy(uris);
+    const access = (given: string[], partition = "aws") => ({ uris: given, partition, region: "us-west-2" });
+    const policy = s3ReadPolicy(access(uris));
     const statements = policy.Statement as Loose[];
     const getStatements = statements.filter((s) => s.Action.includes("s3:GetObject"));
-    const listStatements = statements.filter((s) => s.Action.includes("s3:ListBucket"));
+    const listStatements = statements.filter((s) => s.Action.includes("s3:ListBucket") && s.Condition.StringLike);
 
     it("is a 2012-10-17 policy of Allow statements", () => {
         assert.equal(policy.Version, "2012-10-17");
@@ -93,14 +94,21 @@ describe("s3ReadPolicy", () => {
         assert.equal(listStatements.length, 1);
         assert.deepEqual(listStatements[0].Action, ["s3:ListBucket"]);
         assert.deepEqual(listStatements[0].Resource, ["arn:aws:s3:::models"]);
-        assert.deepEqual(listStatements[0].Condition, { StringLike: { "s3:prefix": ["resnet/v1", "resnet/v1/*", "resnet/v2", "resnet/v2/*"] } });
+        assert.deepEqual(listStatements[0].Condition, { StringLike: { "s3:prefix": ["resnet/v1/", "resnet/v1/*", "resnet/v2/", "resnet/v2/*"] } });
+    });
+
+    it("allows HeadBucket, a ListBucket request without a prefix, on exactly the model buckets", () => {
+        const head = (s3ReadPolicy(access(["s3://models/resnet/v1", "s3://archive/bert/v3"])).Statement as Loose[]).filter((s) => s.Condition?.Null);
+        assert.deepEqual(head.map((s) => [s.Action, s.Resource, s.Condition]), [
+            [["s3:ListBucket"], ["arn:aws:s3:::models", "arn:aws:s3:::archive"], { Null: { "s3:prefix": "true" } }],
+        ]);
     });
 
     it("writes one list statement per bucket, each limited to its own prefixes", () => {
-        const lists = (s3ReadPolicy(["s3://models/resnet/v1", "s3://archive/bert/v3"]).Statement as Loose[]).filter((s) => s.Action.includes("s3:ListBucket"));
+        const lists = (s3ReadPolicy(access(["s3://models/resnet/v1", "s3://archive/bert/v3"])).Statement as Loose[]).filter((s) => s.Action.includes("s3:ListBucket") && s.Condition.StringLike);
         assert.deepEqual(lists.map((s) => [s.Resource, s.Condition.StringLike["s3:prefix"]]), [
-            [["arn:aws:s3:::models"], ["resnet/v1", "resnet/v1/*"]],
-            [["arn:aws:s3:::archive"], ["bert/v3", "bert/v3/*"]],
+            [["arn:aws:s3:::models"], ["resnet/v1/", "resnet/v1/*"]],
+            [["arn:aws:s3:::archive"], ["bert/v3/", "bert/v3/*"]],
         ]);
         assert.equal(new Set(lists.map((s) => s.Sid)).size, 2, "statement ids must be unique");
     });
@@ -112,7 +120,7 @@ describe("s3ReadPolicy", () => {
     ];
     for (const [partition, given] of partitions) {
         it(`uses the ${partition} partition in every ARN`, () => {
-            const resources = (s3ReadPolicy(given, partition).Statement as Loose[]).flatMap((s) => s.Resource as string[]);
+            const resources = (s3ReadPolicy(access(given, partition)).Statement as Loose[]).flatMap((s) => s.Resource as string[]);
             assert.ok(resources.length >= 3);
             for (const arn of resources) {
                 assert.ok(arn.startsWith(`arn:${partition}:s3:::`), arn);
@@ -123,7 +131,7 @@ describe("s3ReadPolicy", () => {
     const shapes: [string, string[]][] = [["one bucket", uris], ["two buckets", ["s3://models/resnet/v1", "s3://archive/bert/v3/"]]];
     for (const [what, given] of shapes) {
         it(`grants no s3:* action and no "*" resource for ${what}`, () => {
-            for (const statement of s3ReadPolicy(given, "aws-us-gov").Statement as Loose[]) {
+            for (const statement of s3ReadPolicy(access(given, "aws-us-gov")).Statement as Loose[]) {
                 const actions: string[] = [statement.Action].flat();
                 const resources: string[] = [statement.Resource].flat();
                 assert.ok(!actions.some((a) => a === "*" || a === "s3:*"), JSON.stringify(actions));

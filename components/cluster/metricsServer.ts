@@ -1,0 +1,52 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import { childOptions } from "../childOptions";
+import { chartRelease, type PinnedChart } from "../helmRelease";
+import { LABELS } from "./gpuPlacement";
+
+/**
+ * The Kubernetes Metrics Server chart (metrics-server 0.8.1). EKS does not install it, and
+ * without it every HorizontalPodAutoscaler reports `<unknown>` CPU and never scales.
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/metrics-server.html
+ */
+export const METRICS_SERVER_CHART: PinnedChart = {
+    chart: "metrics-server",
+    version: "3.13.1",
+    repo: "https://kubernetes-sigs.github.io/metrics-server/",
+};
+export const METRICS_SERVER_NAMESPACE = "kube-system";
+
+/**
+ * Two replicas on the system nodes with a disruption budget, so a node drain never leaves the
+ * HPAs of models, istiod and the ingress gateway without metrics. The chart's defaults already
+ * run it non-root with a read-only root filesystem and the kubelet address types EKS needs.
+ */
+export function metricsServerValues(): Record<string, unknown> {
+    return {
+        replicas: 2,
+        podDisruptionBudget: { enabled: true, minAvailable: 1 },
+        nodeSelector: { [LABELS.nodeRole]: "system" },
+    };
+}
+
+export interface MetricsServerArgs {
+    /** The cluster's Kubernetes provider. */
+    provider: k8s.Provider;
+}
+
+/** The resource metrics API (`metrics.k8s.io`) that every HorizontalPodAutoscaler reads CPU from. */
+export class MetricsServer extends pulumi.ComponentResource {
+    public readonly releaseName: pulumi.Output<string>;
+
+    constructor(name: string, args: MetricsServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:cluster:MetricsServer", name, {}, opts);
+        const release = chartRelease(`${name}-release`, {
+            chart: METRICS_SERVER_CHART,
+            releaseName: "metrics-server",
+            namespace: METRICS_SERVER_NAMESPACE,
+            values: metricsServerValues(),
+        }, childOptions(this, opts, { provider: args.provider }));
+        this.releaseName = release.name;
+        this.registerOutputs({ releaseName: this.releaseName });
+    }
+}

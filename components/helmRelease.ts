@@ -1,0 +1,38 @@
+/**
+ * How mlmesh installs a pinned Helm chart: one `helm.v3.Release` (so tests and policies see it),
+ * atomic, cleaned up on failure, and told the chart's repository unless the chart is an OCI
+ * reference.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** A chart at a pinned version: `repo` for an HTTP chart repository, none for an `oci://` chart. */
+export interface PinnedChart {
+    readonly chart: string;
+    readonly version: string;
+    readonly repo?: string;
+}
+
+export interface ChartReleaseArgs {
+    readonly chart: PinnedChart;
+    /** The Helm release name. @default chosen by the provider from the resource name */
+    readonly releaseName?: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly values: Record<string, unknown>;
+    /** Seconds Helm waits for the release's pods and hooks. @default 300 */
+    readonly timeoutSeconds?: number;
+}
+
+export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+    return new k8s.helm.v3.Release(name, {
+        ...(args.releaseName ? { name: args.releaseName } : {}),
+        chart: args.chart.chart,
+        version: args.chart.version,
+        ...(args.chart.repo ? { repositoryOpts: { repo: args.chart.repo } } : {}),
+        namespace: args.namespace,
+        values: args.values,
+        atomic: true,
+        cleanupOnFail: true,
+        ...(args.timeoutSeconds ? { timeout: args.timeoutSeconds } : {}),
+    }, opts);
+}
