@@ -15,8 +15,11 @@ export interface PinnedChart {
 
 export interface ChartReleaseArgs {
     readonly chart: PinnedChart;
-    /** The Helm release name. @default chosen by the provider from the resource name */
-    readonly releaseName?: string;
+    /**
+     * The Helm release name, at most 53 characters. Always given: the provider's generated name
+     * (`<resource name>-<8 random>`) outgrows Helm's limit with a long cluster name.
+     */
+    readonly releaseName: string;
     readonly namespace: pulumi.Input<string>;
     readonly values: Record<string, unknown>;
     /** Seconds Helm waits for the release's pods and hooks. @default 300 */
@@ -25,7 +28,7 @@ export interface ChartReleaseArgs {
 
 export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
     return new k8s.helm.v3.Release(name, {
-        ...(args.releaseName ? { name: args.releaseName } : {}),
+        name: args.releaseName,
         chart: args.chart.chart,
         version: args.chart.version,
         ...(args.chart.repo ? { repositoryOpts: { repo: args.chart.repo } } : {}),

@@ -4,7 +4,9 @@
  * visible to the components: they get the same shapes a real deployment returns.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
+import { awsPhysicalName, checkKubernetesNames, stableHex } from "./physicalNames";
+
+export { stableHex };
 
 export interface OfflineAccount {
     readonly region: string;
@@ -14,10 +16,6 @@ export interface OfflineAccount {
 
 export const DEFAULT_OFFLINE_ACCOUNT: Omit<OfflineAccount, "region"> = { accountId: "123456789012", partition: "aws" };
 
-/** A stable hex string from the resource's identity, so two plans of one config are identical. */
-export function stableHex(seed: string, length: number): string {
-    return createHash("sha256").update(seed).digest("hex").slice(0, length);
-}
 
 /** A stable UUID-shaped id, as KMS gives keys. */
 function stableUuid(seed: string): string {
@@ -123,18 +121,23 @@ function awsState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount
     return state;
 }
 
+/** The name pulumi-kubernetes generates when none is given: `<resource name>-<8 characters>`. */
+function generatedKubernetesName(name: string): string {
+    return `${name}-${stableHex(name, 8)}`;
+}
+
 /** What the Kubernetes provider returns: the object with a generated name when none was given. */
 function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
     const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
     if (args.type.startsWith("kubernetes:helm.sh/")) {
-        const releaseName = args.inputs.name ?? `${args.name}-${stableHex(args.name, 8)}`;
+        const releaseName = args.inputs.name ?? generatedKubernetesName(args.name);
         return {
             ...args.inputs,
             name: releaseName,
             status: { name: releaseName, namespace: args.inputs.namespace ?? "default", version: args.inputs.version ?? "", status: "deployed", revision: 1 },
         };
     }
-    return { ...args.inputs, metadata: { ...metadata, name: metadata.name ?? `${args.name}-${stableHex(args.name, 8)}` } };
+    return { ...args.inputs, metadata: { ...metadata, name: metadata.name ?? generatedKubernetesName(args.name) } };
 }
 
 /** An invoke the offline engine cannot answer. `details` is where the runtime reads gRPC errors from. */
@@ -157,15 +160,22 @@ export class PlanMocks implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         const seed = `${args.type}::${args.name}`;
+        // The name the provider would create the resource with, or a PhysicalNameError.
+        const physical = awsPhysicalName(args.type, args.name, args.inputs, seed);
         if (args.type.startsWith("aws:")) {
             const prefix = AWS_ID_PREFIXES[args.type];
-            const id = prefix ? `${prefix}${stableHex(seed, 17)}` : args.type === "aws:kms/key:Key" ? stableUuid(seed) : `${args.name}-${stableHex(seed, 8)}`;
-            return { id, state: awsState(args, this.account, id) };
+            const id = prefix ? `${prefix}${stableHex(seed, 17)}`
+                : args.type === "aws:kms/key:Key" ? stableUuid(seed)
+                : NAMED_BY_ID.has(args.type) && physical ? physical.name
+                : `${args.name}-${stableHex(seed, 8)}`;
+            const state = awsState(args, this.account, id);
+            return { id, state: physical ? { ...state, [physical.property]: physical.name } : state };
         }
         if (args.type === "eks:index:Cluster") {
             return { id: `${args.name}-${stableHex(seed, 8)}`, state: eksClusterState(args, this.account) };
         }
         if (args.type.startsWith("kubernetes:")) {
+            checkKubernetesNames(args.type, args.name, args.inputs, generatedKubernetesName(args.name));
             const state = kubernetesState(args);
             const metadata = state.metadata as { name?: string; namespace?: string } | undefined;
             const id = metadata?.name ? [metadata.namespace, metadata.name].filter(Boolean).join("/") : String(state.name ?? args.name);

@@ -11,6 +11,7 @@ import { policies } from "../policy-pack/policies";
 import { validateManifest, type ManifestCheck } from "./manifestSchemas";
 import { renderManifests } from "./manifests";
 import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
+import { PhysicalNameError } from "./physicalNames";
 import { runProgram, type RecordedResource } from "./recorder";
 import { readStackFile, StackFileError } from "./stackFile";
 import { summarize, type PlanSummary } from "./tree";
@@ -98,6 +99,9 @@ function readPolicyConfig(file: string): Record<string, unknown> {
 function asInputError(error: unknown, configFile: string): PlanInputError | undefined {
     if (error instanceof PlatformConfigError) {
         return new PlanInputError(`${configFile}: ${error.message}`);
+    }
+    if (error instanceof PhysicalNameError) {
+        return new PlanInputError(`${configFile}: ${error.message}; shorten the names in the stack config`);
     }
     if (pulumi.InputPropertiesError.isInstance(error) || error instanceof StackFileError) {
         return new PlanInputError(error instanceof StackFileError ? error.message : `${configFile}: ${error.message}`);

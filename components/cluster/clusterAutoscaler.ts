@@ -115,6 +115,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         }, { parent: this });
         const release = chartRelease(`${name}-release`, {
             chart: CLUSTER_AUTOSCALER_CHART,
+            releaseName: "cluster-autoscaler",
             namespace: CLUSTER_AUTOSCALER_NAMESPACE,
             values: clusterAutoscalerValues({
                 clusterName: args.cluster.clusterName,

@@ -16,7 +16,7 @@ import type { ClusterOidc } from "./irsaServiceAccount";
 import { createManagedNodeGroup } from "./managedNodeGroup";
 import { scalingProblems } from "./nodeScaling";
 import { needsDevicePlugin, NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
-import { CLUSTER_NAME } from "../names";
+import { AWS_NAME_LIMITS, CLUSTER_NAME, scopedName } from "../names";
 
 /** The CPU nodes that run Istio, controllers and other system pods. */
 export interface SystemNodesSpec {
@@ -152,7 +152,27 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: this });
 
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        // IAM is global and cluster names are regional: role names carry a hash of the region.
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const roleName = (purpose: string) => region.apply((r) => scopedName(`${args.clusterName}-${purpose}`, r, AWS_NAME_LIMITS.iamRole));
+        // The control plane's role, made here rather than by the eks component, whose own role
+        // would be auto-named `<name>-eksRole-role-<7>` and overflow 64 characters for long names
+        // (pulumi/pulumi-eks:nodejs/eks/cluster/cluster.ts@v4.3.0).
+        const serviceRole = new aws.iam.Role(`${name}-service-role`, {
+            name: roleName("control-plane"),
+            description: `Control plane of EKS cluster ${args.clusterName}`,
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+            }),
+            tags,
+        }, { parent: this });
+        const servicePolicy = new aws.iam.RolePolicyAttachment(`${name}-service-AmazonEKSClusterPolicy`, {
+            role: serviceRole.name,
+            policyArn: managedPolicyArn(partition, "AmazonEKSClusterPolicy"),
+        }, { parent: this });
         const nodeRole = new aws.iam.Role(`${name}-node-role`, {
+            name: roleName("nodes"),
             description: `Nodes of EKS cluster ${args.clusterName}`,
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
@@ -184,9 +204,10 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             corednsAddonOptions: { enabled: false },
             kubeProxyAddonOptions: { enabled: false },
             useDefaultVpcCni: true,
+            serviceRole,
             deletionProtection: protect,
             tags,
-        }, { parent: this, protect });
+        }, { parent: this, protect, dependsOn: [servicePolicy] });
         const clusterName = cluster.eksCluster.name;
 
         const placement = { clusterName, kubernetesVersion: cluster.eksCluster.version, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds, dependsOn: nodePolicies };

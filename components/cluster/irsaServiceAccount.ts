@@ -3,7 +3,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { childOptions } from "../childOptions";
 import { PropertyErrors } from "../propertyErrors";
-import { DNS_LABEL } from "../names";
+import { AWS_NAME_LIMITS, DNS_LABEL, scopedName } from "../names";
+
+/** The name of the role's inline policy (unique within the role). */
+export const INLINE_POLICY_NAME = "workload-permissions";
 
 /** The cluster's OIDC identity provider, as GpuCluster exposes it. */
 export interface ClusterOidc {
@@ -81,14 +84,19 @@ export class IrsaServiceAccount extends pulumi.ComponentResource {
             : undefined);
         errors.throwIfAny(`IrsaServiceAccount ${name}`);
 
+        // IAM role names are account-wide and at most 64 characters: the component's name, cut to
+        // fit, and a hash of it with the cluster's OIDC provider, so two clusters never collide.
         const role = new aws.iam.Role(`${name}-role`, {
+            name: pulumi.output(args.cluster.oidcProviderArn).apply((oidc) => scopedName(name, oidc, AWS_NAME_LIMITS.iamRole)),
             description: `IRSA role for ${args.namespace}/${args.serviceAccountName}`,
             assumeRolePolicy: pulumi.all([args.cluster.oidcProviderArn, args.cluster.oidcProviderUrl]).apply(([arn, url]) =>
                 JSON.stringify(irsaTrustPolicy(arn, url, args.namespace, args.serviceAccountName))),
             tags: args.tags,
         }, { parent: this });
         if (args.policy !== undefined) {
-            new aws.iam.RolePolicy(`${name}-policy`, { role: role.name, policy: args.policy }, { parent: this });
+            // Named within its role; replaced by deleting first, since a new policy of the same name
+            // would overwrite it and the old one's deletion would then remove it.
+            new aws.iam.RolePolicy(`${name}-policy`, { name: INLINE_POLICY_NAME, role: role.name, policy: args.policy }, { parent: this, deleteBeforeReplace: true });
         }
         (args.managedPolicyArns ?? []).forEach((policyArn, i) => {
             new aws.iam.RolePolicyAttachment(`${name}-managed-${i + 1}`, { role: role.name, policyArn }, { parent: this });

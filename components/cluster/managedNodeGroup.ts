@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { eksTaintEffect, type NodeTaint } from "./gpuPlacement";
 import type { NodeScaling } from "./nodeScaling";
+import { AWS_NAME_LIMITS, scopedName } from "../names";
 
 export const CAPACITY_TYPES = ["ON_DEMAND", "SPOT"] as const;
 export type CapacityType = (typeof CAPACITY_TYPES)[number];
@@ -48,10 +49,23 @@ export const HARDENED_METADATA_OPTIONS = {
     instanceMetadataTags: "disabled",
 } as const;
 
+/**
+ * The node group's name: at most 63 characters (EKS's limit, which the provider's auto-naming
+ * does not check), with a hash of every field whose change replaces the group. A replacement
+ * then gets a new name, so the new group is created (and its nodes join) before the old one is
+ * deleted, as with an auto-generated name.
+ */
+export function nodeGroupName(name: string, spec: ManagedNodeGroupSpec): pulumi.Output<string> {
+    return pulumi.all([spec.clusterName, spec.nodeRoleArn, spec.subnetIds]).apply(([cluster, role, subnets]) =>
+        scopedName(name, JSON.stringify([cluster, role, [...subnets].sort(), spec.amiType, spec.capacityType, spec.instanceTypes]), AWS_NAME_LIMITS.eksNodeGroup));
+}
+
 /** Creates the launch template and node group as children of `parent`. */
 export function createManagedNodeGroup(name: string, parent: pulumi.Resource, spec: ManagedNodeGroupSpec): { nodeGroup: aws.eks.NodeGroup; launchTemplate: aws.ec2.LaunchTemplate } {
     const tags = { ...spec.tags, Name: name };
     const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-lt`, {
+        // Launch templates change by new versions, never by replacement, so a fixed name is safe.
+        name: pulumi.output(spec.clusterName).apply((cluster) => scopedName(name, cluster, AWS_NAME_LIMITS.launchTemplate)),
         description: `mlmesh node group ${name}`,
         updateDefaultVersion: true,
         metadataOptions: HARDENED_METADATA_OPTIONS,
@@ -70,6 +84,7 @@ export function createManagedNodeGroup(name: string, parent: pulumi.Resource, sp
     }, { parent });
 
     const nodeGroup = new aws.eks.NodeGroup(`${name}-ng`, {
+        nodeGroupName: nodeGroupName(name, spec),
         clusterName: spec.clusterName,
         version: spec.kubernetesVersion,
         nodeRoleArn: spec.nodeRoleArn,

@@ -87,6 +87,7 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
         this.namespace = args.namespace ?? "kube-system";
         const release = chartRelease(`${name}-release`, {
             chart: NVIDIA_DEVICE_PLUGIN_CHART,
+            releaseName: "nvidia-device-plugin",
             namespace: this.namespace,
             values: devicePluginValues(args.placements),
         }, childOptions(this, opts, { provider: args.provider }));
