@@ -45,6 +45,7 @@ function eksClusterState(args: pulumi.runtime.MockResourceArgs, account: Offline
     const issuerId = stableHex(`${clusterName}-oidc`, 32).toUpperCase();
     const issuer = `oidc.eks.${account.region}.amazonaws.com/id/${issuerId}`;
     const endpoint = `https://${stableHex(clusterName, 32).toUpperCase()}.gr7.${account.region}.eks.amazonaws.com`;
+    const roleArn = (args.inputs.providerCredentialOpts as { roleArn?: string } | undefined)?.roleArn;
     const certificateAuthority = Buffer.from(`offline CA of ${clusterName}`).toString("base64");
     const kubeconfig = {
         apiVersion: "v1",
@@ -52,7 +53,10 @@ function eksClusterState(args: pulumi.runtime.MockResourceArgs, account: Offline
         clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthority } }],
         contexts: [{ name: "aws", context: { cluster: clusterName, user: "aws" } }],
         "current-context": "aws",
-        users: [{ name: "aws", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--output", "json"] } } }],
+        // As pulumi-eks generates it: the role of providerCredentialOpts, if any, as `--role`.
+        users: [{ name: "aws", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: [
+            "--region", account.region, "eks", "get-token", "--cluster-name", clusterName, "--output", "json", ...(roleArn ? ["--role", roleArn] : []),
+        ] } } }],
     };
     const clusterSecurityGroupId = `sg-${stableHex(`${clusterName}-cluster-sg`, 17)}`;
     return {

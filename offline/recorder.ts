@@ -28,6 +28,8 @@ export interface RecordedOptions {
     deletedWith?: string;
     /** How long the provider may take to create, update or delete the resource. */
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** How many resource transforms the registration carries (run by the engine on it and its children). */
+    transforms?: number;
     /** A multi-language component: its children live in another process and are not recorded. */
     remote?: boolean;
 }
@@ -103,6 +105,7 @@ function optionsOf(req: Request): RecordedOptions {
         deletedWith: req.getDeletedwith() || undefined,
         customTimeouts: timeoutsOf(req),
         remote: req.getRemote() || undefined,
+        transforms: req.getTransformsList().length || undefined,
     };
     return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }

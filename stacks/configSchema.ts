@@ -11,6 +11,7 @@ import { GPU_AMI_TYPES, instanceTypeProblems } from "../components/cluster/gpuIn
 import { DEFAULT_GPU_DISK_GIB, DISK_GIB_RANGE, TIME_SLICING_REPLICAS_RANGE } from "../components/cluster/gpuNodeGroup";
 import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
 import { endpointAccessProblem } from "../components/cluster/gpuCluster";
+import { validateClusterAccess } from "../components/cluster/clusterAccess";
 import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR } from "../components/mesh/istioMesh";
 import { ISTIO_VERSION, SUPPORTED_ISTIO_VERSIONS } from "../components/mesh/istioCharts";
 import { MTLS_MODES } from "../components/mesh/meshPolicies";
@@ -139,6 +140,14 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
         maxSize: count(1).default(4),
         diskSizeGiB: count(DISK_GIB_RANGE.min, DISK_GIB_RANGE.max).default(50),
     }).superRefine(checkScaling).default({ instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 }),
+    access: closed({
+        deployerRoleArn: z.string({ error: "must be an IAM role ARN" }).optional(),
+        clusterAdmins: z.array(z.string({ error: "must be an IAM role ARN" }), { error: "must be a list of IAM role ARNs" }).default([]),
+    }).superRefine((access, ctx) => {
+        for (const problem of validateClusterAccess(access).list) {
+            ctx.addIssue({ code: "custom", path: problem.path.replace(/\]/g, "").split(/[.[]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part)), input: problem.value, message: problem.reason });
+        }
+    }).default({ clusterAdmins: [] }),
     gpuNodeGroups: z.array(gpuNodeGroupSchema, { error: "must be a list of node groups" }).default([]).superRefine((groups, ctx) => {
         const seen = new Set<string>();
         groups.forEach((group, index) => {
@@ -149,6 +158,9 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
         });
     }),
 }).superRefine((cluster, ctx) => {
+    if (environment === "prod" && cluster.access.deployerRoleArn === undefined) {
+        ctx.addIssue({ code: "custom", path: ["access", "deployerRoleArn"], input: undefined, message: "is required in prod: name the IAM role CI deploys as, so cluster access never depends on who ran the first `pulumi up`" });
+    }
     const problem = endpointAccessProblem(cluster.endpointPublicAccess, cluster.publicAccessCidrs);
     if (problem) {
         ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: cluster.publicAccessCidrs, message: problem });

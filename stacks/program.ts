@@ -16,6 +16,7 @@ export function buildPlatform(config: PlatformConfig) {
             publicAccessCidrs: cluster.publicAccessCidrs,
             systemNodes: cluster.systemNodes,
             gpuNodeGroups: cluster.gpuNodeGroups,
+            access: cluster.access,
         },
         mesh: {
             version: mesh.istioVersion,

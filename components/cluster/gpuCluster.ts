@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import { parseCidr } from "./cidr";
+import { adminAccessEntries, clusterAdminPolicyArn, validateClusterAccess, withoutCreatorAdmin, type ClusterAccessSpec } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { MetricsServer } from "./metricsServer";
 import type { ClusterNetwork } from "./clusterVpc";
@@ -60,6 +61,8 @@ export interface GpuClusterArgs {
     deletionProtection?: boolean;
     /** Tags for every AWS resource. @default {} */
     tags?: Record<string, string>;
+    /** Who administers the cluster and which role `pulumi up` deploys as. @default {} */
+    access?: ClusterAccessSpec;
 }
 
 /** The API endpoint rules: a public endpoint names who may reach it; a private one takes no CIDRs. */
@@ -88,6 +91,7 @@ export function validateGpuClusterArgs(args: Omit<GpuClusterArgs, "network">, er
     for (const problem of scalingProblems({ minSize: system.minSize ?? 2, maxSize: system.maxSize ?? 4, desiredSize: system.desiredSize })) {
         errors.check(`${prefix}systemNodes.${problem.field}`, problem.value, problem.reason);
     }
+    validateClusterAccess(args.access, errors, `${prefix}access.`);
     const names = new Set<string>();
     (args.gpuNodeGroups ?? []).forEach((group, i) => {
         validateGpuNodeGroupSpec(group, errors, `${prefix}gpuNodeGroups[${i}].`);
@@ -186,6 +190,10 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         }, { parent: this }));
 
         const endpointPublicAccess = args.endpointPublicAccess ?? false;
+        const deployerRoleArn = args.access?.deployerRoleArn;
+        if (!deployerRoleArn) {
+            pulumi.log.warn(`cluster ${args.clusterName}: no access.deployerRoleArn, so the identity that runs the first \`pulumi up\` stays the only cluster admin; set mlmesh:cluster.access.deployerRoleArn before deploying from CI`, this);
+        }
         const cluster = new eks.Cluster(`${name}-eks`, {
             name: args.clusterName,
             version,
@@ -205,9 +213,13 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             kubeProxyAddonOptions: { enabled: false },
             useDefaultVpcCni: true,
             serviceRole,
+            accessEntries: adminAccessEntries(args.access, partition.apply(clusterAdminPolicyArn)),
+            // The provider's kubeconfig (and the stack's) assumes the deployer role, whatever
+            // credentials run `pulumi up`.
+            ...(deployerRoleArn ? { providerCredentialOpts: { roleArn: deployerRoleArn } } : {}),
             deletionProtection: protect,
             tags,
-        }, { parent: this, protect, dependsOn: [servicePolicy] });
+        }, { parent: this, protect, dependsOn: [servicePolicy], transforms: deployerRoleArn ? [withoutCreatorAdmin] : [] });
         const clusterName = cluster.eksCluster.name;
 
         const placement = { clusterName, kubernetesVersion: cluster.eksCluster.version, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds, dependsOn: nodePolicies };

@@ -98,10 +98,15 @@ const existing = (privateSubnetIds: string[], vpcId = VPC_ID) => (raw: Raw) => {
 };
 const inProd = (mutate: (raw: Raw) => void) => (raw: Raw) => {
     raw["mlmesh:environment"] = "prod";
+    cluster(raw).access = { deployerRoleArn: "arn:aws:iam::123456789012:role/deployer" };
     mutate(raw);
 };
 
 const BAD_CONFIGS: readonly BadConfig[] = [
+    { change: "a prod cluster with no deployer role", mutate: (r) => { r["mlmesh:environment"] = "prod"; }, path: "mlmesh:cluster.access.deployerRoleArn", value: undefined, reason: "is required in prod" },
+    { change: "a deployer that is not an IAM role ARN", mutate: (r) => { cluster(r).access = { deployerRoleArn: "arn:aws:iam::123456789012:user/ci" }; }, path: "mlmesh:cluster.access.deployerRoleArn", value: "arn:aws:iam::123456789012:user/ci", reason: "must be an IAM role ARN" },
+    { change: "an admin listed as the deployer too", mutate: (r) => { cluster(r).access = { deployerRoleArn: "arn:aws:iam::123456789012:role/ci", clusterAdmins: ["arn:aws:iam::123456789012:role/ci"] }; }, path: "mlmesh:cluster.access.clusterAdmins[0]", value: "arn:aws:iam::123456789012:role/ci", reason: "repeats deployerRoleArn; EKS takes one access entry per principal" },
+    { change: "a misspelt access key", mutate: (r) => { cluster(r).access = { deployerRole: "x" }; }, path: "mlmesh:cluster.access.deployerRole", value: "x", reason: "is not a known setting" },
     { change: "a misspelled top-level key mlmesh:modles", mutate: (r) => { r["mlmesh:modles"] = []; }, path: "mlmesh:modles", value: [], reason: "is not a known setting; use one of: mlmesh:environment" },
     { change: "no aws:region", mutate: (r) => { delete r["aws:region"]; }, path: "aws:region", value: undefined, reason: "must be set to the AWS region" },
     { change: "an aws:region that is not a region name", mutate: (r) => { r["aws:region"] = "US West 2"; }, path: "aws:region", value: "US West 2", reason: "is not an AWS region name" },
@@ -222,7 +227,11 @@ describe("parsePlatformConfig", () => {
     });
 
     describe("resolves defaults", () => {
-        const minimal = (environment: string): Raw => ({ "aws:region": "eu-central-1", "mlmesh:environment": environment });
+        const DEPLOYER = "arn:aws:iam::123456789012:role/deployer";
+        const minimal = (environment: string): Raw => ({
+            "aws:region": "eu-central-1", "mlmesh:environment": environment,
+            ...(environment === "prod" ? { "mlmesh:cluster": { access: { deployerRoleArn: DEPLOYER } } } : {}),
+        });
 
         it("creates a 10.40.0.0/16 network over three zones with a single NAT gateway in dev", () => {
             const config = parsePlatformConfig(minimal("dev"), "dev");
@@ -252,6 +261,7 @@ describe("parsePlatformConfig", () => {
                 publicAccessCidrs: [],
                 systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 },
                 gpuNodeGroups: [],
+                access: { clusterAdmins: [] },
             });
         });
 
