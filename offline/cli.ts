@@ -18,7 +18,7 @@ export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--ou
   --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
   --json                print a machine-readable result instead of the tree
 
-exit codes: 0 ok, 1 invalid manifests or policy violations, 2 bad config or arguments`;
+exit codes: 0 ok, 1 invalid manifests, install-order problems or policy violations, 2 bad config or arguments`;
 
 export interface CliIo {
     readonly out: (text: string) => void;
@@ -41,6 +41,8 @@ function report(result: PlanResult): string {
         `Manifests: ${result.manifests.length} written, ${invalid.length} invalid, ${unchecked.length} without a schema`,
         ...invalid.flatMap((m) => [`  invalid ${m.fileName} (${m.urn})`, ...m.check.errors.map((e) => `    ${e}`)]),
         ...unchecked.map((m) => `  unchecked ${m.fileName}: ${m.check.errors.join("; ")}`),
+        `Install order: ${result.installOrder.length === 0 ? "every chart and object waits for what it needs" : `${result.installOrder.length} problem(s)`}`,
+        ...result.installOrder.map((problem) => `  ${problem.message}`),
         `Policies: ${result.policyViolations.length} violation(s)`,
         "",
         `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}`,
@@ -58,6 +60,7 @@ function jsonResult(result: PlanResult): string {
         outputs: result.outputs,
         manifests: result.manifests.map((m) => ({ file: m.fileName, urn: m.urn, status: m.check.status, errors: m.check.errors })),
         policyViolations: result.policyViolations,
+        installOrder: result.installOrder,
         exitCode: result.exitCode,
     }, null, 2);
 }

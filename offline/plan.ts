@@ -11,6 +11,7 @@ import { policies } from "../policy-pack/policies";
 import { validateManifest, type ManifestCheck } from "./manifestSchemas";
 import { renderManifests } from "./manifests";
 import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
+import { installOrderProblems, type InstallOrderProblem } from "./installOrder";
 import { PhysicalNameError } from "./physicalNames";
 import { runProgram, type RecordedResource } from "./recorder";
 import { readStackFile, StackFileError } from "./stackFile";
@@ -55,6 +56,8 @@ export interface PlanResult {
     readonly summary: PlanSummary;
     readonly manifests: readonly ManifestResult[];
     readonly policyViolations: readonly unknown[];
+    /** Charts and objects that would be installed before something they need. */
+    readonly installOrder: readonly InstallOrderProblem[];
     readonly exitCode: number;
 }
 
@@ -109,7 +112,7 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     return undefined;
 }
 
-function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary">, manifests: ReturnType<typeof renderManifests>): void {
+function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder">, manifests: ReturnType<typeof renderManifests>): void {
     rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
     mkdirSync(path.join(outDir, "manifests"), { recursive: true });
     const plan = {
@@ -160,6 +163,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const policyViolations: unknown[] = [];
     const result = { stack: request.stack, project: project.name, configFile, outputs: run.outputs, resources: run.resources, manifests, policyViolations };
     writeOutputs(outDir, result, rendered);
-    const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0;
-    return { ...result, outDir, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
+    const installOrder = installOrderProblems(run.resources);
+    const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0 || installOrder.length > 0;
+    return { ...result, outDir, installOrder, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
 }

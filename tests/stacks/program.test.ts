@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { waitsFor } from "../../offline/installOrder";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -42,10 +43,16 @@ describe("the stack program through the offline engine", () => {
         assert.deepEqual(amiTypes("prod"), ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]);
     });
 
-    it("installs the mesh only after the whole cluster (nodes, add-ons) exists", () => {
-        const [cluster] = find("dev", "mlmesh:cluster:GpuCluster");
-        const [mesh] = find("dev", "mlmesh:mesh:IstioMesh");
-        assert.deepEqual(mesh.options.dependsOn, [cluster.urn]);
+    it("installs every Istio chart only after the cluster's nodes and add-ons exist, as the engine orders them", () => {
+        // The engine orders by each resource's own dependencies: a component's dependsOn reaches
+        // its children only because mlmesh passes it on.
+        const graph = waitsFor(plans.dev.resources);
+        const clusterParts = [...find("dev", "aws:eks/nodeGroup:NodeGroup"), ...find("dev", "aws:eks/addon:Addon")].map((r) => r.urn);
+        const istio = find("dev", "kubernetes:helm.sh/v3:Release").filter((r) => ["base", "istiod", "gateway"].includes(String(r.inputs.chart)));
+        assert.equal(istio.length, 3);
+        for (const release of istio) {
+            assert.deepEqual(clusterParts.filter((urn) => !graph.get(release.urn)!.has(urn)), [], release.name);
+        }
     });
 
     it("runs one NAT gateway in dev and one per zone in prod", () => {
