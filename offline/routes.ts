@@ -34,6 +34,12 @@ export interface Backend {
     readonly host: string;
     readonly namespace: string;
     readonly pods: readonly { readonly labels: Readonly<Record<string, string>> }[];
+    /**
+     * The Service's ports. A route that names no port reaches a one-port Service on that port,
+     * and a several-port Service on the listener's port (the Gateway server's, e.g. 443), which
+     * usually does not exist (istio/istio:pilot/pkg/networking/core/route/route.go@1.30.3; IST0112).
+     */
+    readonly ports?: readonly number[];
 }
 
 export interface RouteRequest {
@@ -253,6 +259,9 @@ function reach(ctx: Context, target: { host: string; subset?: string; port?: num
     if (backend === undefined) {
         return unreachable(`no Backend for host ${host}`);
     }
+    if (backend.ports !== undefined && backend.ports.length > 1 && (port === undefined || !backend.ports.includes(port))) {
+        return unreachable(`no port ${port} on ${host} (ports ${backend.ports.join(", ")}); the route must name the destination port`);
+    }
     const pods = backend.pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)).map((p) => ({ ...p.labels }));
     if (pods.length === 0) {
         return unreachable(subset !== undefined ? `no pods of ${host} match subset ${subset} ${formatLabels(selector)}` : `no pods behind ${host}`);
@@ -296,7 +305,7 @@ function followRoute(ctx: Context, route: { vs: VirtualService; index: number; s
     const destinations = entries.map((entry) => reach(ctx, {
         host: resolveShortName(entry.destination.host, vs.namespace),
         subset: entry.destination.subset,
-        port: entry.destination.port?.number ?? (ctx.view.gateway === "mesh" ? ctx.view.port : undefined),
+        port: entry.destination.port?.number ?? ctx.view.port,
         weight: entries.length === 1 ? 100 : ((entry.weight ?? 0) * 100) / total,
         path,
         authority,

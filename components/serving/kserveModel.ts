@@ -32,6 +32,12 @@ export function kserveRuntimeVersion(spec: KServeModelSpec): string | undefined 
     return (spec.gpus ?? 0) > 0 ? `${TF_SERVING_VERSION}-gpu` : TF_SERVING_VERSION;
 }
 
+/**
+ * The predictor Service's one port: KServe maps port 80 to the server's HTTP port 8080 when the
+ * runtime declares no ports (kserve/kserve:pkg/controller/v1beta1/inferenceservice/reconcilers/service/service_reconciler.go@v0.20.0).
+ */
+export const KSERVE_PREDICTOR_PORT = 80;
+
 /** The name of the Standard-mode canary predictor; KServe runs it as `<isvc>-canary-predictor`. */
 export const KSERVE_CANARY_NAME = "canary";
 /** pulumi-kubernetes' generic await: `pulumi up` waits until the object reports this condition. */
@@ -94,7 +100,9 @@ export function inferenceServiceManifest(inputs: InferenceServiceInputs): Record
         metadata: {
             name: spec.name,
             namespace: spec.namespace,
-            annotations: { [KSERVE_DEPLOYMENT_MODE_ANNOTATION]: mode, [PULUMI_WAIT_FOR]: "condition=Ready" },
+            // KServe's Ready leaves the canary out; CanaryPredictorReady is its own condition
+            // (kserve/kserve:pkg/apis/serving/v1beta1/inference_service_status.go@v0.20.0).
+            annotations: { [KSERVE_DEPLOYMENT_MODE_ANNOTATION]: mode, [PULUMI_WAIT_FOR]: canary ? JSON.stringify(["condition=Ready", "condition=CanaryPredictorReady"]) : "condition=Ready" },
             labels: { app: spec.name, "app.kubernetes.io/part-of": "mlmesh" },
         },
         spec: {
@@ -178,7 +186,7 @@ export class KServeModel extends pulumi.ComponentResource {
         if ((model.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) === "Standard") {
             custom("routes", modelVirtualService(routed));
             if (args.mesh.ingress) {
-                custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, kserveApis(model.modelFormat, model.name)));
+                custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, { apis: kserveApis(model.modelFormat, model.name), servicePort: KSERVE_PREDICTOR_PORT }));
             }
         }
         custom("traffic", modelDestinationRule({ ...routed, versions: [], circuitBreaker: model.circuitBreaker }));

@@ -217,7 +217,7 @@ export class TfServingModel extends pulumi.ComponentResource {
         const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, pulumi.mergeOptions(k8sOpts, { dependsOn: deployments }));
         custom("routes", modelVirtualService(routed));
         if (args.mesh.ingress) {
-            custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, tfServingApis(model.name)));
+            custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, { apis: tfServingApis(model.name), servicePort: TF_SERVING_REST_PORT }));
         }
         custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));
         custom("access", modelAuthorizationPolicy({

@@ -44,14 +44,15 @@ interface RouteFamily {
  * weight. Each route has the timeout and retry policy. Within a family, every route also
  * requires one of the family's URIs.
  */
-function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string, unknown>[] {
+function httpRoutes(options: RouteOptions, family?: RouteFamily, servicePort?: number): Record<string, unknown>[] {
     const retries = { ...DEFAULT_RETRIES, ...options.retries };
     const policy = {
         ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
         retries: { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn },
     };
-    const destination = (version?: RoutedVersion) => version?.host ? { host: version.host } : { host: options.host, ...(version ? { subset: version.name } : {}) };
+    const port = servicePort === undefined ? {} : { port: { number: servicePort } };
+    const destination = (version?: RoutedVersion) => version?.host ? { host: version.host, ...port } : { host: options.host, ...(version ? { subset: version.name } : {}), ...port };
     const uris: Record<string, unknown>[] = family ? family.matches.map((uri) => ({ uri })) : [{}];
     const named = (route: string) => (family ? `${family.name}-${route}` : route);
     const pinned = options.versions.map((version) => ({
@@ -89,6 +90,17 @@ export interface IngressRoutes {
     readonly hosts: readonly string[];
 }
 
+/** Where the gateway sends a model's HTTP requests: the Service port of its REST server. */
+export interface IngressTarget {
+    readonly apis: readonly ServedApi[];
+    /**
+     * Named on every gateway destination: without it, Istio sends to the Service port equal to the
+     * Gateway's (443), which a several-port Service such as TF Serving's (8500, 8501) lacks
+     * (istio/istio:pilot/pkg/networking/core/route/route.go@1.30.3).
+     */
+    readonly servicePort: number;
+}
+
 /** The object name of a model's gateway routes. */
 export function ingressRoutesName(model: string): string {
     return `${model}-ingress`;
@@ -99,7 +111,7 @@ export function ingressRoutesName(model: string): string {
  * limited to the paths of the APIs the model's server answers. Istio merges the gateway
  * VirtualServices of all models on a host, so each model matches only its own paths.
  */
-export function modelIngressVirtualService(options: RouteOptions, ingress: IngressRoutes, apis: readonly ServedApi[]): IstioManifest {
+export function modelIngressVirtualService(options: RouteOptions, ingress: IngressRoutes, target: IngressTarget): IstioManifest {
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
@@ -107,7 +119,7 @@ export function modelIngressVirtualService(options: RouteOptions, ingress: Ingre
         spec: {
             hosts: [...ingress.hosts],
             gateways: [ingress.gateway],
-            http: apis.flatMap((api) => httpRoutes(options, { name: api.name, matches: api.gatewayMatches, rewrite: api.gatewayRewrite })),
+            http: target.apis.flatMap((api) => httpRoutes(options, { name: api.name, matches: api.gatewayMatches, rewrite: api.gatewayRewrite }, target.servicePort)),
         },
     };
 }

@@ -101,9 +101,16 @@ describe("routes through the ingress gateway", () => {
         assert.equal(outcome.route, "weighted");
         const reason = "allowed by ml-serving/resnet-access (rules[0])";
         assert.deepEqual(outcome.destinations, [
-            { host: RESNET, subset: "v1", weight: 90, pods: [V1], path: "/v1/models/resnet:predict", authorized: true, reason },
-            { host: RESNET, subset: "v2", weight: 10, pods: [V2], path: "/v1/models/resnet:predict", authorized: true, reason },
+            // No destination port: Envoy asks for the listener's, the Gateway server's 443.
+            { host: RESNET, subset: "v1", port: 443, weight: 90, pods: [V1], path: "/v1/models/resnet:predict", authorized: true, reason },
+            { host: RESNET, subset: "v2", port: 443, weight: 10, pods: [V2], path: "/v1/models/resnet:predict", authorized: true, reason },
         ]);
+    });
+
+    it("cannot reach a several-port Service through the gateway when the route names no port", () => {
+        const ported = BACKENDS.map((b) => (b.host === RESNET ? { ...b, ports: [8500, 8501] } : b));
+        const outcome = routed(evaluate(viaGateway("/v1/models/resnet:predict"), OBJECTS, ported));
+        assert.ok(outcome.destinations.every((d) => !d.authorized && /no port 443/.test(d.reason)), JSON.stringify(outcome.destinations));
     });
 
     it("carries the matched route's timeout and retries", () => {

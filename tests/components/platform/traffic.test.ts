@@ -48,10 +48,10 @@ function backends(run: RecordedRun): Backend[] {
         return [{ labels: { [KSERVE_ISVC_LABEL]: isvc, component: "predictor", app: `isvc.${service}` } }];
     };
     return MODELS.flatMap((model): Backend[] => model.backend === "tfserving"
-        ? [{ host: `${model.name}.${NS}.svc.cluster.local`, namespace: NS, pods: podLabels(model.name).map((labels) => ({ labels })) }]
+        ? [{ host: `${model.name}.${NS}.svc.cluster.local`, namespace: NS, ports: [8500, 8501], pods: podLabels(model.name).map((labels) => ({ labels })) }]
         : [
-            { host: kservePredictorHost(model.name, NS), namespace: NS, pods: kservePods(model.name) },
-            ...(model.canaryStorageUri ? [{ host: kservePredictorHost(model.name, NS, KSERVE_CANARY_NAME), namespace: NS, pods: kservePods(model.name, KSERVE_CANARY_NAME) }] : []),
+            { host: kservePredictorHost(model.name, NS), namespace: NS, ports: [80], pods: kservePods(model.name) },
+            ...(model.canaryStorageUri ? [{ host: kservePredictorHost(model.name, NS, KSERVE_CANARY_NAME), namespace: NS, ports: [80], pods: kservePods(model.name, KSERVE_CANARY_NAME) }] : []),
         ]);
 }
 

@@ -169,9 +169,9 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
             "bert-canary-predictor.ml-serving.svc.cluster.local", "bert-predictor.ml-serving.svc.cluster.local",
         ]);
     });
-    it("has pulumi up wait until the InferenceService is Ready, for as long as a GPU rollout takes", () => {
+    it("has pulumi up wait until the InferenceService and its canary are Ready, for as long as a GPU rollout takes", () => {
         const isvc = p.one(T.isvc);
-        assert.equal((at(isvc.inputs, "metadata", "annotations") as Record<string, string>)["pulumi.com/waitFor"], "condition=Ready");
+        assert.equal((at(isvc.inputs, "metadata", "annotations") as Record<string, string>)["pulumi.com/waitFor"], JSON.stringify(["condition=Ready", "condition=CanaryPredictorReady"]));
         assert.deepEqual(isvc.options.customTimeouts, { create: "50m", update: "50m" });
     });
     it("changes routing only after the InferenceService is Ready", () => {
