@@ -15,18 +15,14 @@
  * @see https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration
  */
 import { ISTIO_ROOT_NAMESPACE } from "../components/mesh/istioCharts";
+import { decide, policiesFor, type AuthzAttributes, type Decision, type Workload } from "./routeAuthz";
 import {
-    compareHostSpecificity, compilePolicy, decide, fields, gatewayReference, gatewayVirtualHosts, hostMatches, httpMatch, list,
-    MATCH_FIELDS, meshHost, normalizePath, notModelled, pathOnly, record, resolveShortName, rewritePath, strings, withoutPort,
-    type AuthzAttributes, type CompiledPolicy, type Decision, type HttpRequestView, type MatchResult,
+    compareHostSpecificity, gatewayReference, gatewayVirtualHosts, hostMatches, httpMatch, MATCH_FIELDS, meshHost, normalizePath, pathOnly,
+    resolveShortName, rewritePath, withoutPort, type HttpRequestView, type MatchResult,
 } from "./routeMatch";
+import { fields, groupKind, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, record, strings, type IstioObject } from "./routeObjects";
 
-export interface IstioObject {
-    readonly apiVersion: string;
-    readonly kind: string;
-    readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
-    readonly spec: any;
-}
+export type { IstioObject };
 
 /** A Kubernetes Service host and the pods behind it (one entry per distinct pod label set). */
 export interface Backend {
@@ -96,11 +92,6 @@ const KNOWN_KINDS = new Set([
 ]);
 const ROUTING_GROUPS = /(^|\.)istio\.io$|^gateway\.networking\.k8s\.io$|^inference\.networking\.(x-)?k8s\.io$/;
 
-const groupKind = (o: IstioObject): string => `${o.apiVersion.split("/")[0]}/${o.kind}`;
-const namespaceOf = (o: IstioObject): string => o.metadata.namespace ?? "default";
-const idOf = (o: IstioObject): string => `${namespaceOf(o)}/${o.metadata.name}`;
-const ownerOf = (o: IstioObject): string => `${o.kind} ${idOf(o)}`;
-const ofKind = (objects: readonly IstioObject[], kind: string): IstioObject[] => objects.filter((o) => groupKind(o) === kind);
 const noRoute = (reason: string): RouteOutcome => ({ kind: "no-route", reason });
 
 interface Context {
@@ -121,14 +112,6 @@ interface VirtualService {
     readonly hosts: readonly string[];
     /** Resolved `<namespace>/<name>` references, or `mesh`. */
     readonly gateways: readonly string[];
-}
-
-interface Workload {
-    readonly namespace: string;
-    readonly labels: Readonly<Record<string, string>>;
-    /** False when only some labels are known (the gateway's, from its Gateway's selector). */
-    readonly labelsComplete: boolean;
-    readonly description: string;
 }
 
 function exportedTo(o: IstioObject, namespace: string): boolean {
@@ -166,39 +149,6 @@ function checkVirtualService(vs: VirtualService): void {
             throw notModelled(vs.owner, at, "has no route, redirect or directResponse");
         }
     });
-}
-
-/** Whether a policy in `o`'s namespace, or in the root namespace, selects the workload. */
-function selects(o: IstioObject, workload: Workload): boolean {
-    const namespace = namespaceOf(o);
-    if (namespace !== workload.namespace && namespace !== ISTIO_ROOT_NAMESPACE) {
-        return false;
-    }
-    const owner = ownerOf(o);
-    const target = ["targetRef", "targetRefs"].find((field) => o.spec?.[field] !== undefined);
-    if (target !== undefined) {
-        throw notModelled(owner, `spec.${target}`);
-    }
-    const selector = fields(o.spec?.selector ?? {}, ["matchLabels"], owner, "spec.selector");
-    return Object.entries(record(selector.matchLabels, owner, "spec.selector.matchLabels")).every(([key, value]) => {
-        const actual = workload.labels[key];
-        if (actual === undefined && !workload.labelsComplete) {
-            throw new Error(`${owner}: cannot tell whether \`spec.selector.matchLabels.${key}\` selects ${workload.description}`);
-        }
-        return actual === value;
-    });
-}
-
-function policiesFor(objects: readonly IstioObject[], workload: Workload): CompiledPolicy[] {
-    for (const peer of ofKind(objects, "security.istio.io/PeerAuthentication").filter((o) => selects(o, workload))) {
-        const modes = [peer.spec?.mtls?.mode, ...Object.values(record(peer.spec?.portLevelMtls, ownerOf(peer), "spec.portLevelMtls")).map((p) => (p as { mode?: string })?.mode)];
-        if (modes.includes("DISABLE")) {
-            throw notModelled(ownerOf(peer), "spec.mtls.mode", "DISABLE leaves requests without a principal, which is not modelled");
-        }
-    }
-    return ofKind(objects, "security.istio.io/AuthorizationPolicy")
-        .filter((o) => o.metadata.annotations?.["istio.io/dry-run"] !== "true" && selects(o, workload))
-        .map((o) => compilePolicy(idOf(o), o.spec));
 }
 
 function checkTls(policy: unknown, owner: string, field: string): void {

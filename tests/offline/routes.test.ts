@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { authzPattern, hostIntersection, hostMatches, normalizePath, rewritePath } from "../../offline/routeMatch";
+import { authzPattern } from "../../offline/routeAuthz";
+import { hostIntersection, hostMatches, normalizePath, rewritePath } from "../../offline/routeMatch";
 import { evaluateRequest, type Backend, type IstioObject, type RouteOutcome, type RouteRequest } from "../../offline/routes";
 
 const GATEWAY_PRINCIPAL = "cluster.local/ns/istio-ingress/sa/istio-ingressgateway";

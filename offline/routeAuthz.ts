@@ -1,0 +1,194 @@
+/**
+ * Istio authorization as the route evaluator decides it: which AuthorizationPolicies apply to a
+ * workload, and whether their rules allow a request. Pure; throws on what it does not model.
+ * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/
+ */
+import { ISTIO_ROOT_NAMESPACE } from "../components/mesh/istioCharts";
+import { fields, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, record, strings, type IstioObject } from "./routeObjects";
+
+type Fields = Record<string, unknown>;
+
+/** A workload a policy may select. */
+export interface Workload {
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+    /** False when only some labels are known (the gateway's, from its Gateway's selector). */
+    readonly labelsComplete: boolean;
+    readonly description: string;
+}
+
+/** Whether a policy in `o`'s namespace, or in the root namespace, selects the workload. */
+function selects(o: IstioObject, workload: Workload): boolean {
+    const namespace = namespaceOf(o);
+    if (namespace !== workload.namespace && namespace !== ISTIO_ROOT_NAMESPACE) {
+        return false;
+    }
+    const owner = ownerOf(o);
+    const target = ["targetRef", "targetRefs"].find((field) => o.spec?.[field] !== undefined);
+    if (target !== undefined) {
+        throw notModelled(owner, `spec.${target}`);
+    }
+    const selector = fields(o.spec?.selector ?? {}, ["matchLabels"], owner, "spec.selector");
+    return Object.entries(record(selector.matchLabels, owner, "spec.selector.matchLabels")).every(([key, value]) => {
+        const actual = workload.labels[key];
+        if (actual === undefined && !workload.labelsComplete) {
+            throw new Error(`${owner}: cannot tell whether \`spec.selector.matchLabels.${key}\` selects ${workload.description}`);
+        }
+        return actual === value;
+    });
+}
+
+/** The AuthorizationPolicies that apply to the workload (PeerAuthentication DISABLE is not modelled). */
+export function policiesFor(objects: readonly IstioObject[], workload: Workload): CompiledPolicy[] {
+    for (const peer of ofKind(objects, "security.istio.io/PeerAuthentication").filter((o) => selects(o, workload))) {
+        const modes = [peer.spec?.mtls?.mode, ...Object.values(record(peer.spec?.portLevelMtls, ownerOf(peer), "spec.portLevelMtls")).map((p) => (p as { mode?: string })?.mode)];
+        if (modes.includes("DISABLE")) {
+            throw notModelled(ownerOf(peer), "spec.mtls.mode", "DISABLE leaves requests without a principal, which is not modelled");
+        }
+    }
+    return ofKind(objects, "security.istio.io/AuthorizationPolicy")
+        .filter((o) => o.metadata.annotations?.["istio.io/dry-run"] !== "true" && selects(o, workload))
+        .map((o) => compilePolicy(idOf(o), o.spec));
+}
+
+export interface AuthzAttributes {
+    /** The peer's SPIFFE principal without `spiffe://`; undefined for a plaintext peer (a client of the ingress gateway). */
+    readonly principal?: string;
+    /** The path without its query string. */
+    readonly path: string;
+    readonly method: string;
+    readonly authority: string;
+    /** The destination port; undefined when neither the request nor the route gives one. */
+    readonly port?: number;
+}
+
+type Predicate = (attributes: AuthzAttributes) => boolean;
+
+/** Istio's value patterns: `*` (any non-empty value), `prefix*`, `*suffix` or exact. */
+export function authzPattern(pattern: string, value: string | undefined, ignoreCase = false): boolean {
+    if (value === undefined) {
+        return false;
+    }
+    const [p, v] = ignoreCase ? [pattern.toLowerCase(), value.toLowerCase()] : [pattern, value];
+    if (p === "*") {
+        return v.length > 0;
+    }
+    if (p.startsWith("*")) {
+        return v.endsWith(p.slice(1));
+    }
+    if (p.endsWith("*")) {
+        return v.startsWith(p.slice(0, -1));
+    }
+    return v === p;
+}
+
+/** Istio matches a namespace as the regex `.*\/ns/<value>/.*` on the principal, `*` becoming `.*`. */
+function namespacePattern(pattern: string, principal: string | undefined): boolean {
+    const escaped = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+    return principal !== undefined && new RegExp(`^.*/ns/${escaped}/.*$`).test(principal);
+}
+
+/** values: any matches; notValues: none matches. Empty lists are no condition, as in Istio. */
+function condition(spec: Fields, key: string, owner: string, field: string, test: (value: string, attributes: AuthzAttributes) => boolean): Predicate[] {
+    const negated = `not${key[0].toUpperCase()}${key.slice(1)}`;
+    const values = strings(spec[key], owner, `${field}.${key}`);
+    const notValues = strings(spec[negated], owner, `${field}.${negated}`);
+    return [
+        ...(values.length > 0 ? [(a: AuthzAttributes) => values.some((v) => test(v, a))] : []),
+        ...(notValues.length > 0 ? [(a: AuthzAttributes) => !notValues.some((v) => test(v, a))] : []),
+    ];
+}
+
+function compileSource(entry: unknown, owner: string, field: string): Predicate {
+    const source = fields(fields(entry, ["source"], owner, field).source ?? {}, ["principals", "notPrincipals", "namespaces", "notNamespaces"], owner, `${field}.source`);
+    const checks = [
+        ...condition(source, "principals", owner, `${field}.source`, (v, a) => authzPattern(v, a.principal)),
+        ...condition(source, "namespaces", owner, `${field}.source`, (v, a) => namespacePattern(v, a.principal)),
+    ];
+    return (a) => checks.every((check) => check(a));
+}
+
+function compileOperation(entry: unknown, owner: string, field: string): Predicate {
+    const at = `${field}.operation`;
+    const operation = fields(fields(entry, ["operation"], owner, field).operation ?? {}, ["hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths"], owner, at);
+    const invalid = (key: string, test: (value: string) => boolean, why: string): void => {
+        for (const k of [key, `not${key[0].toUpperCase()}${key.slice(1)}`]) {
+            strings(operation[k], owner, `${at}.${k}`).forEach((v, i) => {
+                if (test(v)) {
+                    throw notModelled(owner, `${at}.${k}[${i}]`, `${why}: ${v}`);
+                }
+            });
+        }
+    };
+    invalid("paths", (p) => p.includes("{"), "is a path template, which is not modelled");
+    invalid("ports", (p) => !/^\d+$/.test(p), "must be a port number");
+    const port = (v: string, a: AuthzAttributes): boolean => {
+        if (a.port === undefined) {
+            throw notModelled(owner, `${at}.ports`, "needs the destination port: give the request or the route destination a port");
+        }
+        return Number(v) === a.port;
+    };
+    const checks = [
+        ...condition(operation, "hosts", owner, at, (v, a) => authzPattern(v, a.authority, true)),
+        ...condition(operation, "ports", owner, at, port),
+        ...condition(operation, "methods", owner, at, (v, a) => authzPattern(v, a.method)),
+        ...condition(operation, "paths", owner, at, (v, a) => authzPattern(v, a.path)),
+    ];
+    return (a) => checks.every((check) => check(a));
+}
+
+/** A rule matches when one `from` entry and one `to` entry match (absent lists match anything). */
+export function compileRule(rule: unknown, owner: string, field: string): Predicate {
+    const spec = fields(rule, ["from", "to"], owner, field);
+    const from = list(spec.from, owner, `${field}.from`).map((e, i) => compileSource(e, owner, `${field}.from[${i}]`));
+    const to = list(spec.to, owner, `${field}.to`).map((e, i) => compileOperation(e, owner, `${field}.to[${i}]`));
+    return (a) => (from.length === 0 || from.some((m) => m(a))) && (to.length === 0 || to.some((m) => m(a)));
+}
+
+export interface CompiledPolicy {
+    /** `<namespace>/<name>`. */
+    readonly name: string;
+    readonly action: "ALLOW" | "DENY";
+    readonly rules: readonly Predicate[];
+}
+
+/** Validates the whole policy (every rule), so an unmodelled field fails even when an earlier rule decides. */
+export function compilePolicy(name: string, spec: unknown): CompiledPolicy {
+    const owner = `AuthorizationPolicy ${name}`;
+    const body = fields(spec ?? {}, ["selector", "action", "rules"], owner, "spec");
+    const action = body.action ?? "ALLOW";
+    if (action !== "ALLOW" && action !== "DENY") {
+        throw notModelled(owner, "spec.action", `${String(action)} is not modelled`);
+    }
+    return { name, action, rules: list(body.rules, owner, "spec.rules").map((rule, i) => compileRule(rule, owner, `spec.rules[${i}]`)) };
+}
+
+export interface Decision {
+    readonly allowed: boolean;
+    readonly reason: string;
+}
+
+/** DENY policies first (any matching rule denies), then ALLOW policies (if any apply, one rule must match). */
+export function decide(policies: readonly CompiledPolicy[], attributes: AuthzAttributes): Decision {
+    if (policies.length === 0) {
+        return { allowed: true, reason: "no AuthorizationPolicy applies" };
+    }
+    for (const policy of policies.filter((p) => p.action === "DENY")) {
+        const rule = policy.rules.findIndex((matches) => matches(attributes));
+        if (rule >= 0) {
+            return { allowed: false, reason: `denied by DENY policy ${policy.name} (rules[${rule}])` };
+        }
+    }
+    const allow = policies.filter((p) => p.action === "ALLOW");
+    if (allow.length === 0) {
+        return { allowed: true, reason: "no DENY policy matches and no ALLOW policy applies" };
+    }
+    for (const policy of allow) {
+        const rule = policy.rules.findIndex((matches) => matches(attributes));
+        if (rule >= 0) {
+            return { allowed: true, reason: `allowed by ${policy.name} (rules[${rule}])` };
+        }
+    }
+    const why = allow.map((p) => (p.rules.length === 0 ? `${p.name} allows nothing` : `${p.name} has no matching rule`));
+    return { allowed: false, reason: `denied: no ALLOW policy matches (${why.join("; ")})` };
+}

@@ -1,0 +1,64 @@
+/**
+ * The route evaluator's view of rendered objects: the object shape, how an object is named in
+ * messages, and strict readers of its fields that throw on anything the evaluator does not model.
+ */
+
+export interface IstioObject {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string>; readonly annotations?: Record<string, string> };
+    readonly spec: any;
+}
+
+/** `<group>/<Kind>`, e.g. `networking.istio.io/VirtualService`. */
+export const groupKind = (o: IstioObject): string => `${o.apiVersion.split("/")[0]}/${o.kind}`;
+export const namespaceOf = (o: IstioObject): string => o.metadata.namespace ?? "default";
+export const idOf = (o: IstioObject): string => `${namespaceOf(o)}/${o.metadata.name}`;
+/** How messages name an object: `VirtualService ml-serving/resnet`. */
+export const ownerOf = (o: IstioObject): string => `${o.kind} ${idOf(o)}`;
+export const ofKind = (objects: readonly IstioObject[], kind: string): IstioObject[] => objects.filter((o) => groupKind(o) === kind);
+
+type Fields = Record<string, unknown>;
+
+/** The error for a field the evaluator does not model; names the object and the field. */
+export function notModelled(owner: string, field: string, why = "is not modelled by the route evaluator"): Error {
+    return new Error(`${owner}: \`${field}\` ${why}`);
+}
+
+/** The value as an object whose keys are all in `known`; throws on any other key. */
+export function fields(value: unknown, known: readonly string[], owner: string, field: string): Fields {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw notModelled(owner, field, `must be an object, got ${JSON.stringify(value)}`);
+    }
+    for (const key of Object.keys(value)) {
+        if (!known.includes(key)) {
+            throw notModelled(owner, `${field}.${key}`);
+        }
+    }
+    return value as Fields;
+}
+
+/** The value as an object with any keys (absent is empty). */
+export function record(value: unknown, owner: string, field: string): Fields {
+    const keys = value !== null && typeof value === "object" ? Object.keys(value) : [];
+    return value === undefined ? {} : fields(value, keys, owner, field);
+}
+
+/** The value as a list (absent is empty). */
+export function list(value: unknown, owner: string, field: string): unknown[] {
+    if (value !== undefined && !Array.isArray(value)) {
+        throw notModelled(owner, field, "must be a list");
+    }
+    return (value ?? []) as unknown[];
+}
+
+/** The value as a list of strings (absent is empty). */
+export function strings(value: unknown, owner: string, field: string): string[] {
+    const values = list(value, owner, field);
+    values.forEach((v, i) => {
+        if (typeof v !== "string") {
+            throw notModelled(owner, `${field}[${i}]`, "must be a string");
+        }
+    });
+    return values as string[];
+}
