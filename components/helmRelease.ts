@@ -22,8 +22,6 @@ export interface ChartReleaseArgs {
     readonly releaseName: string;
     readonly namespace: pulumi.Input<string>;
     readonly values: Record<string, unknown>;
-    /** Seconds Helm waits for the release's pods and hooks. @default 300 */
-    readonly timeoutSeconds?: number;
 }
 
 export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
@@ -36,6 +34,5 @@ export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.
         values: args.values,
         atomic: true,
         cleanupOnFail: true,
-        ...(args.timeoutSeconds ? { timeout: args.timeoutSeconds } : {}),
     }, opts);
 }

@@ -178,8 +178,9 @@ export class KServeModel extends pulumi.ComponentResource {
             customTimeouts: rolloutTimeouts(),
         }));
 
+        const canaryHost = kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME);
         const versions = canary
-            ? [{ name: "stable", weight: 100 - canary.percent, host: this.serviceHost }, { name: KSERVE_CANARY_NAME, weight: canary.percent, host: kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME) }]
+            ? [{ name: "stable", weight: 100 - canary.percent, host: this.serviceHost }, { name: KSERVE_CANARY_NAME, weight: canary.percent, host: canaryHost }]
             : [];
         const routed = { name: model.name, namespace, host: this.serviceHost, versions, timeout: model.timeout, retries: model.retries };
         const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts({ dependsOn: [isvc] }));
@@ -191,7 +192,6 @@ export class KServeModel extends pulumi.ComponentResource {
         }
         custom("traffic", modelDestinationRule({ ...routed, versions: [], circuitBreaker: model.circuitBreaker }));
         if (canary) {
-            const canaryHost = kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME);
             custom("canary-traffic", modelDestinationRule({ name: `${model.name}-${KSERVE_CANARY_NAME}`, namespace, host: canaryHost, versions: [], circuitBreaker: model.circuitBreaker }));
         }
         custom("access", modelAuthorizationPolicy({

@@ -32,11 +32,12 @@ export interface RouteOptions {
     readonly retries?: RetryPolicy;
 }
 
-/** A group of gateway routes: the requests of one API, and the prefix rewrite they need. */
+/** A group of gateway routes: the requests of one API, the prefix rewrite they need, and the Service port they go to. */
 interface RouteFamily {
     readonly name: string;
     readonly matches: readonly UriMatch[];
     readonly rewrite?: string;
+    readonly port: number;
 }
 
 /**
@@ -44,14 +45,14 @@ interface RouteFamily {
  * weight. Each route has the timeout and retry policy. Within a family, every route also
  * requires one of the family's URIs.
  */
-function httpRoutes(options: RouteOptions, family?: RouteFamily, servicePort?: number): Record<string, unknown>[] {
+function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string, unknown>[] {
     const retries = { ...DEFAULT_RETRIES, ...options.retries };
     const policy = {
         ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
         retries: { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn },
     };
-    const port = servicePort === undefined ? {} : { port: { number: servicePort } };
+    const port = family ? { port: { number: family.port } } : {};
     const destination = (version?: RoutedVersion) => version?.host ? { host: version.host, ...port } : { host: options.host, ...(version ? { subset: version.name } : {}), ...port };
     const uris: Record<string, unknown>[] = family ? family.matches.map((uri) => ({ uri })) : [{}];
     const named = (route: string) => (family ? `${family.name}-${route}` : route);
@@ -119,7 +120,7 @@ export function modelIngressVirtualService(options: RouteOptions, ingress: Ingre
         spec: {
             hosts: [...ingress.hosts],
             gateways: [ingress.gateway],
-            http: target.apis.flatMap((api) => httpRoutes(options, { name: api.name, matches: api.gatewayMatches, rewrite: api.gatewayRewrite }, target.servicePort)),
+            http: target.apis.flatMap((api) => httpRoutes(options, { name: api.name, matches: api.gatewayMatches, rewrite: api.gatewayRewrite, port: target.servicePort })),
         },
     };
 }
