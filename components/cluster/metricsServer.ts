@@ -17,7 +17,7 @@ export const METRICS_SERVER_CHART: PinnedChart = {
 export const METRICS_SERVER_NAMESPACE = "kube-system";
 
 /**
- * Two replicas on the system nodes with a disruption budget, so a node drain never leaves the
+ * Two replicas on the system nodes, on different nodes where possible, with a disruption budget, so a node drain never leaves the
  * HPAs of models, istiod and the ingress gateway without metrics. The chart's defaults already
  * run it non-root with a read-only root filesystem and the kubelet address types EKS needs.
  */
@@ -26,6 +26,15 @@ export function metricsServerValues(): Record<string, unknown> {
         replicas: 2,
         podDisruptionBudget: { enabled: true, minAvailable: 1 },
         nodeSelector: { [LABELS.nodeRole]: "system" },
+        // One replica per node where the system nodes allow it, so losing a node keeps one.
+        affinity: {
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [{
+                    weight: 100,
+                    podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { "app.kubernetes.io/name": "metrics-server" } } },
+                }],
+            },
+        },
     };
 }
 

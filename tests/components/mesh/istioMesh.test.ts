@@ -141,7 +141,33 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
         });
     });
 
+    describe("validation of Istio objects", () => {
+        const validator = () => plan.of("kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration")[0] ?? assert.fail("no ValidatingWebhookConfiguration");
+        it("keeps the base chart from rendering its validator, which would point at a Service istiod that does not exist", () => {
+            assert.equal(plan.value("istio-base", "defaultRevision"), "");
+        });
+        it("owns istiod-default-validator, calling the revision's istiod at /validate", () => {
+            const { metadata, webhooks } = validator().inputs as { metadata: { name: string; labels: Record<string, string> }; webhooks: { clientConfig: unknown; failurePolicy: string }[] };
+            assert.equal(metadata.name, "istiod-default-validator");
+            assert.deepEqual(webhooks.map((w) => w.clientConfig), [{ service: { name: "istiod-1-30-3", namespace: "istio-system", path: "/validate" } }]);
+        });
+        it("labels the validator with the revision, so that istiod fills in its CA and fails closed once ready", () => {
+            assert.equal((at(validator().inputs, "metadata", "labels") as Record<string, string>)["istio.io/rev"], "1-30-3");
+        });
+        it("creates the validator only after the revision's istiod is installed", () => {
+            assert.ok(dependsOn(validator()).includes(plan.release(ISTIOD).urn), `dependsOn ${dependsOn(validator())}`);
+        });
+        it("writes mesh policies only after the validator exists", () => {
+            assert.ok(dependsOn(plan.one(T.peerAuthentication)).includes(validator().urn));
+        });
+    });
+
     describe("ML namespaces", () => {
+        it("labels the ML namespaces for the revision only after its sidecar injector (istiod) is installed", () => {
+            for (const ns of plan.of(T.namespace).filter((n) => NAMESPACES.includes(String(at(n.inputs, "metadata", "name"))))) {
+                assert.ok(dependsOn(ns).includes(plan.release(ISTIOD).urn), ns.name);
+            }
+        });
         const policies = () => plan.of(T.authorizationPolicy);
         it("creates one AuthorizationPolicy per ML namespace", () => {
             assert.deepEqual(policies().map((p) => at(p.inputs, "metadata", "namespace")).sort(), [...NAMESPACES].sort());
