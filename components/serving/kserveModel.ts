@@ -11,7 +11,7 @@ import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, modelD
 import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
 import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService } from "./trafficPolicy";
-import { containerResources, gpuScheduling, rolloutTimeouts, s3ReadPolicy } from "./workloadPlacement";
+import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy } from "./workloadPlacement";
 
 /** The label KServe puts on an InferenceService's pods. */
 export const KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice";
@@ -22,6 +22,8 @@ export interface InferenceServiceInputs {
     readonly serviceAccountName: string;
     readonly group: GpuNodeGroupPlacement | undefined;
     readonly sidecar: SidecarResources;
+    /** The mesh revision, annotated on the pods so that a new revision rolls them. */
+    readonly meshRevision: string;
 }
 
 /** The runtime image tag: the model's own, or the pinned TF Serving (GPU build for GPU models). */
@@ -89,7 +91,7 @@ export function inferenceServiceManifest(inputs: InferenceServiceInputs): Record
     const podSettings = {
         serviceAccountName: inputs.serviceAccountName,
         ...gpuScheduling(inputs.group),
-        annotations: inputs.sidecar.annotations(),
+        annotations: { ...inputs.sidecar.annotations(), [MESH_REVISION_ANNOTATION]: inputs.meshRevision },
     };
     const canaryInKnative = mode === "Knative" && spec.canaryTrafficPercent !== undefined;
     const canary = standardCanary(spec);
@@ -172,6 +174,7 @@ export class KServeModel extends pulumi.ComponentResource {
             serviceAccountName: identity.serviceAccountName,
             group: chosenGpuGroup(model, args.cluster.gpuNodeGroups),
             sidecar: args.mesh.defaultSidecar.override(model.sidecar),
+            meshRevision: args.mesh.revision,
         });
         const isvc = new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, k8sOpts({
             dependsOn: [args.kserve, identity],

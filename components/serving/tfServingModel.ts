@@ -8,7 +8,7 @@ import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
 import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
 import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService, type IngressRoutes } from "./trafficPolicy";
-import { containerResources, gpuScheduling, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
+import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
 import { childOptions } from "../childOptions";
 import { tfServingApis } from "./servedApis";
 
@@ -45,6 +45,8 @@ export interface ServingCluster extends ClusterOidc {
 
 /** What a model needs from the mesh it joins (an IstioMesh fits). */
 export interface ServingMesh {
+    /** The Istio revision whose proxies the model's pods run. */
+    readonly revision: string;
     readonly namespaces: readonly string[];
     readonly defaultSidecar: SidecarResources;
     /** The ingress Gateway models are published on; none when the mesh has no public hosts. */
@@ -119,6 +121,7 @@ export class TfServingModel extends pulumi.ComponentResource {
                             labels: podLabels,
                             annotations: {
                                 ...sidecar.annotations(),
+                                [MESH_REVISION_ANNOTATION]: args.mesh.revision,
                                 "prometheus.io/scrape": "true",
                                 "prometheus.io/port": String(TF_SERVING_REST_PORT),
                                 "prometheus.io/path": TF_SERVING_METRICS_PATH,

@@ -23,6 +23,13 @@ export function gpuScheduling(group: GpuNodeGroupPlacement | undefined): PodSche
     };
 }
 
+/**
+ * A pod-template annotation naming the mesh revision. Istio injects a pod's proxy once, when the
+ * pod is created; when a new revision replaces the old istiod, the changed annotation rolls the
+ * model's pods onto the new revision's proxy before the old control plane is removed.
+ */
+export const MESH_REVISION_ANNOTATION = "mlmesh.io/mesh-revision";
+
 /** The model server's startup probe: up to 15 minutes to load a large model before liveness applies. */
 export const STARTUP_PROBE = { periodSeconds: 10, failureThreshold: 90 } as const;
 

@@ -34,7 +34,7 @@ function spec(overrides: Partial<KServeModelSpec> = {}): KServeModelSpec {
 
 /** The InferenceService of `spec(overrides)` on `group` (the a10g group unless given, `null` for CPU). */
 function isvc(overrides: Partial<KServeModelSpec> = {}, group: GpuNodeGroupPlacement | null = a10g): Loose {
-    return inferenceServiceManifest({ spec: spec(overrides), serviceAccountName: "bert-kserve", group: group ?? undefined, sidecar });
+    return inferenceServiceManifest({ spec: spec(overrides), serviceAccountName: "bert-kserve", group: group ?? undefined, sidecar, meshRevision: "1-30-3" });
 }
 
 const standardCanary: Partial<KServeModelSpec> = { canaryTrafficPercent: 10, canaryStorageUri: "s3://models/bert/v2" };
@@ -72,7 +72,7 @@ describe("inferenceServiceManifest in Standard mode", () => {
     });
 
     it("sizes the predictor's sidecar with the injector annotations", () => {
-        assert.deepEqual(predictor.annotations, sidecar.annotations());
+        assert.deepEqual(predictor.annotations, { ...sidecar.annotations(), "mlmesh.io/mesh-revision": "1-30-3" });
     });
 
     it("serves the model format from the storage URI with requests equal to limits, GPU included", () => {

@@ -136,6 +136,8 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
             ["asks for the stable minimum plus the canary pod, which KServe subtracts again", ["predictor", "minReplicas"], 2],
             ["keeps the stable maximum at 3", ["predictor", "maxReplicas"], 3],
             ["sets no app label on predictor pods, which KServe overwrites with isvc.<service>", ["predictor", "labels"], undefined],
+            ["carries the mesh revision on the predictor's pods, so a new Istio revision rolls them", ["predictor", "annotations", "mlmesh.io/mesh-revision"], "1-30-3"],
+            ["carries the mesh revision on the canary's pods too", ["canary", 0, "predictor", "annotations", "mlmesh.io/mesh-revision"], "1-30-3"],
         ];
         for (const [what, keys, expected] of PREDICTOR) {
             it(what, () => assert.deepEqual(p.isvc(...keys), expected));

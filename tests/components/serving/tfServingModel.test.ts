@@ -112,6 +112,10 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
                 assert.deepEqual(serverMounts.find((m) => m.name === "model"), { name: "model", mountPath: "/models", readOnly: true });
                 assert.ok(init.volumeMounts.some((m) => m.name === "model" && m.mountPath === "/models"));
             });
+            it("carries the mesh revision in its pod template, so a new Istio revision rolls the pods onto its proxy", () => {
+                const annotations = at(p.named(T.deployment, deployment).inputs, "spec", "template", "metadata", "annotations") as Record<string, string>;
+                assert.equal(annotations["mlmesh.io/mesh-revision"], "1-30-3");
+            });
             it("passes a --monitoring_config_file to the server", () => {
                 assert.ok(p.container(deployment).args.some((a) => a.startsWith("--monitoring_config_file=")), `args ${p.container(deployment).args}`);
             });
