@@ -149,6 +149,7 @@ function modelProblems(models: readonly ModelSpec[], cluster: ClusterConfig, mes
         gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf),
         namespaces: mesh.namespaces,
         defaultSidecar: SidecarResources.of(mesh.defaultSidecar, `${CONFIG_NAMESPACE}:mesh.defaultSidecar`),
+        publishedOnGateway: mesh.ingressGateway.hosts.length > 0,
     }, errors, `${CONFIG_NAMESPACE}:models`);
     return [...errors.list];
 }

@@ -52,6 +52,7 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
             gpuNodeGroups: (args.cluster.gpuNodeGroups ?? []).map(placementOf),
             namespaces: args.mesh.namespaces ?? ["ml-serving"],
             defaultSidecar: SidecarResources.of(sidecar),
+            publishedOnGateway: (args.mesh.ingressGateway?.hosts ?? []).length > 0,
         }, errors, "models");
     }
     return errors;

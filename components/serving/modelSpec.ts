@@ -130,6 +130,8 @@ export interface ModelContext {
     readonly defaultSidecar: SidecarResources;
     /** Whether Knative Serving runs in the cluster (KServe's Knative mode needs it). @default false */
     readonly knativeServing?: boolean;
+    /** Whether models are published on the ingress Gateway, whose paths carry the model name alone. @default false */
+    readonly publishedOnGateway?: boolean;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -300,9 +302,17 @@ export function validateModelSpec(spec: ModelSpec, context: ModelContext, errors
     return errors;
 }
 
-/** The Kubernetes object names a model takes in its namespace: its own, and one per TF Serving version. */
+/**
+ * The Kubernetes object names a model takes in its namespace: its own, its gateway routes, one
+ * per TF Serving version, and the predictor Services (and canary rule) KServe and mlmesh make.
+ */
 function objectNames(model: ModelSpec): string[] {
-    return model.backend === "tfserving" ? [model.name, ...model.versions.map((version) => `${model.name}-${version.name}`)] : [model.name];
+    const own = [model.name, `${model.name}-ingress`];
+    if (model.backend === "tfserving") {
+        return [...own, ...model.versions.map((version) => `${model.name}-${version.name}`)];
+    }
+    const canary = model.canaryStorageUri !== undefined ? [`${model.name}-canary`, `${model.name}-canary-predictor`] : [];
+    return [...own, `${model.name}-predictor`, ...canary];
 }
 
 /**
@@ -313,13 +323,17 @@ function objectNames(model: ModelSpec): string[] {
 export function validateModels(models: readonly ModelSpec[], context: ModelContext, errors = new PropertyErrors(), at = "models"): PropertyErrors {
     const claimed = new Map<string, number>();
     const components = new Map<string, number>();
+    const published = new Map<string, number>();
     models.forEach((model, i) => {
         validateModelSpec(model, context, errors, `${at}[${i}].`);
         const clash = objectNames(model).map((name) => claimed.get(`${model.namespace}/${name}`)).find((owner) => owner !== undefined);
         const component = components.get(`${model.namespace}-${model.name}`);
+        const twin = context.publishedOnGateway ? published.get(model.name) : undefined;
         errors.check(`${at}[${i}].name`, model.name, clash !== undefined
             ? `takes an object name that models[${clash}] already uses in namespace ${model.namespace}; rename the model or its versions`
-            : component !== undefined ? `collides with models[${component}]: namespace and model name run together into the same name` : undefined);
+            : component !== undefined ? `collides with models[${component}]: namespace and model name run together into the same name`
+            : twin !== undefined ? `is also the name of models[${twin}] in namespace ${models[twin].namespace}; the ingress Gateway serves /v1/models/${model.name} by name alone, so published models need names unique across namespaces` : undefined);
+        published.set(model.name, published.get(model.name) ?? i);
         objectNames(model).forEach((name) => claimed.set(`${model.namespace}/${name}`, i));
         components.set(`${model.namespace}-${model.name}`, i);
     });

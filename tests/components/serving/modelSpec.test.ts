@@ -165,6 +165,23 @@ describe("validateModels", () => {
         assert.deepEqual(validateModels([tfSpec(), tfSpec({ namespace: "ml-batch" })], context).list, []);
     });
 
+    it("refuses the same name in two namespaces when models are published on the ingress Gateway, whose paths carry the name alone", () => {
+        const problems = validateModels([tfSpec(), tfSpec({ namespace: "ml-batch" })], { ...context, publishedOnGateway: true }).list;
+        assert.deepEqual(problems.map((p) => p.path), ["models[1].name"]);
+        assert.match(problems[0].reason, /\/v1\/models\/resnet/);
+    });
+
+    const DERIVED: [string, ModelSpec, ModelSpec][] = [
+        ["a model named like another's gateway routes", tfSpec(), kserveSpec({ name: "resnet-ingress" })],
+        ["a model named like another's canary DestinationRule", kserveSpec({ name: "bert", canaryStorageUri: "s3://models/bert/v2", canaryTrafficPercent: 10, deploymentMode: "Standard" }), kserveSpec({ name: "bert-canary" })],
+        ["a model named like another's KServe predictor Service", kserveSpec({ name: "bert" }), tfSpec({ name: "bert-predictor" })],
+    ];
+    for (const [what, first, second] of DERIVED) {
+        it(`reports ${what}`, () => {
+            assert.deepEqual(validateModels([first, second], context).list.map((p) => p.path), ["models[1].name"]);
+        });
+    }
+
     it("prefixes each model's problems with its index", () => {
         const problems = validateModels([tfSpec(), tfSpec({ name: "other", timeout: "later" })], context).list;
         assert.deepEqual(problems.map((p) => p.path), ["models[1].timeout"]);
