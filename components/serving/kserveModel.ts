@@ -7,7 +7,7 @@ import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import type { KServe } from "./kserve";
 import { childOptions } from "../childOptions";
-import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, modelDownloadUri, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
+import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
 import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
 import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService } from "./trafficPolicy";
@@ -163,7 +163,7 @@ export class KServeModel extends pulumi.ComponentResource {
             cluster: args.cluster,
             namespace,
             serviceAccountName: `${model.name}-kserve`,
-            policy: pulumi.all([partition, region]).apply(([p, r]) => JSON.stringify(s3ReadPolicy({ uris, partition: p, region: r, kmsKeyArn: model.modelKmsKeyArn }))),
+            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris, partition: p, kmsKeyArn: model.modelKmsKeyArn }))),
             // KServe's storage initializer reads its S3 settings from the service account.
             annotations: { "serving.kserve.io/s3-region": region, "serving.kserve.io/s3-usehttps": "1" },
             tags: args.tags,
@@ -185,7 +185,7 @@ export class KServeModel extends pulumi.ComponentResource {
         const versions = canary
             ? [{ name: "stable", weight: 100 - canary.percent, host: this.serviceHost }, { name: KSERVE_CANARY_NAME, weight: canary.percent, host: canaryHost }]
             : [];
-        const routed = { name: model.name, namespace, host: this.serviceHost, versions, timeout: model.timeout, retries: model.retries };
+        const routed = { name: model.name, namespace, host: this.serviceHost, versions, ...effectiveTraffic(model) };
         const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts({ dependsOn: [isvc] }));
         if ((model.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) === "Standard") {
             custom("routes", modelVirtualService(routed));

@@ -69,9 +69,9 @@ export interface CommonModelSpec {
     sidecar?: SidecarResourcesSpec;
     /** @default { min: 1, max: 3 } */
     replicas?: { min: number; max: number };
-    /** Request timeout. @default "30s" */
+    /** Request timeout. @default "30s" ("300s" for huggingface models) */
     timeout?: string;
-    /** @default { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" } */
+    /** @default { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" } (attempts 0 for huggingface models) */
     retries?: RetryPolicy;
     /** @default { consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50, maxConnections: 1000, http2MaxRequests: 1000 } */
     circuitBreaker?: CircuitBreaker;
@@ -122,6 +122,22 @@ export const DEFAULT_RETRIES: Required<RetryPolicy> = { attempts: 3, perTryTimeo
 export const DEFAULT_CIRCUIT_BREAKER: Required<CircuitBreaker> = {
     consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "60s", maxEjectionPercent: 50, maxConnections: 1000, http2MaxRequests: 1000,
 };
+
+/**
+ * Generation is long and not idempotent: a Hugging Face model (an LLM behind KServe's OpenAI
+ * API) gets a 5-minute timeout and no retries unless it sets its own, so a slow completion is
+ * neither cut at 30 s nor run again on the GPU.
+ */
+export const LLM_TRAFFIC_DEFAULTS = { timeout: "300s", retries: { attempts: 0 } } as const;
+
+/** The timeout and retries a model's routes carry: its own, else its kind's defaults. */
+export function effectiveTraffic(spec: ModelSpec): { timeout: string; retries: Required<RetryPolicy> } {
+    const llm = spec.backend === "kserve" && spec.modelFormat === "huggingface";
+    return {
+        timeout: spec.timeout ?? (llm ? LLM_TRAFFIC_DEFAULTS.timeout : DEFAULT_TIMEOUT),
+        retries: { ...DEFAULT_RETRIES, ...(llm ? LLM_TRAFFIC_DEFAULTS.retries : {}), ...spec.retries },
+    };
+}
 
 /** What the platform offers a model: GPU groups to run on and mesh namespaces to live in. */
 export interface ModelContext {
@@ -189,7 +205,7 @@ function checkCount(errors: PropertyErrors, path: string, value: number | undefi
     errors.check(path, value, value === undefined || (Number.isInteger(value) && value >= min && value <= max) ? undefined : `must be a whole number from ${min} to ${max}`);
 }
 
-function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
+function validateCommon(spec: ModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
     errors.check(`${at}name`, spec.name, SHORT_NAME.test(spec.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
     errors.check(`${at}namespace`, spec.namespace, context.namespaces.includes(spec.namespace) ? undefined : `is not a mesh namespace; add it to mlmesh:mesh.namespaces or use one of: ${context.namespaces.join(", ")}`);
     const gpus = spec.gpus ?? 0;
@@ -222,10 +238,11 @@ function validateCommon(spec: CommonModelSpec, context: ModelContext, errors: Pr
         errors.check(`${at}replicas.max`, spec.replicas.max, spec.replicas.max < spec.replicas.min ? `is below \`replicas.min\` (${spec.replicas.min})` : undefined);
     }
     // Compared with the defaults the routes will carry when either is unset.
-    const timeout = checkDuration(errors, `${at}timeout`, spec.timeout ?? DEFAULT_TIMEOUT);
-    const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, spec.retries?.perTryTimeout ?? DEFAULT_RETRIES.perTryTimeout);
+    const traffic = effectiveTraffic(spec);
+    const timeout = checkDuration(errors, `${at}timeout`, traffic.timeout);
+    const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, traffic.retries.perTryTimeout);
     if (timeout !== undefined && perTry !== undefined && perTry > timeout) {
-        const timeoutText = spec.timeout ?? `${DEFAULT_TIMEOUT} by default`;
+        const timeoutText = spec.timeout ?? `${traffic.timeout} by default`;
         const perTryText = spec.retries?.perTryTimeout ?? `${DEFAULT_RETRIES.perTryTimeout} by default`;
         if (spec.retries?.perTryTimeout !== undefined) {
             errors.check(`${at}retries.perTryTimeout`, spec.retries.perTryTimeout, `is longer than \`timeout\` (${timeoutText}); no retry could finish`);

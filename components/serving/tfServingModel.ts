@@ -6,7 +6,7 @@ import { IrsaServiceAccount, type ClusterOidc } from "../cluster/irsaServiceAcco
 import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
-import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
+import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
 import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService, type IngressRoutes } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
 import { childOptions } from "../childOptions";
@@ -94,9 +94,7 @@ export class TfServingModel extends pulumi.ComponentResource {
             cluster: args.cluster,
             namespace,
             serviceAccountName: `${model.name}-tfserving`,
-            policy: pulumi.all([partition, region]).apply(([p, r]) => JSON.stringify(s3ReadPolicy({
-                uris: model.versions.map((v) => v.modelUri), partition: p, region: r, kmsKeyArn: model.modelKmsKeyArn,
-            }))),
+            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris: model.versions.map((v) => v.modelUri), partition: p, kmsKeyArn: model.modelKmsKeyArn }))),
             tags: args.tags,
         }, childOptions(this, opts));
 
@@ -215,7 +213,7 @@ export class TfServingModel extends pulumi.ComponentResource {
             },
         }, k8sOpts);
 
-        const routed = { name: model.name, namespace, host: this.serviceHost, versions: model.versions, timeout: model.timeout, retries: model.retries };
+        const routed = { name: model.name, namespace, host: this.serviceHost, versions: model.versions, ...effectiveTraffic(model) };
         // Routing waits for every version to be Ready, so a new weight never lands on pending pods.
         const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, pulumi.mergeOptions(k8sOpts, { dependsOn: deployments }));
         custom("routes", modelVirtualService(routed));

@@ -77,7 +77,6 @@ export interface ModelStorageAccess {
     /** `s3://bucket/prefix` URIs, as the user wrote them. */
     readonly uris: readonly string[];
     readonly partition: string;
-    readonly region: string;
     /** The KMS key of SSE-KMS model objects; S3 decrypts them with the caller's kms:Decrypt. */
     readonly kmsKeyArn?: string;
 }
@@ -132,7 +131,8 @@ export function s3ReadPolicy(access: ModelStorageAccess): PolicyDocument {
                 Effect: "Allow",
                 Action: ["kms:Decrypt"],
                 Resource: [access.kmsKeyArn],
-                Condition: { StringEquals: { "kms:ViaService": `s3.${access.region}.amazonaws.com` } },
+                // Any region's S3: a model bucket need not be in the cluster's region.
+                Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
             }] : []),
         ],
     };

@@ -205,6 +205,23 @@ describe("KServeModel bert in Knative mode with a 10% canary", () => {
     it("renders every Kubernetes object valid against its schema", () => assert.deepEqual(invalidManifests(p.run), []));
 });
 
+describe("KServeModel llm: a Hugging Face model with no timeout or retries of its own", () => {
+    let p: Plan;
+    before(async () => {
+        p = await plan({ ...BERT, name: "llm", modelFormat: "huggingface", canaryStorageUri: undefined, canaryTrafficPercent: undefined });
+    });
+    it("gives every route a 300s timeout and no retries, so a long completion is neither cut nor run twice", () => {
+        const http = at(p.one(T.virtualService).inputs, "spec", "http") as { timeout: string; retries: { attempts: number } }[];
+        assert.deepEqual(http.map((r) => [r.timeout, r.retries.attempts]), http.map(() => ["300s", 0]));
+    });
+    it("keeps a timeout and retries the model sets", async () => {
+        const own = await plan({ ...BERT, name: "llm", modelFormat: "huggingface", canaryStorageUri: undefined, canaryTrafficPercent: undefined, timeout: "60s", retries: { attempts: 1, perTryTimeout: "60s" } });
+        const http = at(own.one(T.virtualService).inputs, "spec", "http") as { timeout: string; retries: { attempts: number } }[];
+        assert.deepEqual(http.map((r) => [r.timeout, r.retries.attempts]), http.map(() => ["60s", 1]));
+    });
+    it("renders every Kubernetes object valid against its schema", () => assert.deepEqual(invalidManifests(p.run), []));
+});
+
 describe("KServeModel argument validation", () => {
     const BAD: [string, string, Partial<KServeModelSpec>][] = [
         ["a Standard-mode canary without canaryStorageUri", "canaryTrafficPercent", { canaryStorageUri: undefined }],

@@ -27,7 +27,7 @@ function storageInitializerCalls(uri: string, key: string, kms?: string): AwsCal
 
 describe("model download IAM, judged by a policy evaluator", () => {
     const URIS = ["s3://models/resnet/v1", "s3://models/resnet/v2/"];
-    const policy = s3ReadPolicy({ uris: URIS, partition: "aws", region: "us-west-2", kmsKeyArn: KEY });
+    const policy = s3ReadPolicy({ uris: URIS, partition: "aws", kmsKeyArn: KEY });
 
     it("hands the storage initializer each URI as a directory, so it lists only that prefix", () => {
         assert.deepEqual(URIS.map(modelDownloadUri), ["s3://models/resnet/v1/", "s3://models/resnet/v2/"]);
@@ -57,14 +57,19 @@ describe("model download IAM, judged by a policy evaluator", () => {
         });
     }
 
+    it("allows kms:Decrypt through S3 of another region, where a model bucket may live", async () => {
+        const call: AwsCall = { api: "Decrypt", action: "kms:Decrypt", resource: KEY, context: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" }, resourcePolicy: DEFAULT_KEY_POLICY, source: STORAGE };
+        assert.equal(await decide(policy, call), "Allowed");
+    });
+
     it("grants no kms:Decrypt when the model bucket needs no key", async () => {
-        const plain = s3ReadPolicy({ uris: URIS, partition: "aws", region: "us-west-2" });
+        const plain = s3ReadPolicy({ uris: URIS, partition: "aws" });
         const decrypt = storageInitializerCalls(modelDownloadUri(URIS[0]), "resnet/v1/saved_model.pb", KEY).at(-1)!;
         assert.equal(await decide(plain, decrypt), "ImplicitlyDenied");
     });
 
     it("allows a whole bucket when the URI names no prefix", async () => {
-        const whole = s3ReadPolicy({ uris: ["s3://llm-weights"], partition: "aws", region: "us-west-2" });
+        const whole = s3ReadPolicy({ uris: ["s3://llm-weights"], partition: "aws" });
         for (const call of storageInitializerCalls(modelDownloadUri("s3://llm-weights"), "config.json")) {
             assert.equal(await decide(whole, call), "Allowed", call.api);
         }

@@ -72,7 +72,7 @@ describe("versionReplicas", () => {
 
 describe("s3ReadPolicy", () => {
     const uris = ["s3://models/resnet/v1", "s3://models/resnet/v2/"];
-    const access = (given: string[], partition = "aws") => ({ uris: given, partition, region: "us-west-2" });
+    const access = (given: string[], partition = "aws") => ({ uris: given, partition });
     const policy = s3ReadPolicy(access(uris));
     const statements = policy.Statement as Loose[];
     const getStatements = statements.filter((s) => s.Action.includes("s3:GetObject"));
