@@ -205,8 +205,12 @@ function checkCount(errors: PropertyErrors, path: string, value: number | undefi
     errors.check(path, value, value === undefined || (Number.isInteger(value) && value >= min && value <= max) ? undefined : `must be a whole number from ${min} to ${max}`);
 }
 
+/** Object names the mesh already takes in every ML namespace. */
+const RESERVED_MODEL_NAMES: readonly string[] = ["default-deny"];
+
 function validateCommon(spec: ModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
-    errors.check(`${at}name`, spec.name, SHORT_NAME.test(spec.name) ? undefined : "must be a DNS-1123 label of at most 40 characters, starting with a letter");
+    errors.check(`${at}name`, spec.name, !SHORT_NAME.test(spec.name) ? "must be a DNS-1123 label of at most 40 characters, starting with a letter"
+        : RESERVED_MODEL_NAMES.includes(spec.name) ? "is reserved: the namespace's default-deny AuthorizationPolicy has that name; pick another" : undefined);
     errors.check(`${at}namespace`, spec.namespace, context.namespaces.includes(spec.namespace) ? undefined : `is not a mesh namespace; add it to mlmesh:mesh.namespaces or use one of: ${context.namespaces.join(", ")}`);
     const gpus = spec.gpus ?? 0;
     checkCount(errors, `${at}gpus`, spec.gpus, 0, 8);
@@ -241,7 +245,11 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
     const traffic = effectiveTraffic(spec);
     const timeout = checkDuration(errors, `${at}timeout`, traffic.timeout);
     const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, traffic.retries.perTryTimeout);
-    if (timeout !== undefined && perTry !== undefined && perTry > timeout) {
+    const retriesOff = traffic.retries.attempts === 0;
+    for (const field of ["perTryTimeout", "retryOn"] as const) {
+        errors.check(`${at}retries.${field}`, spec.retries?.[field], retriesOff && spec.retries?.[field] !== undefined ? "has no effect with `attempts: 0` (retries off), and Istio refuses it there; remove it or allow a retry" : undefined);
+    }
+    if (!retriesOff && timeout !== undefined && perTry !== undefined && perTry > timeout) {
         const timeoutText = spec.timeout ?? `${traffic.timeout} by default`;
         const perTryText = spec.retries?.perTryTimeout ?? `${DEFAULT_RETRIES.perTryTimeout} by default`;
         if (spec.retries?.perTryTimeout !== undefined) {

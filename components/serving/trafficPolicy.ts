@@ -50,7 +50,8 @@ function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string,
     const policy = {
         ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
-        retries: { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn },
+        // Istio refuses any other retry setting beside attempts 0 (pkg/config/validation/validation.go@1.30.3).
+        retries: retries.attempts === 0 ? { attempts: 0 } : { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn },
     };
     const port = family ? { port: { number: family.port } } : {};
     const destination = (version?: RoutedVersion) => version?.host ? { host: version.host, ...port } : { host: options.host, ...(version ? { subset: version.name } : {}), ...port };

@@ -70,6 +70,8 @@ describe("validateModelSpec happy paths", () => {
         ["a TF Serving image pinned by digest", tfSpec({ image: `tensorflow/serving@sha256:${"a".repeat(64)}` })],
         ["a Knative KServe canary without canaryStorageUri", kserveSpec({ deploymentMode: "Knative", canaryStorageUri: undefined })],
         ["a KServe model without a canary", kserveSpec({ canaryTrafficPercent: undefined, canaryStorageUri: undefined })],
+        ["a short timeout with retries turned off", tfSpec({ timeout: "5s", retries: { attempts: 0 } })],
+        ["a Hugging Face model with a per-try timeout longer than 30s, under its 300s default", kserveSpec({ modelFormat: "huggingface", runtimeVersion: undefined, timeout: undefined, retries: { attempts: 1, perTryTimeout: "120s" } })],
     ];
     for (const [what, spec] of valid) {
         it(`accepts ${what}`, () => assert.deepEqual(problemsOf(spec), []));
@@ -95,6 +97,9 @@ const commonRows: Row<CommonModelSpec>[] = [
     ["a perTryTimeout longer than the default 30s timeout", { timeout: undefined, retries: { perTryTimeout: "45s" } }, "models[0].retries.perTryTimeout", "45s", "is longer than `timeout`"],
     ["a timeout shorter than the default 10s perTryTimeout", { timeout: "5s", retries: undefined }, "models[0].timeout", "5s", "is shorter than `retries.perTryTimeout` (10s by default)"],
     ["11 retry attempts", { retries: { attempts: 11 } }, "models[0].retries.attempts", 11, "whole number from 0 to 10"],
+    ["a perTryTimeout with retries turned off", { retries: { attempts: 0, perTryTimeout: "5s" } }, "models[0].retries.perTryTimeout", "5s", "has no effect with `attempts: 0`"],
+    ["a retryOn with retries turned off", { retries: { attempts: 0, retryOn: "5xx" } }, "models[0].retries.retryOn", "5xx", "has no effect with `attempts: 0`"],
+    ["the name default-deny, which the namespace's AuthorizationPolicy takes", { name: "default-deny" }, "models[0].name", "default-deny", "is reserved"],
     ["a circuitBreaker interval that is not a duration", { circuitBreaker: { interval: "soon" } }, "models[0].circuitBreaker.interval", "soon", "is not a duration"],
     ["a maxEjectionPercent of 101", { circuitBreaker: { maxEjectionPercent: 101 } }, "models[0].circuitBreaker.maxEjectionPercent", 101, "whole number from 0 to 100"],
     ["a wildcard principal", { allowedPrincipals: ["cluster.local/ns/*/sa/*"] }, "models[0].allowedPrincipals[0]", "cluster.local/ns/*/sa/*", "no wildcards"],

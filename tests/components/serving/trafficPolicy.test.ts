@@ -72,8 +72,10 @@ describe("modelVirtualService", () => {
         ["retry attempts", { retries: { attempts: 5 } }, { ...DEFAULT_POLICY, retries: { ...DEFAULT_POLICY.retries, attempts: 5 } }],
         ["perTryTimeout", { retries: { perTryTimeout: "2s" } }, { ...DEFAULT_POLICY, retries: { ...DEFAULT_POLICY.retries, perTryTimeout: "2s" } }],
         ["retryOn", { retries: { retryOn: "gateway-error" } }, { ...DEFAULT_POLICY, retries: { ...DEFAULT_POLICY.retries, retryOn: "gateway-error" } }],
-        ["timeout and all retry fields", { timeout: "1m", retries: { attempts: 0, perTryTimeout: "20s", retryOn: "5xx" } },
-            { timeout: "1m", retries: { attempts: 0, perTryTimeout: "20s", retryOn: "5xx" } }],
+        ["timeout and all retry fields", { timeout: "1m", retries: { attempts: 2, perTryTimeout: "20s", retryOn: "5xx" } },
+            { timeout: "1m", retries: { attempts: 2, perTryTimeout: "20s", retryOn: "5xx" } }],
+        // Istio refuses perTryTimeout or retryOn beside attempts 0 (pkg/config/validation/validation.go@1.30.3).
+        ["retries turned off, with nothing else in the retry policy", { timeout: "1m", retries: { attempts: 0 } }, { timeout: "1m", retries: { attempts: 0 } }],
     ];
     for (const [field, options, expected] of overrides) {
         it(`overrides only the ${field} on every route when given`, () => {
@@ -175,7 +177,8 @@ describe("traffic policy manifests against their schemas", () => {
     const table: [string, IstioManifest][] = [
         ["the versioned VirtualService", modelVirtualService(versioned)],
         ["the unversioned VirtualService", modelVirtualService(unversioned)],
-        ["a VirtualService with timeout and retries", modelVirtualService({ ...versioned, timeout: "1m", retries: { attempts: 0, perTryTimeout: "20s", retryOn: "5xx" } })],
+        ["a VirtualService with timeout and retries", modelVirtualService({ ...versioned, timeout: "1m", retries: { attempts: 2, perTryTimeout: "20s", retryOn: "5xx" } })],
+        ["a VirtualService with retries off", modelVirtualService({ ...versioned, retries: { attempts: 0 } })],
         ["the versioned DestinationRule", modelDestinationRule(versioned)],
         ["the unversioned DestinationRule", modelDestinationRule(unversioned)],
         ["a DestinationRule with a custom breaker", modelDestinationRule({ ...versioned, circuitBreaker: { maxConnections: 64, interval: "10s" }, versionLabel: "model-version" })],
