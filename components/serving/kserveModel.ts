@@ -11,7 +11,7 @@ import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, effect
 import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
 import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService } from "./trafficPolicy";
-import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy } from "./workloadPlacement";
+import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, s3ReadPolicy } from "./workloadPlacement";
 
 /** The label KServe puts on an InferenceService's pods. */
 export const KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice";
@@ -42,8 +42,6 @@ export const KSERVE_PREDICTOR_PORT = 80;
 
 /** The name of the Standard-mode canary predictor; KServe runs it as `<isvc>-canary-predictor`. */
 export const KSERVE_CANARY_NAME = "canary";
-/** pulumi-kubernetes' generic await: `pulumi up` waits until the object reports this condition. */
-const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
 
 /** The Services KServe's controller creates for an InferenceService in Standard mode. */
 export function kservePredictorHost(isvc: string, namespace: string, predictorName?: string): string {
@@ -102,9 +100,11 @@ export function inferenceServiceManifest(inputs: InferenceServiceInputs): Record
         metadata: {
             name: spec.name,
             namespace: spec.namespace,
-            // KServe's Ready leaves the canary out; CanaryPredictorReady is its own condition
-            // (kserve/kserve:pkg/apis/serving/v1beta1/inference_service_status.go@v0.20.0).
-            annotations: { [KSERVE_DEPLOYMENT_MODE_ANNOTATION]: mode, [PULUMI_WAIT_FOR]: canary ? JSON.stringify(["condition=Ready", "condition=CanaryPredictorReady"]) : "condition=Ready" },
+            // No `pulumi.com/waitFor`: KServe copies its predictor Deployment's observedGeneration
+            // into the InferenceService's status (kserve/kserve:pkg/apis/serving/v1beta1/inference_service_status.go@v0.20.0),
+            // and pulumi-kubernetes waits for that to reach the object's generation, which a change
+            // that leaves the Deployment alone (a canary's percent, maxReplicas) never does.
+            annotations: { [KSERVE_DEPLOYMENT_MODE_ANNOTATION]: mode },
             labels: { app: spec.name, "app.kubernetes.io/part-of": "mlmesh" },
         },
         spec: {
@@ -136,7 +136,7 @@ export interface KServeModelArgs {
  * A KServe InferenceService in the mesh, with S3 access through IRSA and the Istio policy
  * KServe does not create itself: authorization always, connection limits and outlier detection
  * always, and in Standard mode the routes (timeout, retries, the canary's share, and the
- * ingress Gateway's paths). The routes wait until the InferenceService is Ready.
+ * ingress Gateway's paths). The routes wait until KServe has admitted the InferenceService.
  */
 export class KServeModel extends pulumi.ComponentResource {
     public readonly serviceHost: string;
@@ -176,10 +176,7 @@ export class KServeModel extends pulumi.ComponentResource {
             sidecar: args.mesh.defaultSidecar.override(model.sidecar),
             meshRevision: args.mesh.revision,
         });
-        const isvc = new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, k8sOpts({
-            dependsOn: [args.kserve, identity],
-            customTimeouts: rolloutTimeouts(),
-        }));
+        const isvc = new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, k8sOpts({ dependsOn: [args.kserve, identity] }));
 
         const canaryHost = kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME);
         const versions = canary

@@ -49,7 +49,7 @@ describe("inferenceServiceManifest in Standard mode", () => {
         assert.equal(manifest.kind, "InferenceService");
         assert.equal(manifest.metadata.name, "bert");
         assert.equal(manifest.metadata.namespace, "ml-serving");
-        assert.deepEqual(manifest.metadata.annotations, { "serving.kserve.io/deploymentMode": "Standard", "pulumi.com/waitFor": "condition=Ready" });
+        assert.deepEqual(manifest.metadata.annotations, { "serving.kserve.io/deploymentMode": "Standard" });
     });
 
     it("sizes the predictor from the replica range and runs it as the service account", () => {
