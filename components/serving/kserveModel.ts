@@ -155,7 +155,7 @@ export class KServeModel extends pulumi.ComponentResource {
         const namespace = model.namespace;
         this.serviceHost = kservePredictorHost(model.name, namespace);
 
-        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const canary = standardCanary(model);
         const uris = [model.storageUri, ...(model.canaryStorageUri ? [model.canaryStorageUri] : [])];
@@ -163,7 +163,7 @@ export class KServeModel extends pulumi.ComponentResource {
             cluster: args.cluster,
             namespace,
             serviceAccountName: `${model.name}-kserve`,
-            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris, partition: p, kmsKeyArn: model.modelKmsKeyArn }))),
+            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris, partition: p.partition, dnsSuffix: p.dnsSuffix, kmsKeyArn: model.modelKmsKeyArn }))),
             // KServe's storage initializer reads its S3 settings from the service account.
             annotations: { "serving.kserve.io/s3-region": region, "serving.kserve.io/s3-usehttps": "1" },
             tags: args.tags,

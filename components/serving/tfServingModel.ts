@@ -88,13 +88,13 @@ export class TfServingModel extends pulumi.ComponentResource {
         this.serviceHost = `${model.name}.${namespace}.svc.cluster.local`;
         this.versions = model.versions.map((version) => version.name);
 
-        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const identity = new IrsaServiceAccount(`${name}-s3`, {
             cluster: args.cluster,
             namespace,
             serviceAccountName: `${model.name}-tfserving`,
-            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris: model.versions.map((v) => v.modelUri), partition: p, kmsKeyArn: model.modelKmsKeyArn }))),
+            policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris: model.versions.map((v) => v.modelUri), partition: p.partition, dnsSuffix: p.dnsSuffix, kmsKeyArn: model.modelKmsKeyArn }))),
             tags: args.tags,
         }, childOptions(this, opts));
 

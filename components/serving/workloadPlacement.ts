@@ -77,6 +77,8 @@ export interface ModelStorageAccess {
     /** `s3://bucket/prefix` URIs, as the user wrote them. */
     readonly uris: readonly string[];
     readonly partition: string;
+    /** The partition's DNS suffix (`amazonaws.com`, `amazonaws.com.cn`). @default "amazonaws.com" */
+    readonly dnsSuffix?: string;
     /** The KMS key of SSE-KMS model objects; S3 decrypts them with the caller's kms:Decrypt. */
     readonly kmsKeyArn?: string;
 }
@@ -132,7 +134,7 @@ export function s3ReadPolicy(access: ModelStorageAccess): PolicyDocument {
                 Action: ["kms:Decrypt"],
                 Resource: [access.kmsKeyArn],
                 // Any region's S3: a model bucket need not be in the cluster's region.
-                Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+                Condition: { StringLike: { "kms:ViaService": `s3.*.${access.dnsSuffix ?? "amazonaws.com"}` } },
             }] : []),
         ],
     };

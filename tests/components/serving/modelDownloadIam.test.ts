@@ -62,6 +62,12 @@ describe("model download IAM, judged by a policy evaluator", () => {
         assert.equal(await decide(policy, call), "Allowed");
     });
 
+    it("allows kms:Decrypt through S3 in the China partition, whose service names end in amazonaws.com.cn", async () => {
+        const china = s3ReadPolicy({ uris: URIS, partition: "aws-cn", dnsSuffix: "amazonaws.com.cn", kmsKeyArn: KEY });
+        const decrypt = (china.Statement as { Sid: string; Condition: unknown }[]).find((s) => s.Sid === "DecryptModelObjects");
+        assert.deepEqual(decrypt?.Condition, { StringLike: { "kms:ViaService": "s3.*.amazonaws.com.cn" } });
+    });
+
     it("grants no kms:Decrypt when the model bucket needs no key", async () => {
         const plain = s3ReadPolicy({ uris: URIS, partition: "aws" });
         const decrypt = storageInitializerCalls(modelDownloadUri(URIS[0]), "resnet/v1/saved_model.pb", KEY).at(-1)!;
