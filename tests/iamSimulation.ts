@@ -37,12 +37,18 @@ export type Decision = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied";
 
 /** The evaluator's decision on `call` for a role whose only permissions are `policy`. */
 export async function decide(policy: PolicyDocument, call: AwsCall): Promise<Decision> {
+    return decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/workload`, policy, call);
+}
+
+/** The evaluator's decision on `call` made by `principal` (a role ARN) whose only permissions are `policy`. */
+export async function decideFor(principal: string, policy: PolicyDocument, call: AwsCall): Promise<Decision> {
     const result = await runSimulation({
         request: {
-            principal: `arn:aws:iam::${ACCOUNT_ID}:role/workload`,
+            principal,
             action: call.action,
             resource: { resource: call.resource, accountId: ACCOUNT_ID },
-            contextVariables: { ...call.context },
+            // AWS puts these global keys in every request's context; the simulator does not add them itself.
+            contextVariables: { "aws:PrincipalArn": principal, "aws:PrincipalAccount": ACCOUNT_ID, ...call.context },
         },
         identityPolicies: [{ name: "workload", policy: policy as unknown as Record<string, unknown> }],
         ...(call.resourcePolicy ? { resourcePolicy: call.resourcePolicy as unknown as Record<string, unknown> } : {}),

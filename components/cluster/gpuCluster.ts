@@ -18,6 +18,8 @@ import { createManagedNodeGroup } from "./managedNodeGroup";
 import { scalingProblems } from "./nodeScaling";
 import { needsDevicePlugin, NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 import { AWS_NAME_LIMITS, CLUSTER_NAME, scopedName } from "../names";
+import { irsaTrustPolicy } from "./irsaServiceAccount";
+import { keyAdministrators, secretsKeyPolicy } from "./secretsKeyPolicy";
 
 /** The CPU nodes that run Istio, controllers and other system pods. */
 export interface SystemNodesSpec {
@@ -113,8 +115,15 @@ function managedPolicyArn(partition: pulumi.Input<string>, policy: string): pulu
     return pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
 }
 
-/** Policies every node needs: join the cluster, pull images, run the VPC CNI, and be reachable by SSM. */
-const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"] as const;
+/**
+ * Policies every node needs: join the cluster, pull images, and be reachable by SSM. The VPC
+ * CNI's EC2 permissions are not among them: the `vpc-cni` add-on has its own role (IRSA), so a
+ * pod that reached the node's credentials could not rewire the VPC's network interfaces.
+ */
+export const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"] as const;
+
+/** The VPC CNI's service account, which its add-on's role trusts. */
+export const VPC_CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-node" } as const;
 
 /**
  * EKS ready for inference: a private-by-default control plane with KMS-encrypted secrets,
@@ -147,14 +156,6 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         const protect = args.deletionProtection ?? false;
         const tags = { ...args.tags, "mlmesh.io/cluster": args.clusterName };
 
-        const secretsKey = new aws.kms.Key(`${name}-secrets-key`, {
-            description: `Envelope encryption of Kubernetes secrets in EKS cluster ${args.clusterName}`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-            tags,
-        }, { parent: this, protect, retainOnDelete: protect });
-        new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: this });
-
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
         // IAM is global and cluster names are regional: role names carry a hash of the region.
         const region = aws.getRegionOutput({}, { parent: this }).region;
@@ -175,6 +176,19 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             role: serviceRole.name,
             policyArn: managedPolicyArn(partition, "AmazonEKSClusterPolicy"),
         }, { parent: this });
+        // Administrators manage the key and alone may disable or delete it; the control plane uses it.
+        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const secretsKey = new aws.kms.Key(`${name}-secrets-key`, {
+            description: `Envelope encryption of Kubernetes secrets in EKS cluster ${args.clusterName}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: pulumi.all([partition, accountId, serviceRole.arn]).apply(([p, account, serviceRoleArn]) => JSON.stringify(secretsKeyPolicy({
+                partition: p, accountId: account, serviceRoleArn, administrators: keyAdministrators(args.access),
+            }))),
+            tags,
+        }, { parent: this, protect, retainOnDelete: protect });
+        new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: this });
+
         const nodeRole = new aws.iam.Role(`${name}-node-role`, {
             name: roleName("nodes"),
             description: `Nodes of EKS cluster ${args.clusterName}`,
@@ -222,7 +236,31 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         }, { parent: this, protect, dependsOn: [servicePolicy], transforms: deployerRoleArn ? [withoutCreatorAdmin] : [] });
         const clusterName = cluster.eksCluster.name;
 
-        const placement = { clusterName, kubernetesVersion: cluster.eksCluster.version, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds, dependsOn: nodePolicies };
+        // The VPC CNI's own role, trusted only by its service account; the add-on annotates that
+        // account, and nodes launch only once it has, so aws-node never starts without credentials.
+        const cniRole = new aws.iam.Role(`${name}-vpc-cni-role`, {
+            name: roleName("vpc-cni"),
+            description: `VPC CNI (${VPC_CNI_SERVICE_ACCOUNT.namespace}/${VPC_CNI_SERVICE_ACCOUNT.name}) of EKS cluster ${args.clusterName}`,
+            assumeRolePolicy: pulumi.all([cluster.oidcProviderArn, cluster.oidcProviderUrl]).apply(([arn, url]) =>
+                JSON.stringify(irsaTrustPolicy(arn, url, VPC_CNI_SERVICE_ACCOUNT.namespace, VPC_CNI_SERVICE_ACCOUNT.name))),
+            tags,
+        }, { parent: this });
+        const cniPolicy = new aws.iam.RolePolicyAttachment(`${name}-vpc-cni-AmazonEKS_CNI_Policy`, {
+            role: cniRole.name,
+            policyArn: managedPolicyArn(partition, "AmazonEKS_CNI_Policy"),
+        }, { parent: this });
+        const addon = (addonName: (typeof EKS_CORE_ADDONS)[number], dependsOn: pulumi.Resource[]) => new aws.eks.Addon(`${name}-${addonName}`, {
+            clusterName,
+            addonName,
+            addonVersion: EKS_ADDON_VERSIONS[version][addonName],
+            ...(addonName === "vpc-cni" ? { serviceAccountRoleArn: cniRole.arn } : {}),
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "PRESERVE",
+            tags,
+        }, { parent: this, dependsOn });
+        const nodeNetworking = EKS_CORE_ADDONS.filter((a) => a !== "coredns").map((a) => addon(a, a === "vpc-cni" ? [cniPolicy, ...nodePolicies] : nodePolicies));
+
+        const placement = { clusterName, kubernetesVersion: cluster.eksCluster.version, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds, dependsOn: [...nodePolicies, ...nodeNetworking] };
         const system = args.systemNodes ?? {};
         const systemInstanceType = system.instanceType ?? "m6i.large";
         const { nodeGroup: systemNodes } = createManagedNodeGroup(`${name}-system`, this, {
@@ -237,15 +275,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             taints: [],
             tags,
         });
-
-        const addons = EKS_CORE_ADDONS.map((addonName) => new aws.eks.Addon(`${name}-${addonName}`, {
-            clusterName,
-            addonName,
-            addonVersion: EKS_ADDON_VERSIONS[version][addonName],
-            resolveConflictsOnCreate: "OVERWRITE",
-            resolveConflictsOnUpdate: "PRESERVE",
-            tags,
-        }, { parent: this, dependsOn: addonName === "coredns" ? [systemNodes, ...nodePolicies] : nodePolicies }));
+        const addons = [...nodeNetworking, addon("coredns", [systemNodes, ...nodePolicies])];
 
         const gpuGroups = (args.gpuNodeGroups ?? []).map((group) => new GpuNodeGroup(`${name}-gpu-${group.name}`, {
             ...placement,

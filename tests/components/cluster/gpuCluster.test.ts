@@ -108,6 +108,22 @@ describe("GpuCluster with three GPU groups and default settings", () => {
             assert.equal(plan.of(T.addon).length, 4);
             assert.deepEqual(addonVersions(plan), EKS_ADDON_VERSIONS["1.33"]);
         });
+        it("gives the VPC CNI its own IRSA role, trusted only by kube-system/aws-node, and the node role none of its permissions", () => {
+            const cni = plan.of(T.addon).find((a) => a.inputs.addonName === "vpc-cni") ?? assert.fail("no vpc-cni add-on");
+            const role = plan.one("aws:iam/role:Role", "c-vpc-cni-role");
+            assert.equal(cni.inputs.serviceAccountRoleArn, role.outputs.arn);
+            const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as { Statement: { Condition: { StringEquals: Record<string, string> } }[] };
+            assert.deepEqual(Object.values(trust.Statement[0].Condition.StringEquals), ["system:serviceaccount:kube-system:aws-node", "sts.amazonaws.com"]);
+            const attachments = plan.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment");
+            const cniPolicyHolders = attachments.filter((a) => String(a.inputs.policyArn).endsWith("/AmazonEKS_CNI_Policy")).map((a) => a.inputs.role);
+            assert.deepEqual(cniPolicyHolders, [role.outputs.name]);
+            assert.ok(cni.options.dependsOn?.includes(attachments.find((a) => a.inputs.role === role.outputs.name)!.urn), "the add-on waits for its role's policy");
+        });
+        it("gives the secrets key a policy that keeps disabling and deletion from everyone when no admins are named", () => {
+            const policy = JSON.parse(String(plan.one(T.key).inputs.policy)) as { Statement: { Sid: string; Principal: unknown }[] };
+            assert.deepEqual(policy.Statement.map((s) => s.Sid), ["KeyAdministrationThroughIam", "ClusterEncryptsSecrets", "ClusterGrantsToAwsResources"]);
+            assert.deepEqual(policy.Statement[1].Principal, { AWS: plan.one("aws:iam/role:Role", "c-service-role").outputs.arn });
+        });
         it("installs coredns only after the system node group exists", () => {
             const coredns = plan.of(T.addon).find((a) => a.inputs.addonName === "coredns") ?? assert.fail("no coredns add-on");
             assert.ok(coredns.options.dependsOn?.includes(plan.one(T.nodeGroup, "c-system-ng").urn), `dependsOn ${coredns.options.dependsOn}`);
@@ -200,11 +216,12 @@ describe("GpuCluster with three GPU groups and default settings", () => {
         it("runs the control plane's Kubernetes version, so upgrades carry the nodes along", () => {
             assert.deepEqual(groups().map((g) => g.inputs.version), groups().map(() => "1.33"));
         });
-        it("launches only after the node role's policies are attached", () => {
+        it("launches only after the node role's policies are attached and the VPC CNI, kube-proxy and pod identity agent are installed", () => {
             const policies = plan.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((r) => r.name.includes("-node-")).map((r) => r.urn);
-            assert.equal(policies.length, 4);
+            assert.equal(policies.length, 3);
+            const networking = plan.of(T.addon).filter((a) => a.inputs.addonName !== "coredns").map((a) => a.urn);
             for (const group of groups()) {
-                assert.deepEqual([...(group.options.dependsOn ?? [])].sort(), [...policies].sort(), group.name);
+                assert.deepEqual([...(group.options.dependsOn ?? [])].sort(), [...policies, ...networking].sort(), group.name);
             }
         });
     });
@@ -268,6 +285,20 @@ describe("GpuCluster with deletionProtection", () => {
     it("protects the EKS cluster and turns on EKS deletion protection", () => {
         const cluster = plan.one(T.cluster);
         assert.deepEqual([cluster.options.protect, cluster.inputs.deletionProtection], [true, true]);
+    });
+});
+
+describe("GpuCluster with cluster access configured", () => {
+    it("makes the deployer and the cluster admins the secrets key's only administrators, who alone may disable or delete it", async () => {
+        const access = { deployerRoleArn: "arn:aws:iam::123456789012:role/deployer", clusterAdmins: ["arn:aws:iam::123456789012:role/break-glass"] };
+        const plan = await planCluster({ access });
+        const policy = JSON.parse(String(plan.one(T.key).inputs.policy)) as { Statement: { Sid: string; Effect: string; Action: string[]; Condition?: Record<string, Record<string, string[]>> }[] };
+        const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+        assert.deepEqual(bySid.KeyAdministrators.Condition, { ArnEquals: { "aws:PrincipalArn": [access.deployerRoleArn, ...access.clusterAdmins] } });
+        assert.deepEqual(bySid.OnlyAdministratorsDisableOrDelete, {
+            Sid: "OnlyAdministratorsDisableOrDelete", Effect: "Deny", Principal: "*", Action: ["kms:DisableKey", "kms:ScheduleKeyDeletion"], Resource: "*",
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": [access.deployerRoleArn, ...access.clusterAdmins] } },
+        });
     });
 });
 
