@@ -21,7 +21,8 @@ export interface ChartReleaseArgs {
      */
     readonly releaseName: string;
     readonly namespace: pulumi.Input<string>;
-    readonly values: Record<string, unknown>;
+    /** Values; an Output when they name images, which resolve once the image cache exists. */
+    readonly values: pulumi.Input<Record<string, unknown>>;
 }
 
 export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {

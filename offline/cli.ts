@@ -18,7 +18,8 @@ export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--ou
   --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
   --json                print a machine-readable result instead of the tree
 
-exit codes: 0 ok, 1 invalid manifests, install-order problems or policy violations, 2 bad config or arguments`;
+exit codes: 0 ok, 1 invalid manifests, install-order problems, images outside the cache, pods Pod Security
+            would refuse or policy violations, 2 bad config or arguments`;
 
 export interface CliIo {
     readonly out: (text: string) => void;
@@ -43,11 +44,31 @@ function report(result: PlanResult): string {
         ...unchecked.map((m) => `  unchecked ${m.fileName}: ${m.check.errors.join("; ")}`),
         `Install order: ${result.installOrder.length === 0 ? "every chart and object waits for what it needs" : `${result.installOrder.length} problem(s)`}`,
         ...result.installOrder.map((problem) => `  ${problem.message}`),
+        ...imageLines(result),
+        ...podSecurityLines(result),
         `Policies: ${result.policyViolations.length} violation(s)`,
         "",
         `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}`,
     ];
     return lines.join("\n");
+}
+
+function imageLines({ images }: PlanResult): string[] {
+    const distinct = (uses: readonly { image: string }[]) => [...new Set(uses.map((use) => use.image))];
+    const count = (source: string) => distinct(images.uses.filter((use) => use.source === source)).length;
+    return [
+        `Images: ${distinct(images.uses).length} pulled: ${count("cache")} through the ECR cache, ${count("private-ecr")} from private ECR, ${count("digest")} by digest, ${count("upstream")} from upstream`,
+        ...distinct(images.problems).map((image) => `  problem: ${image} bypasses the cache (${images.problems.find((use) => use.image === image)?.where})`),
+        ...distinct(images.warnings).map((image) => `  warning: ${image} is pulled from upstream (see the warnings above)`),
+    ];
+}
+
+function podSecurityLines({ podSecurity }: PlanResult): string[] {
+    const where = podSecurity.namespaces.length > 0 ? ` (${podSecurity.namespaces.join(", ")})` : "";
+    return [
+        `Pod Security: ${podSecurity.pods.length} pod(s) in restricted namespaces${where}, ${podSecurity.findings.length === 0 ? "all admitted" : `${podSecurity.findings.length} refused`}`,
+        ...podSecurity.findings.flatMap((finding) => [`  refused ${finding.where}:`, ...finding.violations.map((v) => `    ${v}`)]),
+    ];
 }
 
 function jsonResult(result: PlanResult): string {
@@ -61,6 +82,8 @@ function jsonResult(result: PlanResult): string {
         manifests: result.manifests.map((m) => ({ file: m.fileName, urn: m.urn, status: m.check.status, errors: m.check.errors })),
         policyViolations: result.policyViolations,
         installOrder: result.installOrder,
+        images: result.images,
+        podSecurity: result.podSecurity,
         exitCode: result.exitCode,
     }, null, 2);
 }

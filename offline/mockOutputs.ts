@@ -122,6 +122,10 @@ function awsState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount
     if (args.type === "aws:ec2/natGateway:NatGateway") {
         state.privateIp = "10.0.0.10";
     }
+    if (args.type === "aws:ecr/pullThroughCacheRule:PullThroughCacheRule") {
+        // The rule belongs to the account's registry; its id is its prefix.
+        state.registryId = account.accountId;
+    }
     return state;
 }
 
@@ -171,6 +175,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
             const id = prefix ? `${prefix}${stableHex(seed, 17)}`
                 : args.type === "aws:kms/key:Key" ? stableUuid(seed)
                 : NAMED_BY_ID.has(args.type) && physical ? physical.name
+                : args.type === "aws:ecr/pullThroughCacheRule:PullThroughCacheRule" ? String(args.inputs.ecrRepositoryPrefix)
                 : `${args.name}-${stableHex(seed, 8)}`;
             const state = awsState(args, this.account, id);
             return { id, state: physical ? { ...state, [physical.property]: physical.name } : state };

@@ -33,6 +33,8 @@ const AWS_RULES: Readonly<Record<string, NameRule>> = {
     "aws:ec2/launchTemplate:LaunchTemplate": { property: "name", max: 128, what: "launch template names", randomSuffix: 7 },
     "aws:ec2/securityGroup:SecurityGroup": { property: "name", max: 255, what: "security group names", randomSuffix: 7 },
     "aws:kms/alias:Alias": { property: "name", max: 256, what: "KMS alias names" },
+    // docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PullThroughCacheRule.html: 2 to 30 characters.
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": { property: "ecrRepositoryPrefix", max: 30, what: "ECR pull-through cache repository prefixes" },
     "eks:index:Cluster": { property: "name", max: 100, what: "EKS cluster names" },
 };
 

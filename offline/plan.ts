@@ -12,6 +12,8 @@ import { validateManifest, type ManifestCheck } from "./manifestSchemas";
 import { renderManifests } from "./manifests";
 import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
 import { installOrderProblems, type InstallOrderProblem } from "./installOrder";
+import { imageReport, type ImageReport } from "./imageCheck";
+import { podSecurityReport, type PodSecurityReport } from "./podSecurityCheck";
 import { PhysicalNameError } from "./physicalNames";
 import { runProgram, type RecordedResource } from "./recorder";
 import { readStackFile, StackFileError } from "./stackFile";
@@ -58,6 +60,10 @@ export interface PlanResult {
     readonly policyViolations: readonly unknown[];
     /** Charts and objects that would be installed before something they need. */
     readonly installOrder: readonly InstallOrderProblem[];
+    /** Every image the plan pulls, and where from. */
+    readonly images: ImageReport;
+    /** The pods of the restricted namespaces, as admission would judge them. */
+    readonly podSecurity: PodSecurityReport;
     readonly exitCode: number;
 }
 
@@ -112,7 +118,7 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     return undefined;
 }
 
-function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder">, manifests: ReturnType<typeof renderManifests>): void {
+function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity">, manifests: ReturnType<typeof renderManifests>): void {
     rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
     mkdirSync(path.join(outDir, "manifests"), { recursive: true });
     const plan = {
@@ -164,6 +170,9 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const result = { stack: request.stack, project: project.name, configFile, outputs: run.outputs, resources: run.resources, manifests, policyViolations };
     writeOutputs(outDir, result, rendered);
     const installOrder = installOrderProblems(run.resources);
-    const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0 || installOrder.length > 0;
-    return { ...result, outDir, installOrder, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
+    const images = imageReport(run.resources);
+    const podSecurity = podSecurityReport(run.resources);
+    const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0 || installOrder.length > 0
+        || images.problems.length > 0 || podSecurity.findings.length > 0;
+    return { ...result, outDir, installOrder, images, podSecurity, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
 }

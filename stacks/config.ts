@@ -10,6 +10,7 @@ import { describeProblem, PropertyErrors, type PropertyProblem } from "../compon
 import { placementOf } from "../components/cluster/gpuNodeGroup";
 import { SidecarResources } from "../components/mesh/sidecarResources";
 import { validateModels, type ModelSpec } from "../components/serving/modelSpec";
+import { platformImageReport } from "../components/platform/imageSources";
 import {
     clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
     type ClusterConfig, type Environment, type ExistingNetworkConfig, type MeshConfig,
@@ -19,7 +20,7 @@ export const CONFIG_NAMESPACE = "mlmesh";
 
 /** The network the platform runs in: created by mlmesh, or an existing VPC. */
 export type NetworkConfig =
-    | { readonly mode: "create"; readonly vpcCidr: string; readonly availabilityZones: number; readonly natGateways: NatGatewayMode }
+    | { readonly mode: "create"; readonly vpcCidr: string; readonly availabilityZones: number; readonly natGateways: NatGatewayMode; readonly s3Accounts: readonly string[] }
     | ({ readonly mode: "existing" } & ExistingNetworkConfig);
 
 export interface PlatformConfig {
@@ -101,6 +102,7 @@ function parseNetwork(raw: unknown, environment: Environment | undefined, proble
         vpcCidr: created.vpcCidr,
         availabilityZones: created.availabilityZones,
         natGateways: created.natGateways ?? (environment === "prod" ? "perZone" : "single"),
+        s3Accounts: created.s3Accounts,
     };
 }
 
@@ -127,6 +129,12 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
     if (cluster && mesh && models) {
         problems.push(...modelProblems(models, cluster, mesh));
+        if (environment) {
+            problems.push(...platformImageReport(
+                { environment, imageCache: cluster.imageCache, gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf), models },
+                { cluster: `${CONFIG_NAMESPACE}:cluster.`, models: `${CONFIG_NAMESPACE}:models` },
+            ).problems);
+        }
     }
     if (problems.length > 0 || !region || !environment || !network || !cluster || !mesh || !models) {
         throw new PlatformConfigError(problems);

@@ -20,6 +20,9 @@ import { KSERVE_DEPLOYMENT_MODES, KSERVE_MODEL_FORMATS, MODEL_BACKENDS } from ".
 import { parseQuantity, requestAboveLimit, type QuantityKind } from "../components/mesh/quantity";
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
 import { CLUSTER_NAME, HOST_NAME, SHORT_NAME } from "../components/names";
+import { imageCacheProblems } from "../components/images";
+import { OUTBOUND_MODES, validateEgress } from "../components/mesh/egress";
+import { POD_SECURITY_LEVELS } from "../components/mesh/podSecurity";
 
 export { ENVIRONMENTS, type Environment };
 
@@ -76,6 +79,9 @@ export const createdNetworkSchema = closed({
     }).default(DEFAULT_VPC_CIDR),
     availabilityZones: count(AZ_COUNT_RANGE.min, AZ_COUNT_RANGE.max).default(3),
     natGateways: oneOf(NAT_GATEWAY_MODES).optional(),
+    s3Accounts: z.array(z.string({ error: "must be an account id" }).regex(/^\d{12}$/, { error: "must be a 12-digit AWS account id" }), { error: "must be a list of account ids" })
+        .refine((ids) => new Set(ids).size === ids.length, { error: "lists an account more than once" })
+        .default([]),
 });
 
 export const existingNetworkSchema = closed({
@@ -148,6 +154,16 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
             ctx.addIssue({ code: "custom", path: problem.path.replace(/\]/g, "").split(/[.[]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part)), input: problem.value, message: problem.reason });
         }
     }).default({ clusterAdmins: [] }),
+    imageCache: closed({
+        dockerHubSecretArn: z.string({ error: "must be a Secrets Manager secret ARN" }).optional(),
+        githubSecretArn: z.string({ error: "must be a Secrets Manager secret ARN" }).optional(),
+        mirrors: z.record(z.string(), z.string({ error: "must be a private ECR repository" }), { error: "must map upstream repositories to private ECR repositories" }).default({}),
+    }).superRefine((cache, ctx) => {
+        for (const problem of imageCacheProblems(cache)) {
+            const path = problem.field.startsWith("mirrors[") ? ["mirrors", problem.field.slice(9, -2)] : [problem.field];
+            ctx.addIssue({ code: "custom", path, input: problem.value, message: problem.reason });
+        }
+    }).default({ mirrors: {} }),
     gpuNodeGroups: z.array(gpuNodeGroupSchema, { error: "must be a list of node groups" }).default([]).superRefine((groups, ctx) => {
         const seen = new Set<string>();
         groups.forEach((group, index) => {
@@ -214,7 +230,27 @@ export const meshSchema = (environment: Environment | undefined) => closed({
         .default(["ml-serving"])
         .refine((list) => new Set(list).size === list.length, { error: "lists a namespace more than once" }),
     inferenceExtension: z.boolean({ error: "must be true or false" }).default(false),
-    cni: z.boolean({ error: "must be true or false" }).default(false),
+    cni: z.boolean({ error: "must be true or false" }).default(true),
+    podSecurity: oneOf(POD_SECURITY_LEVELS).refine((level) => environment !== "prod" || level === "restricted", {
+        error: "is not allowed in prod: ML namespaces enforce Pod Security restricted there, so no pod gets host access or NET_ADMIN",
+    }).default("restricted"),
+    egress: closed({
+        mode: oneOf(OUTBOUND_MODES).refine((mode) => environment !== "prod" || mode === "REGISTRY_ONLY", {
+            error: "is not allowed in prod: ALLOW_ANY lets a compromised model server send data anywhere; list the hosts it needs under egress.allow",
+        }).default("REGISTRY_ONLY"),
+        allow: z.array(closed({
+            namespace: text,
+            hosts: z.array(text, { error: "must be a list of host names" }),
+            port: integer.optional(),
+        }), { error: "must be a list of { namespace, hosts, port }" }).default([]),
+    }).default({ mode: "REGISTRY_ONLY", allow: [] }),
+}).superRefine((mesh, ctx) => {
+    if (!mesh.cni && mesh.podSecurity !== "privileged") {
+        ctx.addIssue({ code: "custom", path: ["cni"], input: mesh.cni, message: `cannot be false while podSecurity is ${mesh.podSecurity}: without the CNI every pod carries istio-init with NET_ADMIN and NET_RAW, which Pod Security refuses; keep cni: true, or set podSecurity: privileged (not in prod)` });
+    }
+    for (const problem of validateEgress(mesh.egress, mesh.namespaces).list) {
+        ctx.addIssue({ code: "custom", path: ["egress", ...problem.path.replace(/\]/g, "").split(/[.[]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part))], input: problem.value, message: problem.reason });
+    }
 });
 
 const text = z.string({ error: "must be a string" });

@@ -8,7 +8,7 @@ export function buildPlatform(config: PlatformConfig) {
         environment: config.environment,
         network: network.mode === "existing"
             ? { existing: { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds } }
-            : { create: { cidrBlock: network.vpcCidr, availabilityZoneCount: network.availabilityZones, natGateways: network.natGateways } },
+            : { create: { cidrBlock: network.vpcCidr, availabilityZoneCount: network.availabilityZones, natGateways: network.natGateways, s3Accounts: [...network.s3Accounts] } },
         cluster: {
             clusterName: cluster.name,
             kubernetesVersion: cluster.kubernetesVersion,
@@ -17,6 +17,7 @@ export function buildPlatform(config: PlatformConfig) {
             systemNodes: cluster.systemNodes,
             gpuNodeGroups: cluster.gpuNodeGroups,
             access: cluster.access,
+            imageCache: cluster.imageCache,
         },
         mesh: {
             version: mesh.istioVersion,
@@ -28,6 +29,8 @@ export function buildPlatform(config: PlatformConfig) {
             namespaces: mesh.namespaces,
             inferenceExtension: mesh.inferenceExtension,
             cni: mesh.cni,
+            podSecurity: mesh.podSecurity,
+            egress: mesh.egress,
         },
         models: config.models,
         tags: { "mlmesh.io/stack": config.stack },

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { childOptions } from "../childOptions";
 import { chartRelease, type PinnedChart } from "../helmRelease";
 import { LABELS } from "./gpuPlacement";
+import { cachedRegistry, type ImageRegistry } from "../images";
 
 /**
  * cert-manager, which issues the certificates of KServe's admission webhooks (kserve-resources
@@ -21,10 +22,13 @@ export const CERT_MANAGER_NAMESPACE = "cert-manager";
  * two replicas behind disruption budgets, because an unavailable webhook blocks every
  * Certificate write. The values are checked against the chart's closed values.schema.json.
  */
-export function certManagerValues(): Record<string, unknown> {
+export function certManagerValues(images: ImageRegistry): Record<string, unknown> {
     const onSystemNodes = { nodeSelector: { [LABELS.nodeRole]: "system" } };
     const highlyAvailable = { replicaCount: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 } };
     return {
+        // Every cert-manager image (controller, webhook, cainjector, startupapicheck, ACME solver)
+        // is `<imageRegistry>/<imageNamespace>/cert-manager-<name>` (jetstack/cert-manager:deploy/charts/cert-manager/templates/_helpers.tpl@v1.21.1).
+        imageRegistry: cachedRegistry("quay.io", images),
         crds: { enabled: true, keep: true },
         ...onSystemNodes,
         ...highlyAvailable,
@@ -37,6 +41,8 @@ export function certManagerValues(): Record<string, unknown> {
 export interface CertManagerArgs {
     /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
+    /** Where images are pulled from. */
+    images: pulumi.Input<ImageRegistry>;
 }
 
 /**
@@ -56,7 +62,7 @@ export class CertManager extends pulumi.ComponentResource {
             chart: CERT_MANAGER_CHART,
             releaseName: "cert-manager",
             namespace: ns.metadata.name,
-            values: certManagerValues(),
+            values: pulumi.output(args.images).apply(certManagerValues),
         }, childOptions(this, opts, { provider: args.provider, dependsOn: [ns] }));
         this.releaseName = release.name;
         this.registerOutputs({ namespace: this.namespace, releaseName: this.releaseName });

@@ -6,6 +6,10 @@ import { chartRelease, type PinnedChart } from "../helmRelease";
 import type { KubernetesVersion } from "./eksAddons";
 import { LABELS } from "./gpuPlacement";
 import { IrsaServiceAccount, type ClusterOidc, type PolicyDocument } from "./irsaServiceAccount";
+import { cachedImage, pinnedTag, type ImageRegistry } from "../images";
+
+/** The autoscaler's image upstream; mlmesh pulls it through the cluster's cache. */
+export const CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler";
 
 /** The cluster-autoscaler Helm chart mlmesh installs. */
 export const CLUSTER_AUTOSCALER_CHART: PinnedChart = {
@@ -65,6 +69,7 @@ export interface ClusterAutoscalerValuesOptions {
     readonly clusterName: pulumi.Input<string>;
     readonly region: pulumi.Input<string>;
     readonly kubernetesVersion: KubernetesVersion;
+    readonly images: ImageRegistry;
 }
 
 /**
@@ -76,7 +81,11 @@ export function clusterAutoscalerValues(options: ClusterAutoscalerValuesOptions)
         cloudProvider: "aws",
         awsRegion: options.region,
         autoDiscovery: { clusterName: options.clusterName },
-        image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[options.kubernetesVersion] },
+        // Through the cache, and by digest where the image promoter published one.
+        image: {
+            repository: cachedImage(CLUSTER_AUTOSCALER_IMAGE, options.images),
+            tag: pinnedTag(CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_IMAGE_TAGS[options.kubernetesVersion]),
+        },
         rbac: { serviceAccount: { create: false, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
         nodeSelector: { [LABELS.nodeRole]: "system" },
         extraArgs: {
@@ -93,6 +102,8 @@ export interface ClusterAutoscalerArgs {
     /** The EKS cluster name as a plain string (it scopes the IAM condition). */
     clusterName: string;
     kubernetesVersion: KubernetesVersion;
+    /** Where images are pulled from. */
+    images: pulumi.Input<ImageRegistry>;
     tags?: Record<string, string>;
 }
 
@@ -117,11 +128,12 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
             chart: CLUSTER_AUTOSCALER_CHART,
             releaseName: "cluster-autoscaler",
             namespace: CLUSTER_AUTOSCALER_NAMESPACE,
-            values: clusterAutoscalerValues({
+            values: pulumi.output(args.images).apply((images) => clusterAutoscalerValues({
                 clusterName: args.cluster.clusterName,
                 region: aws.getRegionOutput({}, { parent: this }).region,
                 kubernetesVersion: args.kubernetesVersion,
-            }),
+                images,
+            })),
         }, childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [identity] }));
         this.releaseName = release.name;
         this.roleArn = identity.roleArn;

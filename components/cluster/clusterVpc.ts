@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { s3EndpointPolicy } from "./s3EndpointPolicy";
 import { PropertyErrors } from "../propertyErrors";
 import { AZ_COUNT_RANGE, subnetLayout, vpcCidrProblem } from "./cidr";
 import { CLUSTER_NAME } from "../names";
@@ -31,6 +32,12 @@ export interface ClusterVpcArgs {
      * @default "perZone"
      */
     natGateways?: NatGatewayMode;
+    /**
+     * Accounts, besides this one, whose S3 buckets the VPC may reach through its S3 endpoint
+     * (e.g. a shared model registry). Every other account's buckets are refused there.
+     * @default []
+     */
+    s3Accounts?: string[];
     /** Tags added to every AWS resource of the VPC. */
     tags?: Record<string, string>;
 }
@@ -51,6 +58,9 @@ export function validateVpcLayout(args: Omit<ClusterVpcArgs, "clusterName" | "ta
     if (args.natGateways !== undefined && !NAT_GATEWAY_MODES.includes(args.natGateways)) {
         errors.check(`${prefix}natGateways`, args.natGateways, `must be one of ${NAT_GATEWAY_MODES.join(", ")}`);
     }
+    (args.s3Accounts ?? []).forEach((account, i, all) => errors.check(`${prefix}s3Accounts[${i}]`, account, !/^\d{12}$/.test(account)
+        ? "must be a 12-digit AWS account id"
+        : all.indexOf(account) < i ? "is listed twice" : undefined));
     return errors;
 }
 
@@ -172,11 +182,15 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
         }
 
         const region = aws.getRegionOutput({}, parent);
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
         new aws.ec2.VpcEndpoint(`${name}-s3`, {
             vpcId: vpc.id,
             serviceName: pulumi.interpolate`com.amazonaws.${region.region}.s3`,
             vpcEndpointType: "Gateway",
             routeTableIds: privateRouteTables.map((table) => table.id),
+            policy: pulumi.all([partition, region.region, accountId]).apply(([p, r, account]) =>
+                JSON.stringify(s3EndpointPolicy({ partition: p, region: r, accountId: account, extraAccounts: args.s3Accounts }))),
             tags: tags("s3"),
         }, parent);
 

@@ -20,6 +20,8 @@ import { needsDevicePlugin, NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 import { AWS_NAME_LIMITS, CLUSTER_NAME, scopedName } from "../names";
 import { irsaTrustPolicy } from "./irsaServiceAccount";
 import { keyAdministrators, secretsKeyPolicy } from "./secretsKeyPolicy";
+import { ImageCache, nodeImagePolicy } from "./imageCache";
+import { imageCacheProblems, PRIVATE_ECR_HOST, parseImage, type ImageCacheSpec, type ImageRegistry } from "../images";
 
 /** The CPU nodes that run Istio, controllers and other system pods. */
 export interface SystemNodesSpec {
@@ -65,6 +67,10 @@ export interface GpuClusterArgs {
     tags?: Record<string, string>;
     /** Who administers the cluster and which role `pulumi up` deploys as. @default {} */
     access?: ClusterAccessSpec;
+    /** The ECR pull-through cache every image is served through. @default {} (no Docker Hub credentials: Docker Hub images are pulled anonymously) */
+    imageCache?: ImageCacheSpec;
+    /** Images in private ECR that workloads run (models' own images); nodes may pull exactly these repositories. @default [] */
+    privateImages?: string[];
 }
 
 /** The API endpoint rules: a public endpoint names who may reach it; a private one takes no CIDRs. */
@@ -94,6 +100,13 @@ export function validateGpuClusterArgs(args: Omit<GpuClusterArgs, "network">, er
         errors.check(`${prefix}systemNodes.${problem.field}`, problem.value, problem.reason);
     }
     validateClusterAccess(args.access, errors, `${prefix}access.`);
+    for (const problem of imageCacheProblems(args.imageCache)) {
+        errors.check(`${prefix}imageCache.${problem.field}`, problem.value, problem.reason);
+    }
+    (args.privateImages ?? []).forEach((image, i) => {
+        const ref = parseImage(image);
+        errors.check(`${prefix}privateImages[${i}]`, image, ref && PRIVATE_ECR_HOST.test(ref.registry) ? undefined : "must be an image in private ECR (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)");
+    });
     const names = new Set<string>();
     (args.gpuNodeGroups ?? []).forEach((group, i) => {
         validateGpuNodeGroupSpec(group, errors, `${prefix}gpuNodeGroups[${i}].`);
@@ -116,11 +129,16 @@ function managedPolicyArn(partition: pulumi.Input<string>, policy: string): pulu
 }
 
 /**
- * Policies every node needs: join the cluster, pull images, and be reachable by SSM. The VPC
- * CNI's EC2 permissions are not among them: the `vpc-cni` add-on has its own role (IRSA), so a
- * pod that reached the node's credentials could not rewire the VPC's network interfaces.
+ * Managed policies every node needs: join the cluster and be reachable by SSM. Image pulls are
+ * mlmesh's own policy (`nodeImagePolicy`: the cache's repositories and the workloads' private
+ * ones, not every repository in the account). The VPC CNI's EC2 permissions are not among them
+ * either: the `vpc-cni` add-on has its own role (IRSA), so a pod that reached the node's
+ * credentials could not rewire the VPC's network interfaces.
  */
-export const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"] as const;
+export const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonSSMManagedInstanceCore"] as const;
+
+/** The node role's inline policy: what nodes may pull. */
+export const NODE_IMAGE_POLICY_NAME = "pull-images";
 
 /** The VPC CNI's service account, which its add-on's role trusts. */
 export const VPC_CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-node" } as const;
@@ -148,6 +166,8 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
     public readonly privateSubnetIds: pulumi.Output<string[]>;
     /** A Kubernetes provider for this cluster, for the mesh and serving components. */
     public readonly provider: k8s.Provider;
+    /** Where every image is pulled from: the cluster's ECR pull-through cache, private ECR and mirrors. */
+    public readonly images: pulumi.Output<ImageRegistry>;
 
     constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:cluster:GpuCluster", name, {}, opts);
@@ -198,10 +218,20 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             }),
             tags,
         }, { parent: this });
-        const nodePolicies = NODE_POLICIES.map((policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, {
+        const imageCache = new ImageCache(`${name}-images`, { clusterName: args.clusterName, cache: args.imageCache }, { parent: this });
+        this.images = imageCache.registry;
+        const nodePolicies: pulumi.Resource[] = NODE_POLICIES.map((policy) => new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, {
             role: nodeRole.name,
             policyArn: managedPolicyArn(partition, policy),
         }, { parent: this }));
+        nodePolicies.push(new aws.iam.RolePolicy(`${name}-node-images`, {
+            name: NODE_IMAGE_POLICY_NAME,
+            role: nodeRole.name,
+            policy: pulumi.all([partition, region, accountId]).apply(([p, r, account]) => JSON.stringify(nodeImagePolicy({
+                partition: p, region: r, accountId: account, cachePrefix: imageCache.prefix,
+                privateImages: [...(args.privateImages ?? []), ...Object.values(args.imageCache?.mirrors ?? {})],
+            }))),
+        }, { parent: this, deleteBeforeReplace: true }));
 
         const endpointPublicAccess = args.endpointPublicAccess ?? false;
         const deployerRoleArn = args.access?.deployerRoleArn;
@@ -290,11 +320,12 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             cluster: { provider: this.provider, clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
             clusterName: args.clusterName,
             kubernetesVersion: version,
+            images: this.images,
             tags,
         }, { parent: this, dependsOn: [systemNodes, ...addons] });
-        new MetricsServer(`${name}-metrics`, { provider: this.provider }, { parent: this, dependsOn: [systemNodes, ...addons] });
+        new MetricsServer(`${name}-metrics`, { provider: this.provider, images: this.images }, { parent: this, dependsOn: [systemNodes, ...addons] });
         if (needsDevicePlugin(this.gpuNodeGroups)) {
-            new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider }, { parent: this, dependsOn: addons });
+            new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider, images: this.images }, { parent: this, dependsOn: addons });
         }
 
         this.clusterName = clusterName;

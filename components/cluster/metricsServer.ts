@@ -3,6 +3,10 @@ import type * as k8s from "@pulumi/kubernetes";
 import { childOptions } from "../childOptions";
 import { chartRelease, type PinnedChart } from "../helmRelease";
 import { LABELS } from "./gpuPlacement";
+import { cachedImage, type ImageRegistry } from "../images";
+
+/** The Metrics Server image upstream; the chart's default tag (its appVersion) is kept. */
+export const METRICS_SERVER_IMAGE = "registry.k8s.io/metrics-server/metrics-server";
 
 /**
  * The Kubernetes Metrics Server chart (metrics-server 0.8.1). EKS does not install it, and
@@ -21,8 +25,9 @@ export const METRICS_SERVER_NAMESPACE = "kube-system";
  * HPAs of models, istiod and the ingress gateway without metrics. The chart's defaults already
  * run it non-root with a read-only root filesystem and the kubelet address types EKS needs.
  */
-export function metricsServerValues(): Record<string, unknown> {
+export function metricsServerValues(images: ImageRegistry): Record<string, unknown> {
     return {
+        image: { repository: cachedImage(METRICS_SERVER_IMAGE, images) },
         replicas: 2,
         podDisruptionBudget: { enabled: true, minAvailable: 1 },
         nodeSelector: { [LABELS.nodeRole]: "system" },
@@ -41,6 +46,8 @@ export function metricsServerValues(): Record<string, unknown> {
 export interface MetricsServerArgs {
     /** The cluster's Kubernetes provider. */
     provider: k8s.Provider;
+    /** Where images are pulled from. */
+    images: pulumi.Input<ImageRegistry>;
 }
 
 /** The resource metrics API (`metrics.k8s.io`) that every HorizontalPodAutoscaler reads CPU from. */
@@ -53,7 +60,7 @@ export class MetricsServer extends pulumi.ComponentResource {
             chart: METRICS_SERVER_CHART,
             releaseName: "metrics-server",
             namespace: METRICS_SERVER_NAMESPACE,
-            values: metricsServerValues(),
+            values: pulumi.output(args.images).apply(metricsServerValues),
         }, childOptions(this, opts, { provider: args.provider }));
         this.releaseName = release.name;
         this.registerOutputs({ releaseName: this.releaseName });

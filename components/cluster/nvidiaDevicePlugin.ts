@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { childOptions } from "../childOptions";
 import { chartRelease, type PinnedChart } from "../helmRelease";
 import { GPU_RESOURCE, GPU_TAINT, LABELS, timeSlicingConfigName, type GpuNodeGroupPlacement } from "./gpuPlacement";
+import { cachedImage, type ImageRegistry } from "../images";
 
 /** The NVIDIA k8s-device-plugin Helm chart mlmesh installs. */
 export const NVIDIA_DEVICE_PLUGIN_CHART: PinnedChart = {
@@ -11,6 +12,12 @@ export const NVIDIA_DEVICE_PLUGIN_CHART: PinnedChart = {
     version: "0.18.2",
     repo: "https://nvidia.github.io/k8s-device-plugin",
 };
+
+/**
+ * The plugin's image upstream (NVIDIA/k8s-device-plugin:versions.mk@v0.18.2, `REGISTRY ?= nvcr.io/nvidia`);
+ * the chart's default tag is kept. nvcr.io is not among ECR cache's upstreams.
+ */
+export const NVIDIA_DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin";
 
 /** The device plugin config entry for nodes that do not share GPUs. */
 export const DEFAULT_DEVICE_PLUGIN_CONFIG = "default";
@@ -29,12 +36,14 @@ function devicePluginConfig(replicas: number | undefined): string {
  * GPUs by time-slicing, carries one named config per replica count that nodes pick by label.
  * The chart's default affinity needs Node Feature Discovery labels, which EKS nodes lack.
  */
-export function devicePluginValues(placements: readonly GpuNodeGroupPlacement[]): Record<string, unknown> {
+export function devicePluginValues(placements: readonly GpuNodeGroupPlacement[], images: ImageRegistry): Record<string, unknown> {
     const sharedReplicas = [...new Set(placements
         .filter((p) => p.labels[LABELS.devicePlugin] === "helm" && p.timeSlicingReplicas > 1)
         .map((p) => p.timeSlicingReplicas))]
         .sort((a, b) => a - b);
     const values: Record<string, unknown> = {
+        // nvcr.io is not an upstream ECR's cache can serve: a private mirror when the stack names one.
+        image: { repository: cachedImage(NVIDIA_DEVICE_PLUGIN_IMAGE, images) },
         tolerations: [
             { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect },
             { key: "CriticalAddonsOnly", operator: "Exists" },
@@ -71,6 +80,8 @@ export interface NvidiaDevicePluginArgs {
     provider: k8s.Provider;
     /** @default "kube-system" */
     namespace?: string;
+    /** Where images are pulled from. */
+    images: pulumi.Input<ImageRegistry>;
 }
 
 /**
@@ -89,7 +100,7 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
             chart: NVIDIA_DEVICE_PLUGIN_CHART,
             releaseName: "nvidia-device-plugin",
             namespace: this.namespace,
-            values: devicePluginValues(args.placements),
+            values: pulumi.output(args.images).apply((images) => devicePluginValues(args.placements, images)),
         }, childOptions(this, opts, { provider: args.provider }));
         this.releaseName = release.name;
         this.registerOutputs({ releaseName: this.releaseName, namespace: this.namespace });

@@ -5,6 +5,18 @@
  */
 import { LABELS } from "../cluster/gpuPlacement";
 import type { SidecarResources } from "./sidecarResources";
+import { cachedRegistry, type ImageRegistry } from "../images";
+
+/**
+ * Where Istio's images (pilot, proxyv2, install-cni) come from. The published 1.30 charts default
+ * to registry.istio.io/release, a proxy in front of gcr.io/istio-release that is being retired
+ * and that ECR's cache cannot serve; the same images are on Docker Hub, which it can
+ * (istio/release-builder:release/build.sh@1.30.3, istio/istio.io:content/en/blog/2026/retirement-of-gcr.io-follow-up).
+ * The gateway chart takes its image from istiod's injection template, so it follows this hub.
+ */
+export function istioHub(images: ImageRegistry): string {
+    return `${cachedRegistry("docker.io", images)}/istio`;
+}
 
 export const ISTIO_VERSION = "1.30.3";
 /** Istio releases whose chart values mlmesh has checked; an upgrade adds the next one here. */
@@ -47,6 +59,9 @@ export interface IstiodOptions {
     readonly defaultSidecar: SidecarResources;
     readonly inferenceExtension: boolean;
     readonly cni: boolean;
+    /** What a sidecar does with a call to a host the mesh does not know. */
+    readonly outboundTrafficPolicy: "REGISTRY_ONLY" | "ALLOW_ANY";
+    readonly images: ImageRegistry;
 }
 
 /** The name of the tracing provider istiod is told about and Telemetry selects. */
@@ -69,9 +84,13 @@ export function istiodValues(options: IstiodOptions): Record<string, unknown> {
             ENABLE_NATIVE_SIDECARS: "true",
         },
         global: {
+            hub: istioHub(options.images),
             proxy: {
                 resources: options.defaultSidecar.helmResources(),
                 holdApplicationUntilProxyStarts: true,
+                // Injected containers carry the runtime's seccomp profile themselves, so they pass
+                // Pod Security `restricted` even in a pod that sets none at pod level.
+                seccompProfile: { type: "RuntimeDefault" },
             },
         },
         cni: { enabled: options.cni },
@@ -80,6 +99,7 @@ export function istiodValues(options: IstiodOptions): Record<string, unknown> {
             accessLogEncoding: "JSON",
             enablePrometheusMerge: true,
             enableTracing: true,
+            outboundTrafficPolicy: { mode: options.outboundTrafficPolicy },
             defaultConfig: {
                 holdApplicationUntilProxyStarts: true,
                 concurrency: options.defaultSidecar.concurrency,
@@ -123,10 +143,16 @@ export function gatewayValues(options: GatewayOptions): Record<string, unknown> 
     };
 }
 
-export function cniValues(revision: string): Record<string, unknown> {
+export function cniValues(revision: string, images: ImageRegistry): Record<string, unknown> {
     return {
         revision,
+        global: { hub: istioHub(images) },
         // The CNI node agent must run on every node, GPU nodes included.
         tolerations: [{ operator: "Exists" }],
+        // Chain into the AWS VPC CNI's own file rather than whichever sorts first.
+        cniConfFileName: "10-aws.conflist",
+        // Bottlerocket enforces SELinux; the chart runs the agent as spc_t when this is set
+        // (istio/istio:manifests/charts/istio-cni/templates/daemonset.yaml@1.30.3).
+        seLinuxOptions: { type: "spc_t" },
     };
 }

@@ -12,6 +12,9 @@ import type { IngressRoutes } from "../serving/trafficPolicy";
 import { defaultDenyPolicy, defaultValidator, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
 import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
 import { DNS_LABEL, HOST_NAME } from "../names";
+import { namespaceServiceEntry, platformServiceEntry, SERVICE_ENTRY_TYPE, validateEgress, type EgressSpec } from "./egress";
+import type { ImageRegistry } from "../images";
+import { POD_SECURITY_LEVELS, podSecurityLabels, type PodSecurityLevel } from "./podSecurity";
 
 /** Ports istiod serves the API server and nodes on, which the node security group must admit. */
 export const ISTIOD_PORTS = [
@@ -37,6 +40,8 @@ export interface IstioMeshArgs {
     cluster: {
         readonly provider: k8s.Provider;
         readonly nodeSecurityGroupId: pulumi.Input<string>;
+        /** Where images are pulled from (a GpuCluster's image cache). */
+        readonly images: pulumi.Input<ImageRegistry>;
     };
     /** @default ISTIO_VERSION */
     version?: string;
@@ -53,8 +58,21 @@ export interface IstioMeshArgs {
     namespaces?: string[];
     /** Turn on istiod's Gateway API inference extension (needs the inference CRDs). @default false */
     inferenceExtension?: boolean;
-    /** Install the Istio CNI node agent so pods need no privileged init container. @default false */
+    /**
+     * Install the Istio CNI node agent, which sets up each pod's traffic redirection, so pods
+     * need no `istio-init` container with NET_ADMIN and NET_RAW. Turning it off requires
+     * `podSecurity: privileged`. @default true
+     */
     cni?: boolean;
+    /**
+     * The Pod Security Standard enforced on the ML namespaces: `restricted` refuses pods with
+     * host namespaces, added capabilities, privilege escalation or root users.
+     * @default "restricted"
+     * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
+     */
+    podSecurity?: PodSecurityLevel;
+    /** Which external hosts mesh workloads may call. @default { mode: "REGISTRY_ONLY", allow: [] } */
+    egress?: EgressSpec;
 }
 
 export const DEFAULT_SIDECAR: Required<SidecarResourcesSpec> = { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 };
@@ -72,6 +90,12 @@ export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, erro
     errors.check(`${prefix}ingressGateway.maxReplicas`, gateway.maxReplicas, gateway.maxReplicas !== undefined && gateway.maxReplicas < replicas ? `is below \`replicas\` (${replicas})` : undefined);
     errors.check(`${prefix}tracingSampling`, args.tracingSampling, args.tracingSampling === undefined || (args.tracingSampling >= 0 && args.tracingSampling <= 100) ? undefined : "must be a percentage from 0 to 100");
     errors.check(`${prefix}otelCollector`, args.otelCollector, args.otelCollector === undefined || /^[a-z0-9.-]+:\d{1,5}$/.test(args.otelCollector) ? undefined : "must be host:port, e.g. otel-collector.observability.svc.cluster.local:4317");
+    const podSecurity = args.podSecurity;
+    errors.check(`${prefix}podSecurity`, podSecurity, podSecurity === undefined || POD_SECURITY_LEVELS.includes(podSecurity) ? undefined : `must be one of ${POD_SECURITY_LEVELS.join(", ")}`);
+    errors.check(`${prefix}cni`, args.cni, args.cni === false && (podSecurity ?? "restricted") !== "privileged"
+        ? `cannot be false while podSecurity is ${podSecurity ?? "restricted"}: without the CNI every pod carries istio-init with NET_ADMIN and NET_RAW, which Pod Security refuses; keep cni: true, or set podSecurity: privileged`
+        : undefined);
+    validateEgress(args.egress, args.namespaces ?? ["ml-serving"], errors, `${prefix}egress.`);
     (args.namespaces ?? []).forEach((ns, i, all) => errors.check(`${prefix}namespaces[${i}]`, ns, !DNS_LABEL.test(ns) || ns.startsWith("istio-") || ns.startsWith("kube-")
         ? "must be a DNS-1123 label and not an istio-* or kube-* system namespace"
         : all.indexOf(ns) < i ? "is listed twice" : undefined));
@@ -95,6 +119,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly defaultSidecar: SidecarResources;
     /** The Gateway and hosts models are published on; undefined when no hosts are configured. */
     public readonly ingress: IngressRoutes | undefined;
+    /** The Pod Security Standard enforced on the ML namespaces. */
+    public readonly podSecurity: PodSecurityLevel;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:mesh:IstioMesh", name, {}, opts);
@@ -110,6 +136,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const gateway = args.ingressGateway ?? {};
         const replicas = gateway.replicas ?? 2;
         const provider = args.cluster.provider;
+        const cni = args.cni ?? true;
         const k8sOpts = (dependsOn: pulumi.Resource[]) => childOptions(this, opts, { provider, dependsOn });
 
         // istiod's webhook (15017) and xDS (15012) must be reachable from the control plane and nodes.
@@ -126,7 +153,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         }
 
         const rootNs = new k8s.core.v1.Namespace(`${name}-root-ns`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, k8sOpts([]));
-        const chart = (release: string, chartName: string, namespace: pulumi.Input<string>, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
+        const images = pulumi.output(args.cluster.images);
+        const chart = (release: string, chartName: string, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, dependsOn: pulumi.Resource[]) =>
             chartRelease(`${name}-${release}`, {
                 chart: { chart: chartName, version: this.version, repo: ISTIO_CHART_REPO },
                 releaseName: release,
@@ -135,15 +163,17 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, k8sOpts(dependsOn));
 
         const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs]);
-        const istiod = chart(`istiod-${this.revision}`, "istiod", rootNs.metadata.name, istiodValues({
+        const istiod = chart(`istiod-${this.revision}`, "istiod", rootNs.metadata.name, images.apply((registry) => istiodValues({
             revision: this.revision,
             tracingSampling: args.tracingSampling ?? 1,
             otelCollector: args.otelCollector ?? DEFAULT_OTEL_COLLECTOR,
             defaultSidecar: this.defaultSidecar,
             inferenceExtension: args.inferenceExtension ?? false,
-            cni: args.cni ?? false,
-        }), [base]);
-        const dataPlane = args.cni ? [chart("istio-cni", "cni", rootNs.metadata.name, cniValues(this.revision), [base])] : [];
+            cni,
+            outboundTrafficPolicy: args.egress?.mode ?? "REGISTRY_ONLY",
+            images: registry,
+        })), [base]);
+        const dataPlane = cni ? [chart("istio-cni", "cni", rootNs.metadata.name, images.apply((registry) => cniValues(this.revision, registry)), [base])] : [];
 
         // Validates every Istio object mlmesh writes; it moves to a new revision only once that
         // revision's istiod is installed and ready.
@@ -170,13 +200,28 @@ export class IstioMesh extends pulumi.ComponentResource {
             custom("gateway", ingressGateway(gatewayResourceName, hosts, gateway.tlsCredentialName ?? "mlmesh-ingress-tls"), [ingressNs]);
         }
 
+        // The AWS APIs the platform's workloads call, reachable under REGISTRY_ONLY.
+        const partition = aws.getPartitionOutput({}, { parent: this });
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const awsApis = pulumi.all([region, partition.dnsSuffix]).apply(([r, dnsSuffix]) => platformServiceEntry({ region: r, dnsSuffix }));
+        new k8s.apiextensions.CustomResource(`${name}-aws-apis`, {
+            ...SERVICE_ENTRY_TYPE,
+            metadata: awsApis.metadata,
+            spec: awsApis.spec,
+        }, k8sOpts([istiod, validator]));
+
         // A namespace is labelled for a revision only once that revision's injector exists, so no
-        // pod starts without a sidecar in between.
+        // pod starts without a sidecar in between; with the CNI, once the node agent is installed.
+        this.podSecurity = args.podSecurity ?? "restricted";
         for (const namespace of this.namespaces) {
             const ns = new k8s.core.v1.Namespace(`${name}-ns-${namespace}`, {
-                metadata: { name: namespace, labels: { "istio.io/rev": this.revision } },
-            }, k8sOpts([istiod]));
+                metadata: { name: namespace, labels: { "istio.io/rev": this.revision, ...podSecurityLabels(this.podSecurity) } },
+            }, k8sOpts([istiod, ...dataPlane]));
             custom(`${namespace}-default-deny`, defaultDenyPolicy(namespace), [ns]);
+            for (const allowance of (args.egress?.allow ?? []).filter((a) => a.namespace === namespace)) {
+                const entry = namespaceServiceEntry(allowance);
+                custom(`${namespace}-${entry.metadata.name}`, entry, [ns]);
+            }
         }
 
         this.gatewayServiceHost = `${INGRESS_GATEWAY_RELEASE}.${ISTIO_INGRESS_NAMESPACE}.svc.cluster.local`;

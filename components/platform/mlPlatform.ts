@@ -13,6 +13,7 @@ import { KServeModel } from "../serving/kserveModel";
 import { validateModels, type ModelSpec } from "../serving/modelSpec";
 import { TfServingModel } from "../serving/tfServingModel";
 import type { Environment } from "./environment";
+import { platformImageReport } from "./imageSources";
 
 /** Bring your own VPC, or let mlmesh create one. */
 export type PlatformNetworkArgs =
@@ -25,7 +26,7 @@ export interface MlPlatformArgs {
     /** Where the cluster runs. */
     network: PlatformNetworkArgs;
     /** The EKS cluster; its name also tags the subnets so load balancers can find them. */
-    cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags">;
+    cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags" | "privateImages">;
     /** Istio on the cluster. */
     mesh: Omit<IstioMeshArgs, "cluster">;
     /** Models to serve; KServe is installed when any model uses it. */
@@ -48,6 +49,9 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
     const sidecar = { ...DEFAULT_SIDECAR, ...args.mesh.defaultSidecar };
     SidecarResources.validate(sidecar, errors, "mesh.defaultSidecar");
     if (errors.list.length === 0) {
+        for (const problem of platformImages(args).problems) {
+            errors.check(problem.path, problem.value, problem.reason);
+        }
         validateModels(args.models ?? [], {
             gpuNodeGroups: (args.cluster.gpuNodeGroups ?? []).map(placementOf),
             namespaces: args.mesh.namespaces ?? ["ml-serving"],
@@ -56,6 +60,15 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
         }, errors, "models");
     }
     return errors;
+}
+
+function platformImages(args: MlPlatformArgs) {
+    return platformImageReport({
+        environment: args.environment,
+        imageCache: args.cluster.imageCache,
+        gpuNodeGroups: (args.cluster.gpuNodeGroups ?? []).map(placementOf),
+        models: args.models ?? [],
+    }, { cluster: "cluster.", models: "models" });
 }
 
 /** Where a served model answers inside the mesh. */
@@ -98,8 +111,13 @@ export class MlPlatform extends pulumi.ComponentResource {
         const network: ClusterNetwork = "existing" in args.network
             ? args.network.existing
             : new ClusterVpc(`${name}-network`, { ...args.network.create, clusterName, tags }, { parent: this });
+        const images = platformImages(args);
+        for (const warning of images.warnings) {
+            pulumi.log.warn(warning, this);
+        }
         this.cluster = new GpuCluster(`${name}-cluster`, {
             ...args.cluster,
+            privateImages: images.privateImages,
             network,
             deletionProtection: args.environment === "prod",
             tags,
@@ -107,10 +125,13 @@ export class MlPlatform extends pulumi.ComponentResource {
         // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
         this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
         const models = args.models ?? [];
-        const kserve = models.some((model) => model.backend === "kserve")
+        const kserveFormats = models.flatMap((model) => (model.backend === "kserve" ? [model.modelFormat] : []));
+        const kserve = kserveFormats.length > 0
             ? new KServe(`${name}-kserve`, {
                 cluster: this.cluster,
-                certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider }, { parent: this, dependsOn: [this.cluster] }),
+                images: this.cluster.images,
+                modelFormats: kserveFormats,
+                certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images }, { parent: this, dependsOn: [this.cluster] }),
             }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
         this.models = models.map((model) => {

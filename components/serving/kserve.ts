@@ -4,7 +4,8 @@ import type { CertManager } from "../cluster/certManager";
 import { LABELS } from "../cluster/gpuPlacement";
 import { childOptions } from "../childOptions";
 import { chartRelease } from "../helmRelease";
-import { TF_SERVING_VERSION } from "./modelSpec";
+import { TF_SERVING_VERSION, type KServeModelFormat } from "./modelSpec";
+import { cachedImage, type ImageRegistry } from "../images";
 
 /** KServe release mlmesh installs; its charts are published as OCI artifacts. */
 export const KSERVE_VERSION = "v0.20.0";
@@ -17,28 +18,77 @@ export const KSERVE_NAMESPACE = "kserve";
  * plain-HTTP route on the ingress gateway beside the TLS Gateway, so models are reached through
  * the mesh and the platform's Gateway only.
  */
-export function kserveResourcesValues(): Record<string, unknown> {
+export function kserveResourcesValues(images: ImageRegistry): Record<string, unknown> {
+    const image = (upstream: string) => cachedImage(upstream, images);
     return {
         kserve: {
             controller: {
                 deploymentMode: "Standard",
                 nodeSelector: { [LABELS.nodeRole]: "system" },
                 gateway: { disableIngressCreation: true },
+                image: image("kserve/kserve-controller"),
+                rbacProxyImage: image("quay.io/brancz/kube-rbac-proxy:v0.18.0"),
             },
+            // The storage initializer KServe injects into every predictor pod, and its other images
+            // (kserve/kserve:charts/kserve-resources/values.yaml@v0.20.0); tags stay the chart's.
+            storage: { image: image("kserve/storage-initializer") },
+            agent: { image: image("kserve/agent") },
+            router: { image: image("kserve/router") },
+            servingruntime: { art: { image: image("kserve/art-explainer") } },
+            localmodel: { defaultJobImage: image("kserve/storage-initializer") },
         },
     };
 }
 
 /**
+ * The ClusterServingRuntimes each model format runs on (kserve/kserve:charts/kserve-runtime-configs/values.yaml@v0.20.0).
+ * KServe picks the runtime by format (onnx and triton both run on Triton).
+ */
+export const KSERVE_RUNTIMES: Readonly<Record<KServeModelFormat, string>> = {
+    tensorflow: "tensorflow",
+    pytorch: "torchserve",
+    sklearn: "sklearnserver",
+    xgboost: "xgbserver",
+    onnx: "tritonserver",
+    triton: "tritonserver",
+    huggingface: "huggingfaceserver",
+};
+
+/** Every runtime the chart renders, with its image upstream. */
+export const KSERVE_RUNTIME_IMAGES: Readonly<Record<string, string>> = {
+    tensorflow: "tensorflow/serving",
+    mlserver: "docker.io/seldonio/mlserver",
+    sklearnserver: "kserve/sklearnserver",
+    xgbserver: "kserve/xgbserver",
+    huggingfaceserver: "kserve/huggingfaceserver",
+    tritonserver: "nvcr.io/nvidia/tritonserver",
+    pmmlserver: "kserve/pmmlserver",
+    predictiveserver: "kserve/predictiveserver",
+    paddleserver: "kserve/paddleserver",
+    lgbserver: "kserve/lgbserver",
+    autogluonserver: "kserve/autogluonserver",
+    torchserve: "pytorch/torchserve-kfs",
+    vllmserver: "vllm/vllm-openai",
+};
+
+/**
  * The serving runtimes (ClusterServingRuntimes). KServe ships TF Serving 2.6.2 as the TensorFlow
  * runtime; mlmesh pins the same TF Serving release its own TfServingModel runs.
  */
-export function kserveRuntimeValues(): Record<string, unknown> {
+export function kserveRuntimeValues(images: ImageRegistry, formats: readonly KServeModelFormat[]): Record<string, unknown> {
+    const used = new Set(formats.map((format) => KSERVE_RUNTIMES[format]));
+    const runtimes = Object.fromEntries(Object.entries(KSERVE_RUNTIME_IMAGES).map(([runtime, upstream]) => [runtime, {
+        image: cachedImage(upstream, images),
+        // Only the runtimes the stack's models use are offered; a disabled runtime is never
+        // selected, so its image (vLLM's is `latest`, Triton's on nvcr.io) is never pulled.
+        disabled: !used.has(runtime),
+    }]));
     return {
         kserve: {
             servingruntime: {
                 enabled: true,
-                tensorflow: { tag: TF_SERVING_VERSION },
+                ...runtimes,
+                tensorflow: { ...runtimes.tensorflow, tag: TF_SERVING_VERSION },
             },
         },
     };
@@ -53,6 +103,10 @@ export interface KServeArgs {
      * CA injector (kserve/kserve:charts/kserve-resources/templates/kserve/resources.yaml@v0.20.0).
      */
     certManager: CertManager;
+    /** Where images are pulled from (a GpuCluster's image cache). */
+    images: pulumi.Input<ImageRegistry>;
+    /** The formats of the models served; only their runtimes are enabled. */
+    modelFormats: readonly KServeModelFormat[];
     /**
      * Knative Serving already runs in the cluster (mlmesh does not install it), so models may
      * use `deploymentMode: Knative`.
@@ -78,7 +132,8 @@ export class KServe extends pulumi.ComponentResource {
         this.knativeServing = args.knativeServing ?? false;
         const k8sOpts = (dependsOn: pulumi.Resource[]) => childOptions(this, opts, { provider: args.cluster.provider, dependsOn });
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: KSERVE_NAMESPACE } }, k8sOpts([]));
-        const chart = (chartName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) => chartRelease(`${name}-${chartName}`, {
+        const images = pulumi.output(args.images);
+        const chart = (chartName: string, values: pulumi.Input<Record<string, unknown>>, dependsOn: pulumi.Resource[]) => chartRelease(`${name}-${chartName}`, {
             chart: { chart: `${KSERVE_CHART_REGISTRY}/${chartName}`, version: KSERVE_VERSION },
             releaseName: chartName,
             namespace: ns.metadata.name,
@@ -86,9 +141,9 @@ export class KServe extends pulumi.ComponentResource {
         }, k8sOpts(dependsOn));
         const crds = chart("kserve-crd", {}, [ns]);
         // The controller's pods mount the certificate cert-manager issues; atomic waits for them.
-        const controller = chart("kserve-resources", kserveResourcesValues(), [crds, args.certManager]);
+        const controller = chart("kserve-resources", images.apply(kserveResourcesValues), [crds, args.certManager]);
         // Serving runtimes are admitted by the controller's webhook (failurePolicy Fail).
-        chart("kserve-runtime-configs", kserveRuntimeValues(), [controller]);
+        chart("kserve-runtime-configs", images.apply((registry) => kserveRuntimeValues(registry, args.modelFormats)), [controller]);
         this.registerOutputs({ version: this.version, namespace: this.namespace, knativeServing: this.knativeServing });
     }
 }

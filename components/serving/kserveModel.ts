@@ -12,6 +12,7 @@ import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
 import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, s3ReadPolicy } from "./workloadPlacement";
+import { RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
 
 /** The label KServe puts on an InferenceService's pods. */
 export const KSERVE_ISVC_LABEL = "serving.kserve.io/inferenceservice";
@@ -25,6 +26,14 @@ export interface InferenceServiceInputs {
     /** The mesh revision, annotated on the pods so that a new revision rolls them. */
     readonly meshRevision: string;
 }
+
+/**
+ * The model container's context under Pod Security `restricted`. No read-only root file system:
+ * the runtimes write caches and temporary files where their images put them.
+ */
+export const KSERVE_MODEL_SECURITY_CONTEXT: Readonly<{ runAsNonRoot: true; allowPrivilegeEscalation: false; capabilities: { drop: string[] } }> = {
+    runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] },
+};
 
 /** The runtime image tag: the model's own, or the pinned TF Serving (GPU build for GPU models). */
 export function kserveRuntimeVersion(spec: KServeModelSpec): string | undefined {
@@ -84,10 +93,16 @@ export function inferenceServiceManifest(inputs: InferenceServiceInputs): Record
         storageUri: modelDownloadUri(storageUri),
         ...(runtimeVersion ? { runtimeVersion } : {}),
         resources: containerResources(spec.resources, spec.gpus ?? 0),
+        // Merged field by field over the runtime container's own (kserve/kserve:pkg/utils/container_merge.go@v0.20.0).
+        securityContext: KSERVE_MODEL_SECURITY_CONTEXT,
     });
     // No `app` label: KServe sets it to `isvc.<service>` on every predictor pod and selects by it.
     const podSettings = {
         serviceAccountName: inputs.serviceAccountName,
+        // KServe passes the predictor's pod-level context to the pod, and a canary inherits it
+        // (kserve/kserve:pkg/controller/v1beta1/inferenceservice/utils/utils.go@v0.20.0 MergePodSpec);
+        // its seccomp profile also covers the storage initializer and Istio's containers.
+        securityContext: RESTRICTED_POD_SECURITY_CONTEXT,
         ...gpuScheduling(inputs.group),
         annotations: { ...inputs.sidecar.annotations(), [MESH_REVISION_ANNOTATION]: inputs.meshRevision },
     };

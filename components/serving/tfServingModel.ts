@@ -11,6 +11,8 @@ import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualServ
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
 import { childOptions } from "../childOptions";
 import { tfServingApis } from "./servedApis";
+import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
+import { cachedImage, type ImageRegistry } from "../images";
 
 /**
  * Downloads a model version from S3 before TF Serving starts (TF Serving lost its S3 file
@@ -41,6 +43,8 @@ export const TF_SERVING_CLIENT_METHODS = [
 export interface ServingCluster extends ClusterOidc {
     readonly provider: k8s.Provider;
     readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+    /** Where images are pulled from (a GpuCluster's image cache). */
+    readonly images: pulumi.Input<ImageRegistry>;
 }
 
 /** What a model needs from the mesh it joins (an IstioMesh fits). */
@@ -90,6 +94,7 @@ export class TfServingModel extends pulumi.ComponentResource {
 
         const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this }).region;
+        const images = pulumi.output(args.cluster.images);
         const identity = new IrsaServiceAccount(`${name}-s3`, {
             cluster: args.cluster,
             namespace,
@@ -127,21 +132,16 @@ export class TfServingModel extends pulumi.ComponentResource {
                         },
                         spec: {
                             serviceAccountName: identity.serviceAccountName,
-                            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                            securityContext: RESTRICTED_POD_SECURITY_CONTEXT,
                             ...scheduling,
                             initContainers: [{
                                 name: "model-download",
-                                image: MODEL_DOWNLOADER_IMAGE,
+                                image: images.apply((registry) => cachedImage(MODEL_DOWNLOADER_IMAGE, registry)),
                                 args: [modelDownloadUri(version.modelUri), `${MODEL_MOUNT_PATH}/${model.name}`],
                                 env: [{ name: "AWS_REGION", value: region }, { name: "AWS_DEFAULT_REGION", value: region }],
                                 // The pod's own non-root user: the native sidecar is ready before init
                                 // containers start, so the download goes through the mesh.
-                                securityContext: {
-                                    runAsNonRoot: true,
-                                    allowPrivilegeEscalation: false,
-                                    readOnlyRootFilesystem: true,
-                                    capabilities: { drop: ["ALL"] },
-                                },
+                                securityContext: { runAsNonRoot: true, ...RESTRICTED_CONTAINER_SECURITY_CONTEXT },
                                 volumeMounts: [
                                     { name: "model", mountPath: MODEL_MOUNT_PATH },
                                     { name: "tmp", mountPath: "/tmp" },
@@ -149,7 +149,7 @@ export class TfServingModel extends pulumi.ComponentResource {
                             }],
                             containers: [{
                                 name: "tfserving",
-                                image: tfServingImage(model),
+                                image: images.apply((registry) => cachedImage(tfServingImage(model), registry)),
                                 args: [
                                     `--port=${TF_SERVING_GRPC_PORT}`,
                                     `--rest_api_port=${TF_SERVING_REST_PORT}`,
@@ -165,7 +165,7 @@ export class TfServingModel extends pulumi.ComponentResource {
                                 startupProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, ...STARTUP_PROBE },
                                 readinessProbe: { httpGet: { path: `/v1/models/${model.name}`, port: TF_SERVING_REST_PORT }, periodSeconds: 10, failureThreshold: 3 },
                                 livenessProbe: { tcpSocket: { port: TF_SERVING_GRPC_PORT }, periodSeconds: 20, failureThreshold: 3 },
-                                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                securityContext: RESTRICTED_CONTAINER_SECURITY_CONTEXT,
                                 volumeMounts: [
                                     { name: "tmp", mountPath: "/tmp" },
                                     { name: "model", mountPath: MODEL_MOUNT_PATH, readOnly: true },

@@ -290,7 +290,8 @@ describe("configuration the route evaluator does not model", () => {
         ["a regex rewrite", withRoute({ rewrite: { uriRegexRewrite: { match: "^/x", rewrite: "/" } } }), /`spec\.http\[0\]\.rewrite\.uriRegexRewrite`/],
         ["a DestinationRule workload selector", { ...subsets, spec: { ...subsets.spec, workloadSelector: { matchLabels: { app: "x" } } } }, /DestinationRule ml-serving\/resnet: `spec\.workloadSelector`/],
         ["TLS passthrough at the gateway", { ...gateway(), spec: { ...gateway().spec, servers: [{ port: { number: 443, name: "tls", protocol: "HTTPS" }, hosts: [HOST], tls: { mode: "PASSTHROUGH" } }] } }, /Gateway istio-ingress\/mlmesh: `spec\.servers\[0\]\.tls\.mode` PASSTHROUGH/],
-        ["a ServiceEntry", object("ServiceEntry", "ml-serving", "s3", { hosts: ["s3.amazonaws.com"] }), /ServiceEntry ml-serving\/s3: kind networking\.istio\.io\/v1 ServiceEntry is not modelled/],
+        ["a ServiceEntry inside the mesh", object("ServiceEntry", "ml-serving", "s3", { hosts: ["s3.amazonaws.com"], location: "MESH_INTERNAL" }), /ServiceEntry ml-serving\/s3: `spec\.hosts` names a host inside the mesh/],
+        ["a ServiceEntry that shadows a model's Service", object("ServiceEntry", "ml-serving", "shadow", { hosts: ["*.ml-serving.svc.cluster.local"], location: "MESH_EXTERNAL" }), /ServiceEntry ml-serving\/shadow: `spec\.hosts` names \*\.ml-serving\.svc\.cluster\.local inside the mesh/],
     ];
     for (const [what, changed, error, request] of cases) {
         it(`throws on ${what}, naming the object and field`, () => {

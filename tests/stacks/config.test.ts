@@ -228,28 +228,29 @@ describe("parsePlatformConfig", () => {
 
     describe("resolves defaults", () => {
         const DEPLOYER = "arn:aws:iam::123456789012:role/deployer";
+        const DOCKER_HUB_SECRET = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf";
         const minimal = (environment: string): Raw => ({
             "aws:region": "eu-central-1", "mlmesh:environment": environment,
-            ...(environment === "prod" ? { "mlmesh:cluster": { access: { deployerRoleArn: DEPLOYER } } } : {}),
+            ...(environment === "prod" ? { "mlmesh:cluster": { access: { deployerRoleArn: DEPLOYER }, imageCache: { dockerHubSecretArn: DOCKER_HUB_SECRET } } } : {}),
         });
 
         it("creates a 10.40.0.0/16 network over three zones with a single NAT gateway in dev", () => {
             const config = parsePlatformConfig(minimal("dev"), "dev");
-            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single" });
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single", s3Accounts: [] });
         });
 
         it("uses one NAT gateway per zone in prod", () => {
-            assert.deepEqual(parsePlatformConfig(minimal("prod"), "prod").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "perZone" });
+            assert.deepEqual(parsePlatformConfig(minimal("prod"), "prod").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "perZone", s3Accounts: [] });
         });
 
         it("keeps an explicit natGateways choice", () => {
             const raw = { ...minimal("prod"), "mlmesh:network": { vpcCidr: "10.60.0.0/16", natGateways: "single" } };
-            assert.deepEqual(parsePlatformConfig(raw, "prod").network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "single" });
+            assert.deepEqual(parsePlatformConfig(raw, "prod").network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "single", s3Accounts: [] });
         });
 
         it("defaults vpcCidr to 10.40.0.0/16 when the network sets only other fields", () => {
             const raw = { ...minimal("dev"), "mlmesh:network": { availabilityZones: 2, natGateways: "perZone" } };
-            assert.deepEqual(parsePlatformConfig(raw, "dev").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 2, natGateways: "perZone" });
+            assert.deepEqual(parsePlatformConfig(raw, "dev").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 2, natGateways: "perZone", s3Accounts: [] });
         });
 
         it("names the cluster after the stack and fills in the cluster defaults", () => {
@@ -262,6 +263,7 @@ describe("parsePlatformConfig", () => {
                 systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 },
                 gpuNodeGroups: [],
                 access: { clusterAdmins: [] },
+                imageCache: { mirrors: {} },
             });
         });
 
@@ -280,7 +282,9 @@ describe("parsePlatformConfig", () => {
                 defaultSidecar: { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 },
                 namespaces: ["ml-serving"],
                 inferenceExtension: false,
-                cni: false,
+                cni: true,
+                podSecurity: "restricted",
+                egress: { mode: "REGISTRY_ONLY", allow: [] },
             });
             assert.deepEqual(config.models, []);
             assert.deepEqual({ stack: config.stack, region: config.region }, { stack: "dev", region: "eu-central-1" });
@@ -297,14 +301,14 @@ describe("parsePlatformConfig", () => {
         it("parses Pulumi.dev.yaml as a dev stack", () => {
             const config = parsePlatformConfig(readStack("dev"), "dev");
             assert.equal(config.environment, "dev");
-            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single" });
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single", s3Accounts: [] });
             assert.equal(config.cluster.name, "mlmesh-dev");
         });
 
         it("parses Pulumi.prod.yaml as a prod stack with per-zone NAT gateways", () => {
             const config = parsePlatformConfig(readStack("prod"), "prod");
             assert.equal(config.environment, "prod");
-            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "perZone" });
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "perZone", s3Accounts: [] });
             assert.deepEqual(config.cluster.gpuNodeGroups.map((g) => g.name), ["a10g", "l4-spot"]);
             assert.equal(config.mesh.mtls, "STRICT");
         });

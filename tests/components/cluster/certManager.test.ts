@@ -5,11 +5,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CERT_MANAGER_CHART, CertManager, certManagerValues } from "../../../components/cluster/certManager";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { TEST_IMAGES } from "../fixtures/images";
 
 const chartDir = path.join(__dirname, "../../../../shared/charts", `cert-manager-${CERT_MANAGER_CHART.version}`);
 
 describe("cert-manager values", () => {
-    const values = certManagerValues() as Record<string, any>;
+    const values = certManagerValues(TEST_IMAGES) as Record<string, any>;
     it("installs the CRDs with the chart and keeps them on uninstall", () => assert.deepEqual(values.crds, { enabled: true, keep: true }));
     for (const part of ["controller", "webhook", "cainjector", "startupapicheck"]) {
         it(`runs the ${part} on the system nodes`, () => {
@@ -36,7 +37,7 @@ describe("cert-manager values", () => {
 
 describe("CertManager under the offline engine", () => {
     it("installs the pinned chart as release cert-manager into its own namespace, after that namespace", async () => {
-        const run = await recordOffline(() => new CertManager("cm", { provider: new k8s.Provider("k", { kubeconfig: "{}" }) }));
+        const run = await recordOffline(() => new CertManager("cm", { provider: new k8s.Provider("k", { kubeconfig: "{}" }), images: TEST_IMAGES }));
         const release = run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release") ?? assert.fail("no release");
         const ns = run.resources.find((r) => r.type === "kubernetes:core/v1:Namespace") ?? assert.fail("no namespace");
         const { name, chart, version, namespace } = release.inputs;

@@ -10,6 +10,7 @@ import { SUPPORTED_KUBERNETES_VERSIONS } from "../../../components/cluster/eksAd
 import type { RecordedRun } from "../../../offline/recorder";
 import { leafPaths, walkAccepts } from "../../chartValues";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { cachedUnder, TEST_IMAGES } from "../fixtures/images";
 
 const ISSUER = "oidc.eks.us-west-2.amazonaws.com/id/ABC";
 
@@ -33,9 +34,22 @@ describe("cluster autoscaler policy", () => {
 describe("cluster autoscaler values", () => {
     for (const version of SUPPORTED_KUBERNETES_VERSIONS) {
         it(`runs an autoscaler of the cluster's minor version on Kubernetes ${version}`, () => {
-            const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: version }) as { image: { tag: string } };
-            assert.equal(values.image.tag, CLUSTER_AUTOSCALER_IMAGE_TAGS[version]);
-            assert.match(values.image.tag, new RegExp(`^v${version.replace(".", "\\.")}\\.\\d+$`));
+            const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: version, images: TEST_IMAGES }) as { image: { tag: string } };
+            assert.equal(values.image.tag.split("@")[0], CLUSTER_AUTOSCALER_IMAGE_TAGS[version]);
+            assert.match(values.image.tag, new RegExp(`^v${version.replace(".", "\\.")}\\.\\d+(@sha256:[0-9a-f]{64})?$`));
+        });
+    }
+
+    const pinned: [string, string][] = [
+        ["1.32", "v1.32.0@sha256:656d21dacb015b8ccfdaec5047963499c10ad6e2598a29c450138c75d533010c"],
+        ["1.33", "v1.33.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da"],
+        // The promoter manifest readable here stops before v1.34.0: pinned by tag only.
+        ["1.34", "v1.34.0"],
+    ];
+    for (const [version, tag] of pinned) {
+        it(`pulls the ${version} autoscaler through the cluster's cache as ${tag}`, () => {
+            const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: version as "1.33", images: TEST_IMAGES }) as { image: { repository: string; tag: string } };
+            assert.deepEqual(values.image, { repository: `${cachedUnder("k8s")}autoscaling/cluster-autoscaler`, tag });
         });
     }
 
@@ -47,7 +61,7 @@ describe("cluster autoscaler values", () => {
         }
         const chart = parse(fs.readFileSync(path.join(chartDir, "values.yaml"), "utf8")) as Record<string, unknown>;
         assert.equal((parse(fs.readFileSync(path.join(chartDir, "Chart.yaml"), "utf8")) as { version: string }).version, CLUSTER_AUTOSCALER_CHART.version);
-        const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: "1.33" });
+        const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: "1.33", images: TEST_IMAGES });
         const unknown = leafPaths(values)
             .filter((segments) => segments[0] !== "extraArgs" && !walkAccepts(chart, segments))
             .map((segments) => segments.join("."));
@@ -66,6 +80,7 @@ describe("ClusterAutoscaler under the offline engine", () => {
                 cluster: { provider, clusterName: "mlmesh-dev", oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`, oidcProviderUrl: `https://${ISSUER}` },
                 clusterName: "mlmesh-dev",
                 kubernetesVersion: "1.33",
+                images: TEST_IMAGES,
             });
         });
     });

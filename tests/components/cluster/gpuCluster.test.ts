@@ -217,7 +217,7 @@ describe("GpuCluster with three GPU groups and default settings", () => {
             assert.deepEqual(groups().map((g) => g.inputs.version), groups().map(() => "1.33"));
         });
         it("launches only after the node role's policies are attached and the VPC CNI, kube-proxy and pod identity agent are installed", () => {
-            const policies = plan.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((r) => r.name.includes("-node-")).map((r) => r.urn);
+            const policies = [...plan.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), ...plan.of("aws:iam/rolePolicy:RolePolicy")].filter((r) => r.name.startsWith("c-node-")).map((r) => r.urn);
             assert.equal(policies.length, 3);
             const networking = plan.of(T.addon).filter((a) => a.inputs.addonName !== "coredns").map((a) => a.urn);
             for (const group of groups()) {

@@ -6,11 +6,12 @@ import { parse } from "yaml";
 import { METRICS_SERVER_CHART, MetricsServer, metricsServerValues } from "../../../components/cluster/metricsServer";
 import { leafPaths, walkAccepts } from "../../chartValues";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { TEST_IMAGES } from "../fixtures/images";
 
 const chartDir = path.join(__dirname, "../../../../shared/charts", `metrics-server-${METRICS_SERVER_CHART.version}`);
 
 describe("metrics-server values", () => {
-    const values = metricsServerValues() as Record<string, any>;
+    const values = metricsServerValues(TEST_IMAGES) as Record<string, any>;
     it("runs two replicas behind a disruption budget that keeps one", () => {
         assert.deepEqual([values.replicas, values.podDisruptionBudget], [2, { enabled: true, minAvailable: 1 }]);
     });
@@ -33,7 +34,7 @@ describe("metrics-server values", () => {
 
 describe("MetricsServer under the offline engine", () => {
     it("installs the pinned chart as release metrics-server in kube-system", async () => {
-        const run = await recordOffline(() => new MetricsServer("m", { provider: new k8s.Provider("k", { kubeconfig: "{}" }) }));
+        const run = await recordOffline(() => new MetricsServer("m", { provider: new k8s.Provider("k", { kubeconfig: "{}" }), images: TEST_IMAGES }));
         const release = run.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release") ?? assert.fail("no release");
         const { name, chart, version, namespace, atomic } = release.inputs;
         assert.deepEqual({ name, chart, version, namespace, atomic }, { name: "metrics-server", chart: "metrics-server", version: "3.13.1", namespace: "kube-system", atomic: true });

@@ -6,6 +6,7 @@ import { gpuInstance, type GpuAmiType, type GpuInstance } from "../../../compone
 import { GPU_TAINT, gpuNodeGroupPlacement, type GpuNodeGroupPlacement } from "../../../components/cluster/gpuPlacement";
 import { NVIDIA_DEVICE_PLUGIN_CHART, devicePluginValues, needsDevicePlugin } from "../../../components/cluster/nvidiaDevicePlugin";
 import { leafPaths, walkAccepts, type Segment } from "../../chartValues";
+import { TEST_IMAGES } from "../fixtures/images";
 
 function placement(name: string, amiType: GpuAmiType, type: string, timeSlicingReplicas?: number): GpuNodeGroupPlacement {
     return gpuNodeGroupPlacement({ name, amiType, instance: gpuInstance(type) as GpuInstance, timeSlicingReplicas });
@@ -30,7 +31,7 @@ describe("devicePluginValues", () => {
     ];
     for (const [what, placements] of groupSets) {
         it(`tolerates the GPU taint and requires helm-labelled GPU nodes for ${what}`, () => {
-            const values = devicePluginValues(placements) as Values;
+            const values = devicePluginValues(placements, TEST_IMAGES) as Values;
             assert.ok(values.tolerations.some((t: Values) => t.key === GPU_TAINT.key && t.operator === "Exists" && t.effect === GPU_TAINT.effect));
             assert.deepEqual(values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms, [{
                 matchExpressions: [
@@ -48,25 +49,25 @@ describe("devicePluginValues", () => {
     ];
     for (const [what, placements] of noSharing) {
         it(`sets no config when ${what}`, () => {
-            assert.ok(!("config" in devicePluginValues(placements)));
+            assert.ok(!("config" in devicePluginValues(placements, TEST_IMAGES)));
         });
     }
 
     it("carries one named config per AL2023 replica count plus the default, and defaults to it", () => {
-        const config = (devicePluginValues(richest) as Values).config;
+        const config = (devicePluginValues(richest, TEST_IMAGES) as Values).config;
         assert.equal(config.default, "default");
         assert.deepEqual(Object.keys(config.map).sort(), ["default", "time-slicing-2", "time-slicing-4"]);
     });
 
     it("writes the default entry as a v1 config with no sharing", () => {
-        const entry = parse((devicePluginValues(richest) as Values).config.map.default);
+        const entry = parse((devicePluginValues(richest, TEST_IMAGES) as Values).config.map.default);
         assert.equal(entry.version, "v1");
         assert.ok(!("sharing" in entry));
     });
 
     for (const replicas of [2, 4]) {
         it(`writes time-slicing-${replicas} as a v1 config sharing nvidia.com/gpu ${replicas} ways and refusing requests above one`, () => {
-            const text = (devicePluginValues(richest) as Values).config.map[`time-slicing-${replicas}`];
+            const text = (devicePluginValues(richest, TEST_IMAGES) as Values).config.map[`time-slicing-${replicas}`];
             assert.equal(typeof text, "string");
             const entry = parse(text);
             assert.equal(entry.version, "v1");
@@ -77,7 +78,7 @@ describe("devicePluginValues", () => {
 
     it("names one config per replica count even when two groups share it", () => {
         const twin = placement("twin-4", "AL2023_x86_64_NVIDIA", "g6.2xlarge", 4);
-        const config = (devicePluginValues([sharedBy4, twin]) as Values).config;
+        const config = (devicePluginValues([sharedBy4, twin], TEST_IMAGES) as Values).config;
         assert.deepEqual(Object.keys(config.map).sort(), ["default", "time-slicing-4"]);
     });
 });
@@ -120,7 +121,7 @@ describe("devicePluginValues against the nvidia-device-plugin chart", () => {
     });
 
     it("sets only keys that exist in the chart's values.yaml", () => {
-        const values = devicePluginValues(richest);
+        const values = devicePluginValues(richest, TEST_IMAGES);
         assert.ok(leafPaths(values).length > 10, "the richest input should set many keys");
         assert.deepEqual(unknownPaths(chartValues, values), []);
     });

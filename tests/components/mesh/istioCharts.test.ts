@@ -8,6 +8,7 @@ import {
 } from "../../../components/mesh/istioCharts";
 import { SidecarResources } from "../../../components/mesh/sidecarResources";
 import { istioChartAccepts, leafPaths, loadIstioChart, unknownIstioPaths, type IstioChart, type Segment } from "../../chartValues";
+import { TEST_IMAGES } from "../fixtures/images";
 
 /** Helm values read loosely: the tests check their shape. */
 type Values = Record<string, any>;
@@ -15,7 +16,7 @@ type Values = Record<string, any>;
 const sidecar = SidecarResources.of({ cpu: "150m", memory: "192Mi", cpuLimit: "1500m", memoryLimit: "768Mi", concurrency: 3 });
 const istiodOptions: IstiodOptions = {
     revision: "1-30-3", tracingSampling: 7.5, otelCollector: "otel.observability.svc.cluster.local:4317",
-    defaultSidecar: sidecar, inferenceExtension: true, cni: true,
+    defaultSidecar: sidecar, inferenceExtension: true, cni: true, outboundTrafficPolicy: "REGISTRY_ONLY", images: TEST_IMAGES,
 };
 const internal: GatewayOptions = { revision: "1-30-3", replicas: 2, maxReplicas: 6, scheme: "internal" };
 const internetFacing: GatewayOptions = { revision: "1-30-3", replicas: 3, maxReplicas: 9, scheme: "internet-facing" };
@@ -123,7 +124,7 @@ describe("Istio values against the pinned charts", () => {
         ["istiodValues with every flag on", "istiod", () => istiodValues(istiodOptions)],
         ["gatewayValues for an internal NLB", "gateway", () => gatewayValues(internal)],
         ["gatewayValues for an internet-facing NLB", "gateway", () => gatewayValues(internetFacing)],
-        ["cniValues", "cni", () => cniValues("1-30-3")],
+        ["cniValues", "cni", () => cniValues("1-30-3", TEST_IMAGES)],
     ];
     for (const [what, chart, values] of produced) {
         it(`finds every key ${what} sets in the ${chart} chart`, () => {

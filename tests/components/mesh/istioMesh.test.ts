@@ -7,6 +7,7 @@ import { renderManifests } from "../../../offline/manifests";
 import { validateManifest } from "../../../offline/manifestSchemas";
 import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { cachedUnder, TEST_IMAGES } from "../fixtures/images";
 
 const T = {
     release: "kubernetes:helm.sh/v3:Release", namespace: "kubernetes:core/v1:Namespace", k8sProvider: "pulumi:providers:kubernetes",
@@ -32,7 +33,7 @@ const BASE_ARGS: MeshArgs = {
 const gateway = (spec: Partial<IngressGatewaySpec>): MeshArgs => ({ ingressGateway: { ...BASE_ARGS.ingressGateway, ...spec } });
 const sidecar = (spec: Partial<SidecarResourcesSpec>): MeshArgs => ({ defaultSidecar: { ...BASE_ARGS.defaultSidecar, ...spec } });
 
-const newMesh = (args: MeshArgs) => new IstioMesh("mesh", { cluster: { provider: new k8s.Provider("k", { kubeconfig: "{}" }), nodeSecurityGroupId: SECURITY_GROUP }, ...args });
+const newMesh = (args: MeshArgs) => new IstioMesh("mesh", { cluster: { provider: new k8s.Provider("k", { kubeconfig: "{}" }), nodeSecurityGroupId: SECURITY_GROUP, images: TEST_IMAGES }, ...args });
 /** A program that installs the mesh `mesh` through the provider `k` and exports its outputs. */
 const meshProgram = (args: MeshArgs) => () => {
     const mesh = newMesh(args);
@@ -78,12 +79,15 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
         const RELEASES = [
             { name: "istio-base", chart: "base", namespace: "istio-system", after: undefined },
             { name: ISTIOD, chart: "istiod", namespace: "istio-system", after: "istio-base" },
+            { name: "istio-cni", chart: "cni", namespace: "istio-system", after: "istio-base" },
             { name: GATEWAY, chart: "gateway", namespace: "istio-ingress", after: ISTIOD },
         ];
-        it("installs exactly the istio-base, istiod-1-30-3 and istio-ingressgateway releases", () => {
+        it("installs exactly the istio-base, istiod-1-30-3, istio-cni and istio-ingressgateway releases", () => {
             assert.deepEqual(plan.of(T.release).map((r) => r.inputs.name).sort(), RELEASES.map((r) => r.name).sort());
         });
-        it("installs no istio-cni release by default", () => assert.equal(plan.of(T.release).some((r) => r.inputs.name === "istio-cni"), false));
+        it("pulls every Istio image (pilot, proxyv2, install-cni) through the cluster's Docker Hub cache", () => {
+            assert.deepEqual([plan.value(ISTIOD, "global", "hub"), plan.value("istio-cni", "global", "hub")], [`${cachedUnder("docker-hub")}istio`, `${cachedUnder("docker-hub")}istio`]);
+        });
         for (const { name, chart, namespace, after } of RELEASES) {
             it(`installs ${name} from the ${chart} chart 1.30.3 of the Istio chart repository`, () => {
                 const { inputs } = plan.release(name);
@@ -112,7 +116,9 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
             ["hold applications until their proxy has started, in the mesh's proxy defaults", ["meshConfig", "defaultConfig", "holdApplicationUntilProxyStarts"], true],
             ["hold applications until their proxy has started, in the injector's global proxy values", ["global", "proxy", "holdApplicationUntilProxyStarts"], true],
             ["write access logs to /dev/stdout", ["meshConfig", "accessLogFile"], "/dev/stdout"],
-            ["leave the CNI off by default", ["cni", "enabled"], false],
+            ["turn the CNI on by default, so pods need no istio-init with NET_ADMIN", ["cni", "enabled"], true],
+            ["refuse calls to hosts the mesh does not know", ["meshConfig", "outboundTrafficPolicy", "mode"], "REGISTRY_ONLY"],
+            ["give injected containers the runtime's seccomp profile", ["global", "proxy", "seccompProfile"], { type: "RuntimeDefault" }],
         ];
         for (const [what, keys, expected] of CASES) {
             it(what, () => assert.deepEqual(plan.value(ISTIOD, ...keys), expected));
@@ -177,9 +183,19 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
                 const policy = policies().find((p) => at(p.inputs, "metadata", "namespace") === namespace) ?? assert.fail(`no policy in ${namespace}`);
                 assert.deepEqual(policy.inputs.spec, {});
             });
-            it(`creates ${namespace} labelled istio.io/rev=1-30-3`, () => {
+            it(`creates ${namespace} labelled istio.io/rev=1-30-3 and enforcing Pod Security restricted`, () => {
                 const ns = plan.of(T.namespace).find((n) => at(n.inputs, "metadata", "name") === namespace) ?? assert.fail(`no namespace ${namespace}`);
-                assert.deepEqual(at(ns.inputs, "metadata", "labels"), { "istio.io/rev": "1-30-3" });
+                assert.deepEqual(at(ns.inputs, "metadata", "labels"), {
+                    "istio.io/rev": "1-30-3",
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                });
+            });
+            it(`labels ${namespace} only after the CNI agent is installed`, () => {
+                const ns = plan.of(T.namespace).find((n) => at(n.inputs, "metadata", "name") === namespace) ?? assert.fail(`no namespace ${namespace}`);
+                assert.ok(dependsOn(ns).includes(plan.release("istio-cni").urn), `dependsOn ${dependsOn(ns)}`);
             });
         }
     });
@@ -236,11 +252,11 @@ describe("IstioMesh with hosts, 10% tracing, a sized sidecar and two ML namespac
     });
 
     describe("Kubernetes manifests", () => {
-        it("render the four namespaces, the two default-deny policies, the PeerAuthentication, the Telemetry and the Gateway", () => {
+        it("render the four namespaces, the two default-deny policies, the PeerAuthentication, the AWS ServiceEntry, the Telemetry and the Gateway", () => {
             assert.deepEqual(renderManifests(plan.run.resources).map((m) => m.fileName), [
                 "authorizationpolicy-ml-batch-default-deny.yaml", "authorizationpolicy-ml-serving-default-deny.yaml", "gateway-istio-ingress-mesh-gateway.yaml",
                 "namespace-cluster-istio-ingress.yaml", "namespace-cluster-istio-system.yaml", "namespace-cluster-ml-batch.yaml", "namespace-cluster-ml-serving.yaml",
-                "peerauthentication-istio-system-default.yaml", "telemetry-istio-system-mesh-default.yaml",
+                "peerauthentication-istio-system-default.yaml", "serviceentry-istio-system-mlmesh-aws-apis.yaml", "telemetry-istio-system-mesh-default.yaml",
                 "validatingwebhookconfiguration-cluster-istiod-default-validator.yaml",
             ]);
         });

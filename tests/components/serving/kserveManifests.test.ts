@@ -10,6 +10,7 @@ import { inferenceServiceManifest, kserveRuntimeVersion } from "../../../compone
 import { TF_SERVING_VERSION, type KServeModelFormat, type KServeModelSpec } from "../../../components/serving/modelSpec";
 import { validateManifest } from "../../../offline/manifestSchemas";
 import { leafPaths, walkAccepts, type Segment } from "../../chartValues";
+import { TEST_IMAGES } from "../fixtures/images";
 
 /** Manifests and values read loosely: the tests check their shape. */
 type Loose = Record<string, any>;
@@ -157,7 +158,7 @@ describe("InferenceServices against the shipped schema", () => {
 });
 
 describe("kserveResourcesValues", () => {
-    const values = kserveResourcesValues() as Loose;
+    const values = kserveResourcesValues(TEST_IMAGES) as Loose;
     const controller = values.kserve.controller;
 
     it("runs InferenceServices in Standard mode", () => assert.equal(controller.deploymentMode, "Standard"));
@@ -172,7 +173,7 @@ describe("kserveResourcesValues", () => {
 });
 
 describe("kserveRuntimeValues", () => {
-    const values = kserveRuntimeValues() as Loose;
+    const values = kserveRuntimeValues(TEST_IMAGES, ["tensorflow"]) as Loose;
 
     it("enables the serving runtimes and pins TF Serving to mlmesh's release", () => {
         assert.equal(values.kserve.servingruntime.enabled, true);
@@ -195,8 +196,8 @@ describe("KServe values against the pinned charts", () => {
     });
 
     const table: [string, Record<string, unknown>][] = [
-        ["kserve-resources", kserveResourcesValues()],
-        ["kserve-runtime-configs", kserveRuntimeValues()],
+        ["kserve-resources", kserveResourcesValues(TEST_IMAGES)],
+        ["kserve-runtime-configs", kserveRuntimeValues(TEST_IMAGES, ["tensorflow"])],
     ];
     for (const [chart, values] of table) {
         it(`sets only keys that ${chart}/values.yaml has`, () => {

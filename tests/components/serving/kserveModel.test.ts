@@ -27,8 +27,8 @@ const KNATIVE: KServeModelSpec = { ...BERT, deploymentMode: "Knative", canarySto
 /** KServe `ks` (with Knative Serving for Knative-mode models) and the model `bert` built from `model`. */
 const kserveProgram = (model: KServeModelSpec) => () => {
     const { cluster, mesh } = servingContext();
-    const certManager = new CertManager("cm", { provider: cluster.provider });
-    const kserve = new KServe("ks", { cluster, certManager, knativeServing: model.deploymentMode === "Knative" });
+    const certManager = new CertManager("cm", { provider: cluster.provider, images: cluster.images });
+    const kserve = new KServe("ks", { cluster, images: cluster.images, modelFormats: [model.modelFormat], certManager, knativeServing: model.deploymentMode === "Knative" });
     new KServeModel("bert", { model, cluster, mesh, kserve });
 };
 

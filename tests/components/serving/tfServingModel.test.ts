@@ -7,6 +7,7 @@ import { validateManifest } from "../../../offline/manifestSchemas";
 import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
 import { ISSUER, servingContext } from "./fixtures/servingContext";
+import { cachedUnder } from "../fixtures/images";
 
 const T = {
     deployment: "kubernetes:apps/v1:Deployment", service: "kubernetes:core/v1:Service", serviceAccount: "kubernetes:core/v1:ServiceAccount",
@@ -92,8 +93,8 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
                 const labels = at(p.named(T.deployment, deployment).inputs, "spec", "template", "metadata", "labels") as Record<string, string>;
                 assert.deepEqual([labels.app, labels.version], ["resnet", version]);
             });
-            it("runs the pinned GPU image tensorflow/serving:2.20.0-gpu when no image is given", () => {
-                assert.equal(p.container(deployment).image, "tensorflow/serving:2.20.0-gpu");
+            it("runs the pinned GPU image tensorflow/serving:2.20.0-gpu, through the cluster's Docker Hub cache, when no image is given", () => {
+                assert.equal(p.container(deployment).image, `${cachedUnder("docker-hub")}tensorflow/serving:2.20.0-gpu`);
             });
             const ARGS = ["--port=8500", "--rest_api_port=8501", "--model_name=resnet", "--model_base_path=/models/resnet"];
             for (const arg of ARGS) {
@@ -103,7 +104,7 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
                 const [init] = at(p.named(T.deployment, deployment).inputs, "spec", "template", "spec", "initContainers") as {
                     image: string; args: string[]; securityContext: { runAsUser: number }; volumeMounts: { name: string; mountPath: string }[];
                 }[];
-                assert.equal(init.image, "kserve/storage-initializer:v0.20.0");
+                assert.equal(init.image, `${cachedUnder("docker-hub")}kserve/storage-initializer:v0.20.0`);
                 assert.deepEqual(init.args, [`${modelUri}/`, "/models/resnet"]);
                 // Istio runs as a native sidecar that is up before init containers, so the download
                 // needs no exemption from the mesh (UID 1337 would bypass mTLS and egress policy).
@@ -262,10 +263,10 @@ describe("TfServingModel on CPU and with an explicit image", () => {
     it("asks for no nvidia.com/gpu on a CPU model", () => {
         assert.deepEqual(CPU.map((d) => JSON.stringify(p.container(d).resources).includes("nvidia.com/gpu")), [false, false]);
     });
-    it("runs the pinned CPU image tensorflow/serving:2.20.0 on a CPU model", () => {
-        assert.deepEqual(CPU.map((d) => p.container(d).image), ["tensorflow/serving:2.20.0", "tensorflow/serving:2.20.0"]);
+    it("runs the pinned CPU image tensorflow/serving:2.20.0, through the cache, on a CPU model", () => {
+        assert.deepEqual(CPU.map((d) => p.container(d).image), CPU.map(() => `${cachedUnder("docker-hub")}tensorflow/serving:2.20.0`));
     });
-    it("runs an explicit image exactly as given", () => {
+    it("runs an image already in private ECR exactly as given", () => {
         assert.deepEqual(["custom-v1", "custom-v2"].map((d) => p.container(d).image), [ECR_IMAGE, ECR_IMAGE]);
     });
     it("renders every Kubernetes object valid against its schema", () => assert.deepEqual(invalidManifests(p.run), []));

@@ -1,0 +1,98 @@
+/**
+ * The images each pinned chart renders from the values it is given, worked out the way its
+ * templates build them, so the plan can list every image a Helm release will pull without
+ * running Helm. Defaults are the pinned charts' own (their values.yaml at the pinned tag).
+ */
+
+type Values = Record<string, unknown>;
+
+/** The value at a dotted path, or undefined. */
+function at(values: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Values)[key] : undefined), values);
+}
+const text = (values: unknown, path: string, fallback: string): string => {
+    const value = at(values, path);
+    return typeof value === "string" && value !== "" ? value : fallback;
+};
+
+/** What one chart renders from its values. */
+type ChartImages = (values: Values) => string[];
+
+/**
+ * An Istio image: `image` verbatim when it holds a `/`, else `<hub>/<image>:<tag>`
+ * (istio/istio:manifests/charts/istio-control/istio-discovery/templates/deployment.yaml@1.30.3;
+ * istio/istio:pkg/kube/inject/inject.go@1.30.3 for the proxy). The published 1.30.3 charts
+ * default the hub to registry.istio.io/release (istio/release-builder:release/build.sh@1.30.3).
+ */
+function istioImage(values: Values, image: string, defaultName: string): string {
+    const name = text(values, image, defaultName);
+    if (name.includes("/")) {
+        return name;
+    }
+    const hub = text(values, "hub", text(values, "global.hub", "registry.istio.io/release"));
+    return `${hub}/${name}:${text(values, "tag", text(values, "global.tag", "1.30.3"))}`;
+}
+
+/** cert-manager: `<imageRegistry>/<imageNamespace>/cert-manager-<name>:<tag>[@digest]` unless a repository is given (_helpers.tpl@v1.21.1). */
+function certManagerImage(values: Values, component: string, name: string): string {
+    const prefix = component === "" ? "image" : `${component}.image`;
+    const repository = text(values, `${prefix}.repository`, `${text(values, "imageRegistry", "quay.io")}/${text(values, "imageNamespace", "jetstack")}/cert-manager-${name}`);
+    const digest = at(values, `${prefix}.digest`);
+    return `${repository}:${text(values, `${prefix}.tag`, "v1.21.1")}${typeof digest === "string" && digest ? `@${digest}` : ""}`;
+}
+
+/** KServe's runtimes that the chart renders, with their default image and tag (charts/kserve-runtime-configs/values.yaml@v0.20.0). */
+const KSERVE_RUNTIME_DEFAULTS: Readonly<Record<string, [string, string]>> = {
+    tensorflow: ["tensorflow/serving", "2.6.2"], mlserver: ["docker.io/seldonio/mlserver", "1.5.0"], sklearnserver: ["kserve/sklearnserver", ""],
+    xgbserver: ["kserve/xgbserver", ""], huggingfaceserver: ["kserve/huggingfaceserver", ""], tritonserver: ["nvcr.io/nvidia/tritonserver", "23.05-py3"],
+    pmmlserver: ["kserve/pmmlserver", ""], predictiveserver: ["kserve/predictiveserver", ""], paddleserver: ["kserve/paddleserver", ""],
+    lgbserver: ["kserve/lgbserver", ""], autogluonserver: ["kserve/autogluonserver", ""], torchserve: ["pytorch/torchserve-kfs", "0.9.0"],
+    vllmserver: ["vllm/vllm-openai", "latest"],
+};
+
+const KSERVE_VERSION = "v0.20.0";
+
+export const CHART_IMAGES: Readonly<Record<string, ChartImages>> = {
+    base: () => [],
+    // The gateway's pods get their image from istiod's injection template, so the istiod release lists it.
+    gateway: () => [],
+    istiod: (values) => [
+        istioImage(values, "image", "pilot"),
+        istioImage(values, "global.proxy.image", "proxyv2"),
+        istioImage(values, "global.proxy_init.image", "proxyv2"),
+    ],
+    cni: (values) => [istioImage(values, "image", "install-cni")],
+    "cert-manager": (values) => [
+        certManagerImage(values, "", "controller"),
+        certManagerImage(values, "webhook", "webhook"),
+        certManagerImage(values, "cainjector", "cainjector"),
+        certManagerImage(values, "startupapicheck", "startupapicheck"),
+        certManagerImage(values, "acmesolver", "acmesolver"),
+    ],
+    "metrics-server": (values) => [`${text(values, "image.repository", "registry.k8s.io/metrics-server/metrics-server")}:${text(values, "image.tag", "v0.8.1")}`],
+    "cluster-autoscaler": (values) => [`${text(values, "image.repository", "registry.k8s.io/autoscaling/cluster-autoscaler")}:${text(values, "image.tag", "v1.35.0")}`],
+    "nvidia-device-plugin": (values) => [`${text(values, "image.repository", "nvcr.io/nvidia/k8s-device-plugin")}:${text(values, "image.tag", "v0.18.2")}`],
+    "kserve-crd": () => [],
+    "kserve-resources": (values) => {
+        const tagged = (path: string, fallback: string) => `${text(values, `kserve.${path}.image`, fallback)}:${text(values, `kserve.${path}.tag`, KSERVE_VERSION)}`;
+        return [
+            tagged("controller", "kserve/kserve-controller"),
+            text(values, "kserve.controller.rbacProxyImage", "quay.io/brancz/kube-rbac-proxy:v0.18.0"),
+            tagged("storage", "kserve/storage-initializer"),
+            tagged("agent", "kserve/agent"),
+            tagged("router", "kserve/router"),
+            `${text(values, "kserve.servingruntime.art.image", "kserve/art-explainer")}:${text(values, "kserve.servingruntime.art.defaultVersion", KSERVE_VERSION)}`,
+            `${text(values, "kserve.localmodel.defaultJobImage", "kserve/storage-initializer")}:${text(values, "kserve.localmodel.defaultJobTag", KSERVE_VERSION)}`,
+        ];
+    },
+    // A disabled runtime is never selected, so its image is never pulled.
+    "kserve-runtime-configs": (values) => Object.entries(KSERVE_RUNTIME_DEFAULTS)
+        .filter(([runtime]) => at(values, `kserve.servingruntime.${runtime}.disabled`) !== true)
+        .map(([runtime, [image, tag]]) => `${text(values, `kserve.servingruntime.${runtime}.image`, image)}:${text(values, `kserve.servingruntime.${runtime}.tag`, tag || KSERVE_VERSION)}`),
+};
+
+/** The images a release of `chart` (a name, or an OCI reference ending in it) renders; undefined for a chart mlmesh does not know. */
+export function chartImages(chart: string, values: Values): string[] | undefined {
+    const images = CHART_IMAGES[chart.split("/").pop() ?? chart];
+    return images ? images(values) : undefined;
+}

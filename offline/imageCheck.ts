@@ -1,0 +1,71 @@
+/**
+ * Every image the plan would pull, and where from: the Kubernetes manifests' pod templates and
+ * the images each Helm release renders from its values. An image is fine when it comes through
+ * one of the plan's ECR pull-through cache rules, from private ECR, or by digest. Docker Hub
+ * without a cache rule and nvcr.io without a mirror are the stack's stated opt-outs (warnings);
+ * any other upstream reference is an image mlmesh forgot to route (a problem).
+ */
+import { parseImage, PRIVATE_ECR_HOST } from "../components/images";
+import { chartImages } from "./chartImages";
+import type { RecordedResource } from "./recorder";
+
+export interface ImageUse {
+    readonly image: string;
+    /** The resource that renders it. */
+    readonly where: string;
+    readonly source: "cache" | "private-ecr" | "digest" | "upstream";
+}
+
+export interface ImageReport {
+    readonly uses: readonly ImageUse[];
+    /** Upstream references the stack's settings explain (no Docker Hub credentials, no nvcr.io mirror). */
+    readonly warnings: readonly ImageUse[];
+    /** Upstream references nothing explains. */
+    readonly problems: readonly ImageUse[];
+}
+
+const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"]);
+
+type PodSpec = { containers?: { image?: unknown }[]; initContainers?: { image?: unknown }[] };
+
+function podSpecOf(resource: RecordedResource): PodSpec | undefined {
+    const kind = resource.type.split(":").pop();
+    if (kind === "Pod") {
+        return resource.inputs.spec as PodSpec | undefined;
+    }
+    if (kind && WORKLOAD_KINDS.has(kind)) {
+        return ((resource.inputs.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec);
+    }
+    return undefined;
+}
+
+/** The images a resource names. */
+function imagesOf(resource: RecordedResource): string[] {
+    if (resource.type.startsWith("kubernetes:helm.sh/")) {
+        return chartImages(String(resource.inputs.chart ?? ""), (resource.inputs.values ?? {}) as Record<string, unknown>) ?? [];
+    }
+    const pod = podSpecOf(resource);
+    return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((c) => (typeof c.image === "string" ? [c.image] : []));
+}
+
+export function imageReport(resources: readonly RecordedResource[]): ImageReport {
+    const rules = resources.filter((r) => r.type === "aws:ecr/pullThroughCacheRule:PullThroughCacheRule");
+    const cachePrefixes = rules.map((r) => `${r.inputs.ecrRepositoryPrefix}/`);
+    const dockerHubCached = rules.some((r) => r.inputs.upstreamRegistryUrl === "registry-1.docker.io");
+    const uses = resources.flatMap((resource) => imagesOf(resource).map((image): ImageUse => {
+        const ref = parseImage(image);
+        const host = ref && PRIVATE_ECR_HOST.test(ref.registry);
+        const source = !ref ? "upstream"
+            : host && cachePrefixes.some((prefix) => ref.repository.startsWith(prefix)) ? "cache"
+            : host ? "private-ecr"
+            : ref.digest ? "digest"
+            : "upstream";
+        return { image, where: `${resource.type} ${resource.name}`, source };
+    }));
+    const upstream = uses.filter((use) => use.source === "upstream");
+    const explained = (use: ImageUse) => {
+        const registry = parseImage(use.image)?.registry;
+        return (registry === "docker.io" && !dockerHubCached) || registry === "nvcr.io";
+    };
+    return { uses, warnings: upstream.filter(explained), problems: upstream.filter((use) => !explained(use)) };
+}
