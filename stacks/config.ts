@@ -52,9 +52,10 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
     boolean: "true or false",
 };
 
-/** `a.b[0].c` from zod's path segments. */
+/** `a.b[0].c` from zod's path segments; a map key that is not a plain name reads `["nvcr.io/nvidia/x"]`. */
 function formatPath(key: string, path: readonly PropertyKey[]): string {
-    return path.reduce<string>((text, segment) => typeof segment === "number" ? `${text}[${segment}]` : `${text}.${String(segment)}`, key);
+    return path.reduce<string>((text, segment) => typeof segment === "number" ? `${text}[${segment}]`
+        : /^[A-Za-z_$][\w$]*$/.test(String(segment)) ? `${text}.${String(segment)}` : `${text}["${String(segment)}"]`, key);
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

@@ -21,6 +21,10 @@ export interface AwsCall {
     readonly source: string;
     /** The resource's own policy, where AWS always reads one (a KMS key policy). */
     readonly resourcePolicy?: PolicyDocument;
+    /** The account that owns the resource (`aws:ResourceAccount`). @default ACCOUNT_ID */
+    readonly resourceAccount?: string;
+    /** The policy of the VPC endpoint the request travels through, if any. */
+    readonly endpointPolicy?: PolicyDocument;
 }
 
 /**
@@ -46,12 +50,13 @@ export async function decideFor(principal: string, policy: PolicyDocument, call:
         request: {
             principal,
             action: call.action,
-            resource: { resource: call.resource, accountId: ACCOUNT_ID },
+            resource: { resource: call.resource, accountId: call.resourceAccount ?? ACCOUNT_ID },
             // AWS puts these global keys in every request's context; the simulator does not add them itself.
-            contextVariables: { "aws:PrincipalArn": principal, "aws:PrincipalAccount": ACCOUNT_ID, ...call.context },
+            contextVariables: { "aws:PrincipalArn": principal, "aws:PrincipalAccount": ACCOUNT_ID, "aws:ResourceAccount": call.resourceAccount ?? ACCOUNT_ID, ...call.context },
         },
         identityPolicies: [{ name: "workload", policy: policy as unknown as Record<string, unknown> }],
         ...(call.resourcePolicy ? { resourcePolicy: call.resourcePolicy as unknown as Record<string, unknown> } : {}),
+        ...(call.endpointPolicy ? { vpcEndpointPolicies: [{ name: "endpoint", policy: call.endpointPolicy as unknown as Record<string, unknown> }] } : {}),
         serviceControlPolicies: [],
         resourceControlPolicies: [],
     }, {});

@@ -96,9 +96,13 @@ interface BadConfig {
 const existing = (privateSubnetIds: string[], vpcId = VPC_ID) => (raw: Raw) => {
     raw["mlmesh:network"] = { vpcId, privateSubnetIds };
 };
+const DOCKER_HUB_SECRET = "arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf";
+const DEVICE_PLUGIN = "nvcr.io/nvidia/k8s-device-plugin";
+const DEVICE_PLUGIN_MIRROR = "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/nvidia/k8s-device-plugin";
 const inProd = (mutate: (raw: Raw) => void) => (raw: Raw) => {
     raw["mlmesh:environment"] = "prod";
     cluster(raw).access = { deployerRoleArn: "arn:aws:iam::123456789012:role/deployer" };
+    cluster(raw).imageCache = { dockerHubSecretArn: DOCKER_HUB_SECRET, mirrors: { [DEVICE_PLUGIN]: DEVICE_PLUGIN_MIRROR } };
     mutate(raw);
 };
 
@@ -147,6 +151,17 @@ const BAD_CONFIGS: readonly BadConfig[] = [
         path: "mlmesh:cluster.publicAccessCidrs[0]", value: "0.0.0.0/1", reason: "opens the prod API endpoint to too much of the internet",
     },
     { change: "PERMISSIVE mTLS in prod", mutate: inProd((r) => { mesh(r).mtls = "PERMISSIVE"; }), path: "mlmesh:mesh.mtls", value: "PERMISSIVE", reason: "is not allowed in prod" },
+    { change: "open egress (ALLOW_ANY) in prod", mutate: inProd((r) => { mesh(r).egress = { mode: "ALLOW_ANY" }; }), path: "mlmesh:mesh.egress.mode", value: "ALLOW_ANY", reason: "list the hosts it needs under egress.allow" },
+    { change: "Pod Security baseline in prod", mutate: inProd((r) => { mesh(r).podSecurity = "baseline"; }), path: "mlmesh:mesh.podSecurity", value: "baseline", reason: "is not allowed in prod" },
+    { change: "the Istio CNI off under Pod Security restricted", mutate: (r) => { mesh(r).cni = false; }, path: "mlmesh:mesh.cni", value: false, reason: "keep cni: true, or set podSecurity: privileged" },
+    { change: "an egress allowance for a namespace outside the mesh", mutate: (r) => { mesh(r).egress = { allow: [{ namespace: "payments", hosts: ["api.example.com"] }] }; }, path: "mlmesh:mesh.egress.allow[0].namespace", value: "payments", reason: "is not a mesh namespace" },
+    { change: "an egress allowance for every host", mutate: (r) => { mesh(r).egress = { allow: [{ namespace: "ml-serving", hosts: ["*"] }] }; }, path: "mlmesh:mesh.egress.allow[0].hosts[0]", value: "*", reason: "must be a fully qualified host name" },
+    { change: "prod without Docker Hub credentials for the cache", mutate: inProd((r) => { delete cluster(r).imageCache.dockerHubSecretArn; }), path: "mlmesh:cluster.imageCache.dockerHubSecretArn", value: undefined, reason: "is required in prod" },
+    { change: "prod with an AL2023 GPU group and no device plugin mirror", mutate: inProd((r) => { cluster(r).imageCache.mirrors = {}; }), path: "mlmesh:cluster.imageCache.mirrors", value: {}, reason: "nvcr.io is not an upstream ECR's pull-through cache supports" },
+    { change: "a Docker Hub secret the cache cannot read", mutate: (r) => { cluster(r).imageCache = { dockerHubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:dockerhub" }; }, path: "mlmesh:cluster.imageCache.dockerHubSecretArn", value: "arn:aws:secretsmanager:us-west-2:123456789012:secret:dockerhub", reason: "ecr-pullthroughcache/" },
+    { change: "a mirror outside private ECR", mutate: (r) => { cluster(r).imageCache = { mirrors: { [DEVICE_PLUGIN]: "ghcr.io/me/k8s-device-plugin" } }; }, path: `mlmesh:cluster.imageCache.mirrors["${DEVICE_PLUGIN}"]`, value: "ghcr.io/me/k8s-device-plugin", reason: "must be a private ECR repository" },
+    { change: "a model image from a registry ECR cannot cache", mutate: (r) => { model(r).image = "gcr.io/team/tfserving:2.20.0"; }, path: "mlmesh:models[0].image", value: "gcr.io/team/tfserving:2.20.0", reason: "copy it into a private ECR repository" },
+    { change: "an S3 endpoint account that is not an account id", mutate: (r) => { r["mlmesh:network"].s3Accounts = ["shared-models"]; }, path: "mlmesh:network.s3Accounts[0]", value: "shared-models", reason: "12-digit AWS account id" },
     {
         change: "an internet-facing gateway with no hosts",
         mutate: (r) => { Object.assign(mesh(r).ingressGateway, { scheme: "internet-facing", hosts: [] }); },

@@ -4,6 +4,7 @@ import { subnetLayout } from "../../../components/cluster/cidr";
 import { ClusterVpc, subnetTags, validateClusterVpcArgs, type ClusterVpcArgs } from "../../../components/cluster/clusterVpc";
 import { PlanMocks } from "../../../offline/mockOutputs";
 import { runProgram, type RecordedResource } from "../../../offline/recorder";
+import { s3EndpointPolicy } from "../../../components/cluster/s3EndpointPolicy";
 
 const T = {
     component: "mlmesh:cluster:ClusterVpc",
@@ -151,6 +152,11 @@ describe("ClusterVpc with default arguments", () => {
         assert.deepEqual([...(input(endpoint, "routeTableIds") as string[])].sort(), privateTables.sort());
     });
 
+    it("limits the S3 endpoint to the account's buckets and the AWS-owned ones nodes read", () => {
+        const [endpoint] = plan.of(T.endpoint);
+        assert.deepEqual(JSON.parse(String(input(endpoint, "policy"))), s3EndpointPolicy({ partition: "aws", region: "us-west-2", accountId: "123456789012" }));
+    });
+
     it("takes over the default security group with no ingress or egress rules", () => {
         const [group, ...others] = plan.of(T.defaultSg);
         assert.equal(others.length, 0);
@@ -214,6 +220,7 @@ describe("ClusterVpc argument validation", () => {
         ["cidrBlock", { cidrBlock: "8.8.0.0/16" }],
         ["availabilityZoneCount", { availabilityZoneCount: 1 }],
         ["natGateways", { natGateways: "triple" as ClusterVpcArgs["natGateways"] }],
+        ["s3Accounts[0]", { s3Accounts: ["12345"] }],
         ["clusterName", { clusterName: "-mlmesh" }],
     ];
     for (const [property, overrides] of bad) {

@@ -323,6 +323,8 @@ describe("GpuCluster argument validation", () => {
         ["a public endpoint without allowed CIDRs", "publicAccessCidrs", { endpointPublicAccess: true }],
         ["an unsupported Kubernetes version", "kubernetesVersion", { kubernetesVersion: "1.29" as any }],
         ["a cluster name that starts with a digit", "clusterName", { clusterName: "1-mlmesh" }],
+        ["a Docker Hub secret ECR's cache cannot read", "imageCache.dockerHubSecretArn", { imageCache: { dockerHubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:dockerhub" } }],
+        ["a private image outside private ECR", "privateImages[0]", { privateImages: ["tensorflow/serving:2.20.0"] }],
     ];
     const pathsOf = (error: unknown): string[] => {
         assert.ok(pulumi.InputPropertiesError.isInstance(error), `not an InputPropertiesError: ${error}`);

@@ -297,6 +297,22 @@ describe("IstioMesh with the inference extension, PERMISSIVE mTLS, the CNI and a
     });
 });
 
+describe("IstioMesh with egress allowed to a host for one namespace, and the CNI off under privileged Pod Security", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = await planMesh({ cni: false, podSecurity: "privileged", egress: { allow: [{ namespace: "ml-batch", hosts: ["api.example.com"] }] } });
+    });
+    it("declares the allowance as a ServiceEntry in that namespace only", () => {
+        const entries = plan.of("kubernetes:networking.istio.io/v1:ServiceEntry").map((e) => [at(e.inputs, "metadata", "namespace"), at(e.inputs, "spec", "hosts"), at(e.inputs, "spec", "exportTo")]);
+        assert.deepEqual(entries.filter(([namespace]) => namespace === "ml-batch"), [["ml-batch", ["api.example.com"], ["."]]]);
+    });
+    it("installs no CNI agent and enforces the privileged level the stack chose", () => {
+        assert.equal(plan.of(T.release).some((r) => r.inputs.name === "istio-cni"), false);
+        const ns = plan.of(T.namespace).find((n) => at(n.inputs, "metadata", "name") === "ml-batch");
+        assert.equal(at(ns?.inputs, "metadata", "labels", "pod-security.kubernetes.io/enforce"), "privileged");
+    });
+});
+
 describe("IstioMesh with an internal gateway and no hosts", () => {
     it("declares no Istio Gateway", async () => {
         const plan = await planMesh({ ingressGateway: { replicas: 3 } });
@@ -313,6 +329,9 @@ describe("IstioMesh argument validation", () => {
         ["a sidecar memory that is not a quantity", "defaultSidecar.memory", sidecar({ memory: "256MB" })],
         ["a tracing sampling of 150%", "tracingSampling", { tracingSampling: 150 }],
         ["the kube-system namespace", "namespaces[0]", { namespaces: ["kube-system"] }],
+        ["the CNI off under Pod Security restricted", "cni", { cni: false }],
+        ["an unknown Pod Security level", "podSecurity", { podSecurity: "strict" as IstioMeshArgs["podSecurity"] }],
+        ["an egress allowance for a namespace outside the mesh", "egress.allow[0].namespace", { egress: { allow: [{ namespace: "payments", hosts: ["api.example.com"] }] } }],
         ["Istio version 1.29.0", "version", { version: "1.29.0" }],
         ["a maxReplicas below replicas", "ingressGateway.maxReplicas", gateway({ maxReplicas: 2 })],
     ];

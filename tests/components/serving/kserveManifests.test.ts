@@ -10,7 +10,7 @@ import { inferenceServiceManifest, kserveRuntimeVersion } from "../../../compone
 import { TF_SERVING_VERSION, type KServeModelFormat, type KServeModelSpec } from "../../../components/serving/modelSpec";
 import { validateManifest } from "../../../offline/manifestSchemas";
 import { leafPaths, walkAccepts, type Segment } from "../../chartValues";
-import { TEST_IMAGES } from "../fixtures/images";
+import { cachedUnder, TEST_IMAGES } from "../fixtures/images";
 
 /** Manifests and values read loosely: the tests check their shape. */
 type Loose = Record<string, any>;
@@ -51,6 +51,14 @@ describe("inferenceServiceManifest in Standard mode", () => {
         assert.equal(manifest.metadata.name, "bert");
         assert.equal(manifest.metadata.namespace, "ml-serving");
         assert.deepEqual(manifest.metadata.annotations, { "serving.kserve.io/deploymentMode": "Standard" });
+    });
+
+    it("runs the predictor's pod non-root with the runtime's seccomp profile, which also covers the storage initializer and Istio's containers", () => {
+        assert.deepEqual(predictor.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+    });
+
+    it("keeps the model container from escalating privileges, with every capability dropped", () => {
+        assert.deepEqual(predictor.model.securityContext, { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     });
 
     it("sizes the predictor from the replica range and runs it as the service account", () => {
@@ -170,6 +178,12 @@ describe("kserveResourcesValues", () => {
     it("puts the controller on the system nodes", () => {
         assert.deepEqual(controller.nodeSelector, { "mlmesh.io/node-role": "system" });
     });
+
+    it("pulls the controller, its RBAC proxy and the storage initializer KServe injects through the cluster's cache", () => {
+        assert.deepEqual([controller.image, controller.rbacProxyImage, values.kserve.storage.image], [
+            `${cachedUnder("docker-hub")}kserve/kserve-controller`, `${cachedUnder("quay")}brancz/kube-rbac-proxy:v0.18.0`, `${cachedUnder("docker-hub")}kserve/storage-initializer`,
+        ]);
+    });
 });
 
 describe("kserveRuntimeValues", () => {
@@ -178,6 +192,22 @@ describe("kserveRuntimeValues", () => {
     it("enables the serving runtimes and pins TF Serving to mlmesh's release", () => {
         assert.equal(values.kserve.servingruntime.enabled, true);
         assert.equal(values.kserve.servingruntime.tensorflow.tag, TF_SERVING_VERSION);
+    });
+
+    it("offers only the runtimes of the formats served (vLLM's `latest` and Triton on nvcr.io stay off)", () => {
+        const enabled = (formats: KServeModelFormat[]) => {
+            const runtimes = (kserveRuntimeValues(TEST_IMAGES, formats) as Loose).kserve.servingruntime;
+            return Object.keys(runtimes).filter((key) => typeof runtimes[key] === "object" && runtimes[key].disabled === false).sort();
+        };
+        assert.deepEqual(enabled(["tensorflow"]), ["tensorflow"]);
+        assert.deepEqual(enabled(["onnx", "triton", "huggingface"]), ["huggingfaceserver", "tritonserver"]);
+    });
+
+    it("pulls each runtime through the cache, and Triton from its mirror", () => {
+        const runtimes = values.kserve.servingruntime;
+        assert.deepEqual([runtimes.tensorflow.image, runtimes.sklearnserver.image, runtimes.tritonserver.image], [
+            `${cachedUnder("docker-hub")}tensorflow/serving`, `${cachedUnder("docker-hub")}kserve/sklearnserver`, TEST_IMAGES.mirrors["nvcr.io/nvidia/tritonserver"],
+        ]);
     });
 });
 
