@@ -148,17 +148,20 @@ export function cachedRegistry(upstream: string, registry: ImageRegistry): strin
  * from a public source are here: the Kubernetes image promoter's manifest
  * (kubernetes/k8s.io:registry.k8s.io/images/k8s-staging-autoscaling/images.yaml), multi-arch
  * index digests. cert-manager, Istio, KServe, NVIDIA and TF Serving publish none in a source
- * mlmesh can read, so those stay pinned by tag, served through the cache.
+ * mlmesh can read. ECR's cache cannot fill on a first pull by digest, even with the tag beside
+ * it (aws/containers-roadmap#2837), so an image served through the cache is pulled by its tag;
+ * the digest is used where the image is pulled from its registry, and `mlmesh plan` lists it
+ * for checking the cached copy (`crane digest`).
  */
 export const PINNED_DIGESTS: Readonly<Record<string, string>> = {
     "registry.k8s.io/autoscaling/cluster-autoscaler:v1.32.0": "sha256:656d21dacb015b8ccfdaec5047963499c10ad6e2598a29c450138c75d533010c",
     "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0": "sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da",
 };
 
-/** `tag@digest` where a digest is pinned for `repository:tag`, else the tag. */
-export function pinnedTag(repository: string, tag: string): string {
+/** `tag@digest` where a digest is pinned for `repository:tag` and the image is not served through the cache, else the tag. */
+export function pinnedTag(repository: string, tag: string, registry: ImageRegistry): string {
     const digest = PINNED_DIGESTS[`${repository}:${tag}`];
-    return digest ? `${tag}@${digest}` : tag;
+    return digest && resolveImage(repository, registry).source !== "cache" ? `${tag}@${digest}` : tag;
 }
 
 /** Why an image cannot be served as configured, or undefined. */
@@ -171,6 +174,9 @@ export function imageSourceProblem(reference: string, cache: ImageCacheSpec | un
         return undefined;
     }
     const upstream = CACHED_UPSTREAMS[ref.registry];
+    if (upstream && ref.digest) {
+        return `is pinned by digest, and ECR's pull-through cache cannot fill on a first pull by digest, even with a tag beside it (aws/containers-roadmap#2837); reference it by tag, or copy it into a private ECR repository and pin the digest there`;
+    }
     if (!upstream) {
         return `comes from ${ref.registry}, which ECR's pull-through cache cannot serve; copy it into a private ECR repository and use that, or name the copy in mlmesh:cluster.imageCache.mirrors["${ref.registry}/${ref.repository}"]`;
     }
@@ -180,13 +186,38 @@ export function imageSourceProblem(reference: string, cache: ImageCacheSpec | un
     return undefined;
 }
 
-const SECRET_ARN = /^arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w/+=.@-]+$/;
+/** ECR's `credentialArn` pattern: the commercial partition only, and a name under ecr-pullthroughcache/. */
+const SECRET_ARN = /^arn:aws:secretsmanager:([a-z0-9-]+):\d{12}:secret:ecr-pullthroughcache\/[\w/+=.@-]+$/;
+
+/**
+ * Why ECR's pull-through cache cannot serve a stack in `region`, or undefined: rules are not
+ * available in the China and GovCloud regions
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html, Considerations).
+ */
+export function imageCacheRegionProblem(region: string): string | undefined {
+    return /^(cn|us-gov|us-iso[a-z]?)-/.test(region)
+        ? "is a region where ECR has no pull-through cache, which mlmesh serves every image through; deploy to a commercial AWS region"
+        : undefined;
+}
 const MIRROR_TARGET = new RegExp(`^\\d{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/${PATH_COMPONENT}(/${PATH_COMPONENT})*$`);
+
+const SECRET_FIELDS = ["dockerHubSecretArn", "githubSecretArn"] as const;
+
+/** Credentials secrets outside the stack's region: ECR's cache reads them only from its own region. */
+export function secretRegionProblems(cache: ImageCacheSpec | undefined, region: string): { field: string; value: unknown; reason: string }[] {
+    return SECRET_FIELDS.flatMap((field) => {
+        const arn = cache?.[field];
+        const secretRegion = arn === undefined ? undefined : SECRET_ARN.exec(arn)?.[1];
+        return secretRegion !== undefined && secretRegion !== region
+            ? [{ field, value: arn, reason: `is a secret in ${secretRegion}; ECR's cache reads its credentials only from the same region as the stack (${region}), so create the secret there` }]
+            : [];
+    });
+}
 
 /** Problems with the image cache settings, each with the field it is on. */
 export function imageCacheProblems(cache: ImageCacheSpec | undefined): { field: string; value: unknown; reason: string }[] {
     const problems: { field: string; value: unknown; reason: string }[] = [];
-    for (const field of ["dockerHubSecretArn", "githubSecretArn"] as const) {
+    for (const field of SECRET_FIELDS) {
         const arn = cache?.[field];
         if (arn !== undefined && !SECRET_ARN.test(arn)) {
             problems.push({ field, value: arn, reason: "must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/ (ECR's cache reads only those), e.g. arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/docker-hub" });

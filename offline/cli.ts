@@ -60,6 +60,7 @@ function imageLines({ images }: PlanResult): string[] {
         `Images: ${distinct(images.uses).length} pulled: ${count("cache")} through the ECR cache, ${count("private-ecr")} from private ECR, ${count("digest")} by digest, ${count("upstream")} from upstream`,
         ...distinct(images.problems).map((image) => `  problem: ${image} bypasses the cache (${images.problems.find((use) => use.image === image)?.where})`),
         ...distinct(images.warnings).map((image) => `  warning: ${image} is pulled from upstream (see the warnings above)`),
+        ...images.digestsToVerify.map(({ image, digest }) => `  pulled by tag through the cache (ECR cannot cache a first pull by digest); upstream publishes ${digest}: check with \`crane digest ${image}\``),
     ];
 }
 

@@ -5,7 +5,7 @@
  * without a cache rule and nvcr.io without a mirror are the stack's stated opt-outs (warnings);
  * any other upstream reference is an image mlmesh forgot to route (a problem).
  */
-import { parseImage, PRIVATE_ECR_HOST } from "../components/images";
+import { CACHED_UPSTREAMS, parseImage, PINNED_DIGESTS, PRIVATE_ECR_HOST } from "../components/images";
 import { chartImages } from "./chartImages";
 import type { RecordedResource } from "./recorder";
 
@@ -22,6 +22,19 @@ export interface ImageReport {
     readonly warnings: readonly ImageUse[];
     /** Upstream references nothing explains. */
     readonly problems: readonly ImageUse[];
+    /** Images pulled through the cache by tag whose upstream digest is published: check the cached copy against it. */
+    readonly digestsToVerify: readonly { readonly image: string; readonly digest: string }[];
+}
+
+/** The upstream `registry/repository:tag` a cached image stands for, or undefined. */
+function upstreamOf(image: string, cachePrefixes: readonly string[]): string | undefined {
+    const ref = parseImage(image);
+    const prefix = ref && cachePrefixes.find((p) => ref.repository.startsWith(p));
+    if (!ref || !prefix || !ref.tag) {
+        return undefined;
+    }
+    const upstream = Object.entries(CACHED_UPSTREAMS).find(([, u]) => prefix.endsWith(`/${u.prefix}/`))?.[0];
+    return upstream && `${upstream}/${ref.repository.slice(prefix.length)}:${ref.tag}`;
 }
 
 const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"]);
@@ -67,5 +80,9 @@ export function imageReport(resources: readonly RecordedResource[]): ImageReport
         const registry = parseImage(use.image)?.registry;
         return (registry === "docker.io" && !dockerHubCached) || registry === "nvcr.io";
     };
-    return { uses, warnings: upstream.filter(explained), problems: upstream.filter((use) => !explained(use)) };
+    const digestsToVerify = [...new Set(uses.filter((use) => use.source === "cache").map((use) => use.image))].flatMap((image) => {
+        const digest = PINNED_DIGESTS[upstreamOf(image, cachePrefixes) ?? ""];
+        return digest ? [{ image, digest }] : [];
+    });
+    return { uses, warnings: upstream.filter(explained), problems: upstream.filter((use) => !explained(use)), digestsToVerify };
 }

@@ -209,6 +209,14 @@ export class PlanMocks implements pulumi.runtime.Mocks {
                 return { id: region, name: region, region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
             case "aws:index/getCallerIdentity:getCallerIdentity":
                 return { id: accountId, accountId, arn: `arn:${partition}:iam::${accountId}:user/mlmesh-plan`, userId: "AIDAMLMESHPLAN" };
+            case "aws:iam/getSessionContext:getSessionContext": {
+                // An assumed-role session's issuer is its role; any other ARN is its own issuer.
+                const arn = String(args.inputs.arn);
+                const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+                return session
+                    ? { id: arn, arn, issuerArn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, issuerName: session[3], sessionName: session[4] }
+                    : { id: arn, arn, issuerArn: arn, issuerName: arn.split("/").pop(), sessionName: "" };
+            }
             case "aws:index/getPartition:getPartition":
                 return { id: partition, partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
             default:

@@ -11,6 +11,8 @@ import { placementOf } from "../components/cluster/gpuNodeGroup";
 import { SidecarResources } from "../components/mesh/sidecarResources";
 import { validateModels, type ModelSpec } from "../components/serving/modelSpec";
 import { platformImageReport } from "../components/platform/imageSources";
+import { eksImageRegionProblem } from "../components/cluster/imageCache";
+import { imageCacheRegionProblem, secretRegionProblems } from "../components/images";
 import {
     clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
     type ClusterConfig, type Environment, type ExistingNetworkConfig, type MeshConfig,
@@ -123,6 +125,10 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     const setting = (name: (typeof KNOWN_KEYS)[number]) => raw[`${CONFIG_NAMESPACE}:${name}`];
 
     const region = parseKey(regionSchema, "aws:region", raw["aws:region"], problems);
+    const regionProblem = region && (imageCacheRegionProblem(region) ?? eksImageRegionProblem(region));
+    if (region && regionProblem) {
+        problems.push({ path: "aws:region", value: region, reason: regionProblem });
+    }
     const environment = parseKey(environmentSchema, `${CONFIG_NAMESPACE}:environment`, setting("environment"), problems);
     const network = parseNetwork(setting("network"), environment, problems);
     const cluster = parseKey(clusterSchema(environment), `${CONFIG_NAMESPACE}:cluster`, setting("cluster") ?? {}, problems);
@@ -130,6 +136,10 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
     if (cluster && mesh && models) {
         problems.push(...modelProblems(models, cluster, mesh));
+        if (region) {
+            problems.push(...secretRegionProblems(cluster.imageCache, region)
+                .map((p) => ({ path: `${CONFIG_NAMESPACE}:cluster.imageCache.${p.field}`, value: p.value, reason: p.reason })));
+        }
         if (environment) {
             problems.push(...platformImageReport(
                 { environment, imageCache: cluster.imageCache, gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf), models },

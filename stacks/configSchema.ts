@@ -243,7 +243,8 @@ export const meshSchema = (environment: Environment | undefined) => closed({
             hosts: z.array(text, { error: "must be a list of host names" }),
             port: integer.optional(),
         }), { error: "must be a list of { namespace, hosts, port }" }).default([]),
-    }).default({ mode: "REGISTRY_ONLY", allow: [] }),
+        s3Regions: z.array(text, { error: "must be a list of region names" }).default([]),
+    }).default({ mode: "REGISTRY_ONLY", allow: [], s3Regions: [] }),
 }).superRefine((mesh, ctx) => {
     if (!mesh.cni && mesh.podSecurity !== "privileged") {
         ctx.addIssue({ code: "custom", path: ["cni"], input: mesh.cni, message: `cannot be false while podSecurity is ${mesh.podSecurity}: without the CNI every pod carries istio-init with NET_ADMIN and NET_RAW, which Pod Security refuses; keep cni: true, or set podSecurity: privileged (not in prod)` });

@@ -81,10 +81,10 @@ export function clusterAutoscalerValues(options: ClusterAutoscalerValuesOptions)
         cloudProvider: "aws",
         awsRegion: options.region,
         autoDiscovery: { clusterName: options.clusterName },
-        // Through the cache, and by digest where the image promoter published one.
+        // Through the cache by tag; by digest where the image promoter published one and the image comes straight from its registry.
         image: {
             repository: cachedImage(CLUSTER_AUTOSCALER_IMAGE, options.images),
-            tag: pinnedTag(CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_IMAGE_TAGS[options.kubernetesVersion]),
+            tag: pinnedTag(CLUSTER_AUTOSCALER_IMAGE, CLUSTER_AUTOSCALER_IMAGE_TAGS[options.kubernetesVersion], options.images),
         },
         rbac: { serviceAccount: { create: false, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
         nodeSelector: { [LABELS.nodeRole]: "system" },

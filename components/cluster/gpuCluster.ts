@@ -140,7 +140,10 @@ export const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonSSMManagedInst
 /** The node role's inline policy: what nodes may pull. */
 export const NODE_IMAGE_POLICY_NAME = "pull-images";
 
-/** The VPC CNI's service account, which its add-on's role trusts. */
+/** The pod annotation that restarts aws-node when its role changes. */
+export const VPC_CNI_ROLE_ANNOTATION = "mlmesh.io/vpc-cni-role";
+
+/** The VPC CNI's service account (and DaemonSet), which its add-on's role trusts. */
 export const VPC_CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-node" } as const;
 
 /**
@@ -197,14 +200,21 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             policyArn: managedPolicyArn(partition, "AmazonEKSClusterPolicy"),
         }, { parent: this });
         // Administrators manage the key and alone may disable or delete it; the control plane uses it.
-        const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const caller = aws.getCallerIdentityOutput({}, { parent: this });
+        const accountId = caller.accountId;
+        // The role behind the credentials running `pulumi up` (an assumed-role session's issuer).
+        const deployingIdentity = aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent: this }).issuerArn;
         const secretsKey = new aws.kms.Key(`${name}-secrets-key`, {
             description: `Envelope encryption of Kubernetes secrets in EKS cluster ${args.clusterName}`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: pulumi.all([partition, accountId, serviceRole.arn]).apply(([p, account, serviceRoleArn]) => JSON.stringify(secretsKeyPolicy({
-                partition: p, accountId: account, serviceRoleArn, administrators: keyAdministrators(args.access),
-            }))),
+            policy: pulumi.all([partition, accountId, serviceRole.arn, deployingIdentity]).apply(([p, account, serviceRoleArn, deployer]) => {
+                const admins = keyAdministrators(args.access, deployer);
+                if (admins.length > 0 && ![args.access?.deployerRoleArn, ...(args.access?.clusterAdmins ?? [])].includes(deployer)) {
+                    pulumi.log.warn(`cluster ${args.clusterName}: \`pulumi up\` runs as ${deployer}, not access.deployerRoleArn or a cluster admin, so it becomes an administrator of the secrets key too (KMS refuses a policy that locks out its caller); run \`pulumi up\` as the deployer role to keep the key's administrators to the ones configured`, this);
+                }
+                return JSON.stringify(secretsKeyPolicy({ partition: p, accountId: account, serviceRoleArn, administrators: admins }));
+            }),
             tags,
         }, { parent: this, protect, retainOnDelete: protect });
         new aws.kms.Alias(`${name}-secrets-key`, { name: `alias/${args.clusterName}-eks-secrets`, targetKeyId: secretsKey.keyId }, { parent: this });
@@ -288,7 +298,8 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             resolveConflictsOnUpdate: "PRESERVE",
             tags,
         }, { parent: this, dependsOn });
-        const nodeNetworking = EKS_CORE_ADDONS.filter((a) => a !== "coredns").map((a) => addon(a, a === "vpc-cni" ? [cniPolicy, ...nodePolicies] : nodePolicies));
+        const cniAddon = addon("vpc-cni", [cniPolicy, ...nodePolicies]);
+        const nodeNetworking = [cniAddon, addon("kube-proxy", nodePolicies), addon("eks-pod-identity-agent", nodePolicies)];
 
         const placement = { clusterName, kubernetesVersion: cluster.eksCluster.version, nodeRoleArn: nodeRole.arn, subnetIds: args.network.privateSubnetIds, dependsOn: [...nodePolicies, ...nodeNetworking] };
         const system = args.systemNodes ?? {};
@@ -316,6 +327,15 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
 
         this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
+        // The add-on only annotates aws-node's service account; pods already running keep the node
+        // role's credentials until they restart (docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html).
+        // A template annotation naming the role restarts them whenever it changes, as
+        // `kubectl rollout restart` does, so a stack upgraded from the node role's CNI policy, which
+        // is detached at the end of the same update, keeps assigning pod addresses.
+        new k8s.apps.v1.DaemonSetPatch(`${name}-aws-node-role`, {
+            metadata: { name: VPC_CNI_SERVICE_ACCOUNT.name, namespace: VPC_CNI_SERVICE_ACCOUNT.namespace },
+            spec: { template: { metadata: { annotations: { [VPC_CNI_ROLE_ANNOTATION]: cniRole.arn } } } },
+        }, { parent: this, provider: this.provider, dependsOn: [cniAddon] });
         new ClusterAutoscaler(`${name}-autoscaler`, {
             cluster: { provider: this.provider, clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
             clusterName: args.clusterName,

@@ -5,24 +5,37 @@ import {
 } from "../images";
 import type { PolicyDocument } from "./irsaServiceAccount";
 
+const EKS_DEFAULT_ACCOUNT = "602401143452";
+
 /**
  * The ECR accounts that host the images of the EKS add-ons (vpc-cni, kube-proxy, coredns, the pod
- * identity agent) and the pause image, by region; 602401143452 everywhere else.
+ * identity agent) and the pause image, for every region mlmesh runs in. Nodes may pull from
+ * exactly these, so a region missing here is refused rather than guessed.
  * @see https://docs.aws.amazon.com/eks/latest/userguide/add-ons-images.html
  */
 export const EKS_IMAGE_ACCOUNTS: Readonly<Record<string, string>> = {
-    "af-south-1": "877085696533", "ap-east-1": "800184023465", "ap-south-2": "900889452093", "ap-southeast-3": "296578399912",
-    "ap-southeast-4": "491585149902", "ap-southeast-5": "151610086707", "ap-southeast-7": "121268973566", "ca-west-1": "761377655185",
-    "eu-central-2": "900612956339", "eu-south-1": "590381155156", "eu-south-2": "455263428931", "il-central-1": "066635153087",
-    "me-central-1": "759879836304", "me-south-1": "558608220178", "cn-north-1": "918309763551", "cn-northwest-1": "961992271922",
-    "us-gov-east-1": "151742754352", "us-gov-west-1": "013241004608",
+    ...Object.fromEntries([
+        "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1",
+        "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    ].map((region) => [region, EKS_DEFAULT_ACCOUNT])),
+    "af-south-1": "877085696533", "ap-east-1": "800184023465", "ap-east-2": "533267051163", "ap-south-2": "900889452093",
+    "ap-southeast-3": "296578399912", "ap-southeast-4": "491585149902", "ap-southeast-5": "151610086707", "ap-southeast-6": "333609536671",
+    "ap-southeast-7": "121268973566", "ca-west-1": "761377655185", "eu-central-2": "900612956339", "eu-south-1": "590381155156",
+    "eu-south-2": "455263428931", "il-central-1": "066635153087", "me-central-1": "759879836304", "me-south-1": "558608220178",
+    "cn-north-1": "918309763551", "cn-northwest-1": "961992271922", "us-gov-east-1": "151742754352", "us-gov-west-1": "013241004608",
 };
-export const DEFAULT_EKS_IMAGE_ACCOUNT = "602401143452";
+
+/** Why mlmesh cannot run nodes in `region`, or undefined. */
+export function eksImageRegionProblem(region: string): string | undefined {
+    return EKS_IMAGE_ACCOUNTS[region] ? undefined
+        : `is a region whose ECR account for EKS add-on images mlmesh does not know (nodes may pull only from known registries); add it to EKS_IMAGE_ACCOUNTS in components/cluster/imageCache.ts from https://docs.aws.amazon.com/eks/latest/userguide/add-ons-images.html`;
+}
 
 /**
  * The ECR accounts of Bottlerocket's host containers (the control container that runs the SSM
- * agent), by region; 328549459982 everywhere else
- * (bottlerocket-os/bottlerocket:sources/api/schnauzer/src/helpers.rs, ECR_MAP).
+ * agent), by region (bottlerocket-os/bottlerocket:sources/api/schnauzer/src/helpers.rs, ECR_MAP):
+ * 328549459982 in the regions listed with it there, and for any region not in that map,
+ * 328549459982 in us-east-1, Bottlerocket's fallback.
  */
 export const BOTTLEROCKET_IMAGE_ACCOUNTS: Readonly<Record<string, string>> = {
     "af-south-1": "917644944286", "ap-east-1": "375569722642", "ap-south-2": "764716012617", "ap-southeast-3": "386774335080",
@@ -32,6 +45,17 @@ export const BOTTLEROCKET_IMAGE_ACCOUNTS: Readonly<Record<string, string>> = {
     "us-gov-west-1": "347163068887",
 };
 export const DEFAULT_BOTTLEROCKET_IMAGE_ACCOUNT = "328549459982";
+const BOTTLEROCKET_DEFAULT_REGIONS = new Set([
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1",
+    "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+]);
+
+/** The repositories Bottlerocket pulls its host containers from in `region`. */
+function bottlerocketRepositories(partition: string, region: string): string {
+    const account = BOTTLEROCKET_IMAGE_ACCOUNTS[region];
+    return account ? `arn:${partition}:ecr:${region}:${account}:repository/*`
+        : `arn:${partition}:ecr:${BOTTLEROCKET_DEFAULT_REGIONS.has(region) ? region : "us-east-1"}:${DEFAULT_BOTTLEROCKET_IMAGE_ACCOUNT}:repository/*`;
+}
 
 /** What nodes do with a repository when they pull from it. */
 export const ECR_PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"] as const;
@@ -64,6 +88,10 @@ export function privateRepositoryArn(image: string, partition: string): string |
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html
  */
 export function nodeImagePolicy(inputs: NodeImagePolicyInputs): PolicyDocument {
+    const regionProblem = eksImageRegionProblem(inputs.region);
+    if (regionProblem) {
+        throw new Error(`${inputs.region} ${regionProblem}`);
+    }
     const ecr = (account: string, repository: string) => `arn:${inputs.partition}:ecr:${inputs.region}:${account}:repository/${repository}`;
     const privateRepos = [...new Set(inputs.privateImages.map((image) => privateRepositoryArn(image, inputs.partition)).filter((arn): arn is string => arn !== undefined))].sort();
     return {
@@ -76,8 +104,8 @@ export function nodeImagePolicy(inputs: NodeImagePolicyInputs): PolicyDocument {
                 Effect: "Allow",
                 Action: [...ECR_PULL_ACTIONS],
                 Resource: [
-                    ecr(EKS_IMAGE_ACCOUNTS[inputs.region] ?? DEFAULT_EKS_IMAGE_ACCOUNT, "*"),
-                    ecr(BOTTLEROCKET_IMAGE_ACCOUNTS[inputs.region] ?? DEFAULT_BOTTLEROCKET_IMAGE_ACCOUNT, "*"),
+                    ecr(EKS_IMAGE_ACCOUNTS[inputs.region], "*"),
+                    bottlerocketRepositories(inputs.partition, inputs.region),
                     ...privateRepos,
                 ],
             },

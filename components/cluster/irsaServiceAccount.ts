@@ -105,7 +105,13 @@ export class IrsaServiceAccount extends pulumi.ComponentResource {
             metadata: {
                 name: args.serviceAccountName,
                 namespace: args.namespace,
-                annotations: { ...args.annotations, "eks.amazonaws.com/role-arn": role.arn },
+                annotations: {
+                    ...args.annotations,
+                    "eks.amazonaws.com/role-arn": role.arn,
+                    // SDKs that still default to the global STS endpoint (botocore's `legacy`) use the
+                    // regional one, which the mesh's egress allows (aws/amazon-eks-pod-identity-webhook README).
+                    "eks.amazonaws.com/sts-regional-endpoints": "true",
+                },
             },
         }, childOptions(this, opts, { provider: args.cluster.provider }));
 

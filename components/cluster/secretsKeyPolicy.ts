@@ -84,7 +84,14 @@ export function secretsKeyPolicy(inputs: SecretsKeyPolicyInputs): PolicyDocument
     };
 }
 
-/** The administrators of the secrets key: the deployer role first, then the cluster admins. */
-export function keyAdministrators(access: { deployerRoleArn?: string; clusterAdmins?: readonly string[] } | undefined): string[] {
-    return [...(access?.deployerRoleArn ? [access.deployerRoleArn] : []), ...(access?.clusterAdmins ?? [])];
+/**
+ * The administrators of the secrets key: the deployer role, the cluster admins, and the identity
+ * running `pulumi up` (its role, for an assumed-role session). KMS refuses to create a key, or to
+ * change its policy, when the policy would not let the caller change it again, and the AWS
+ * provider runs with whatever credentials are active, which need not be the deployer role. None
+ * when `cluster.access` names nobody: administration then stays with IAM.
+ */
+export function keyAdministrators(access: { deployerRoleArn?: string; clusterAdmins?: readonly string[] } | undefined, deployingIdentity: string): string[] {
+    const configured = [...(access?.deployerRoleArn ? [access.deployerRoleArn] : []), ...(access?.clusterAdmins ?? [])];
+    return configured.length === 0 ? [] : [...new Set([...configured, deployingIdentity])];
 }

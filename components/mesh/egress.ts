@@ -34,6 +34,12 @@ export interface EgressSpec {
     mode?: OutboundMode;
     /** External hosts allowed per namespace, beyond what the platform itself needs. @default [] */
     allow?: EgressAllowance[];
+    /**
+     * Other regions whose S3 buckets models may download from. Those requests leave through the
+     * NAT gateways, not the VPC's S3 endpoint, so its account limit does not apply to them.
+     * @default [] (the stack's own region only)
+     */
+    s3Regions?: string[];
 }
 
 /** A host name, or `*.` and a host name. */
@@ -53,6 +59,9 @@ export function validateEgress(spec: EgressSpec | undefined, namespaces: readonl
         const port = allowance.port;
         errors.check(`${at}port`, port, port === undefined || (Number.isInteger(port) && port >= 1 && port <= 65535) ? undefined : "must be a TCP port from 1 to 65535");
     });
+    (spec?.s3Regions ?? []).forEach((region, i, all) => errors.check(`${prefix}s3Regions[${i}]`, region, !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)
+        ? "must be an AWS region name, e.g. eu-west-1"
+        : all.indexOf(region) < i ? "is listed twice" : undefined));
     return errors;
 }
 
@@ -70,9 +79,10 @@ export interface AwsEndpoints {
  * regional endpoint). Only regional S3 hosts: they resolve to the addresses the VPC's S3 gateway
  * endpoint routes, so its policy (the account's buckets) applies to every download.
  */
-export function platformEgressHosts(aws: AwsEndpoints): string[] {
+export function platformEgressHosts(aws: AwsEndpoints, s3Regions: readonly string[] = []): string[] {
     const legacyGlobal = aws.region === "us-east-1" ? [`s3.${aws.dnsSuffix}`, `*.s3.${aws.dnsSuffix}`] : [];
-    return [`s3.${aws.region}.${aws.dnsSuffix}`, `*.s3.${aws.region}.${aws.dnsSuffix}`, ...legacyGlobal, `sts.${aws.region}.${aws.dnsSuffix}`];
+    const otherRegions = s3Regions.filter((r) => r !== aws.region).flatMap((r) => [`s3.${r}.${aws.dnsSuffix}`, `*.s3.${r}.${aws.dnsSuffix}`]);
+    return [`s3.${aws.region}.${aws.dnsSuffix}`, `*.s3.${aws.region}.${aws.dnsSuffix}`, ...legacyGlobal, `sts.${aws.region}.${aws.dnsSuffix}`, ...otherRegions];
 }
 
 const TLS_PORT = 443;
@@ -98,8 +108,8 @@ function externalTlsHosts(name: string, namespace: string, hosts: readonly strin
 }
 
 /** The AWS endpoints every mesh workload may call, in the root namespace and visible mesh-wide. */
-export function platformServiceEntry(aws: AwsEndpoints): IstioManifest {
-    return externalTlsHosts("mlmesh-aws-apis", ISTIO_ROOT_NAMESPACE, platformEgressHosts(aws), TLS_PORT, "*");
+export function platformServiceEntry(aws: AwsEndpoints, s3Regions: readonly string[] = []): IstioManifest {
+    return externalTlsHosts("mlmesh-aws-apis", ISTIO_ROOT_NAMESPACE, platformEgressHosts(aws, s3Regions), TLS_PORT, "*");
 }
 
 /** One namespace's allowed hosts, visible only in that namespace; named by its hosts and port, so reordering the list changes nothing. */

@@ -203,7 +203,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         // The AWS APIs the platform's workloads call, reachable under REGISTRY_ONLY.
         const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this }).region;
-        const awsApis = pulumi.all([region, partition.dnsSuffix]).apply(([r, dnsSuffix]) => platformServiceEntry({ region: r, dnsSuffix }));
+        const awsApis = pulumi.all([region, partition.dnsSuffix]).apply(([r, dnsSuffix]) => platformServiceEntry({ region: r, dnsSuffix }, args.egress?.s3Regions));
         new k8s.apiextensions.CustomResource(`${name}-aws-apis`, {
             ...SERVICE_ENTRY_TYPE,
             metadata: awsApis.metadata,

@@ -138,7 +138,12 @@ export class TfServingModel extends pulumi.ComponentResource {
                                 name: "model-download",
                                 image: images.apply((registry) => cachedImage(MODEL_DOWNLOADER_IMAGE, registry)),
                                 args: [modelDownloadUri(version.modelUri), `${MODEL_MOUNT_PATH}/${model.name}`],
-                                env: [{ name: "AWS_REGION", value: region }, { name: "AWS_DEFAULT_REGION", value: region }],
+                                env: [
+                                    { name: "AWS_REGION", value: region },
+                                    { name: "AWS_DEFAULT_REGION", value: region },
+                                    // The regional STS endpoint, which the mesh lets out (the global one it does not).
+                                    { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" },
+                                ],
                                 // The pod's own non-root user: the native sidecar is ready before init
                                 // containers start, so the download goes through the mesh.
                                 securityContext: { runAsNonRoot: true, ...RESTRICTED_CONTAINER_SECURITY_CONTEXT },

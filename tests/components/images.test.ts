@@ -65,10 +65,14 @@ describe("cache rule prefixes", () => {
 });
 
 describe("pinnedTag", () => {
-    it("adds the digest the image promoter published for the autoscaler's v1.33.0", () => {
-        assert.equal(pinnedTag("registry.k8s.io/autoscaling/cluster-autoscaler", "v1.33.0"), "v1.33.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da");
+    const direct = { ...TEST_IMAGES, cached: [] };
+    it("adds the digest the image promoter published for the autoscaler's v1.33.0 where the image is pulled from its registry", () => {
+        assert.equal(pinnedTag("registry.k8s.io/autoscaling/cluster-autoscaler", "v1.33.0", direct), "v1.33.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da");
     });
-    it("keeps the tag alone where no digest is published", () => assert.equal(pinnedTag("registry.k8s.io/metrics-server/metrics-server", "v0.8.1"), "v0.8.1"));
+    it("keeps the tag alone through the cache, which cannot fill on a first pull by digest", () => {
+        assert.equal(pinnedTag("registry.k8s.io/autoscaling/cluster-autoscaler", "v1.33.0", TEST_IMAGES), "v1.33.0");
+    });
+    it("keeps the tag alone where no digest is published", () => assert.equal(pinnedTag("registry.k8s.io/metrics-server/metrics-server", "v0.8.1", direct), "v0.8.1"));
 });
 
 describe("imageSourceProblem", () => {
@@ -79,6 +83,9 @@ describe("imageSourceProblem", () => {
         ["gcr.io/project/server:1.0", { mirrors: { "gcr.io/project/server": "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/server" } }, undefined],
         ["ghcr.io/org/server:1.0", {}, /set mlmesh:cluster\.imageCache\.githubSecretArn/],
         ["ghcr.io/org/server:1.0", { githubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/github" }, undefined],
+        ["tensorflow/serving@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, /cannot fill on a first pull by digest/],
+        ["tensorflow/serving:2.20.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, /cannot fill on a first pull by digest/],
+        ["123456789012.dkr.ecr.us-west-2.amazonaws.com/ml/fraud@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, undefined],
     ];
     for (const [image, cache, problem] of cases) {
         it(`${problem ? "refuses" : "accepts"} ${image}${cache && Object.keys(cache).length > 0 ? ` with ${Object.keys(cache).join(", ")}` : ""}`, () => {
@@ -97,6 +104,7 @@ describe("imageCacheProblems", () => {
     const cases: [string, Parameters<typeof imageCacheProblems>[0], string[]][] = [
         ["a Docker Hub secret under ecr-pullthroughcache/", { dockerHubSecretArn: SECRET }, []],
         ["a secret ECR's cache cannot read", { dockerHubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:dockerhub" }, ["dockerHubSecretArn"]],
+        ["a secret of the GovCloud partition, which has no pull-through cache", { dockerHubSecretArn: "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub" }, ["dockerHubSecretArn"]],
         ["a mirror of an upstream repository into private ECR", { mirrors: { "nvcr.io/nvidia/k8s-device-plugin": "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/k8s-device-plugin" } }, []],
         ["a mirror keyed by a tagged image", { mirrors: { "nvcr.io/nvidia/k8s-device-plugin:v0.18.2": "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/k8s-device-plugin" } }, ["mirrors[\"nvcr.io/nvidia/k8s-device-plugin:v0.18.2\"]"]],
         ["a mirror keyed without its registry", { mirrors: { "nvidia/k8s-device-plugin": "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/x" } }, ["mirrors[\"nvidia/k8s-device-plugin\"]"]],

@@ -47,6 +47,12 @@ describe("egress from the mesh, judged as a sidecar would", () => {
         });
     }
 
+    it("lets model downloads reach buckets of the regions the stack names in s3Regions, and no others", async () => {
+        const withEu = await renderedMesh({ s3Regions: ["eu-west-1"] });
+        const reach = (host: string) => egressDecision(withEu.objects, withEu.mode, { namespace: "ml-serving", host, port: 443 }).allowed;
+        assert.deepEqual([reach("models-eu.s3.eu-west-1.amazonaws.com"), reach("s3.eu-west-1.amazonaws.com"), reach("x.s3.ap-south-1.amazonaws.com")], [true, true, false]);
+    });
+
     it("lets everything out under the ALLOW_ANY opt-out", async () => {
         const open = await renderedMesh({ mode: "ALLOW_ANY" });
         assert.deepEqual(egressDecision(open.objects, open.mode, { namespace: "ml-serving", host: "attacker.example.net", port: 443 }), { allowed: true, via: "outboundTrafficPolicy ALLOW_ANY" });

@@ -49,6 +49,11 @@ describe("imageReport on the planned dev stack", () => {
             assert.ok(images.some((image) => /^123456789012\.dkr\.ecr\.us-west-2\.amazonaws\.com\/mlmesh-[0-9a-f]{8}\/docker-hub\//.test(image) && image.endsWith(upstream)), upstream);
         }
     });
+    it("lists the upstream digest of the autoscaler it pulls by tag through the cache, to check the cached copy against", () => {
+        assert.deepEqual(result.images.digestsToVerify.map((d) => [d.image.replace(/^.*\/k8s\//, ""), d.digest]), [
+            ["autoscaling/cluster-autoscaler:v1.33.0", "sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da"],
+        ]);
+    });
     it("reports an image a release would pull from upstream behind the cache's back", () => {
         const release = result.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "metrics-server") as RecordedResource;
         const bypassed = { ...release, inputs: { ...release.inputs, values: { image: { repository: "registry.k8s.io/metrics-server/metrics-server" } } } };

@@ -155,12 +155,16 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "Pod Security baseline in prod", mutate: inProd((r) => { mesh(r).podSecurity = "baseline"; }), path: "mlmesh:mesh.podSecurity", value: "baseline", reason: "is not allowed in prod" },
     { change: "the Istio CNI off under Pod Security restricted", mutate: (r) => { mesh(r).cni = false; }, path: "mlmesh:mesh.cni", value: false, reason: "keep cni: true, or set podSecurity: privileged" },
     { change: "an egress allowance for a namespace outside the mesh", mutate: (r) => { mesh(r).egress = { allow: [{ namespace: "payments", hosts: ["api.example.com"] }] }; }, path: "mlmesh:mesh.egress.allow[0].namespace", value: "payments", reason: "is not a mesh namespace" },
+    { change: "an s3Regions entry that is not a region", mutate: (r) => { mesh(r).egress = { s3Regions: ["europe"] }; }, path: "mlmesh:mesh.egress.s3Regions[0]", value: "europe", reason: "must be an AWS region name" },
     { change: "an egress allowance for every host", mutate: (r) => { mesh(r).egress = { allow: [{ namespace: "ml-serving", hosts: ["*"] }] }; }, path: "mlmesh:mesh.egress.allow[0].hosts[0]", value: "*", reason: "must be a fully qualified host name" },
     { change: "prod without Docker Hub credentials for the cache", mutate: inProd((r) => { delete cluster(r).imageCache.dockerHubSecretArn; }), path: "mlmesh:cluster.imageCache.dockerHubSecretArn", value: undefined, reason: "is required in prod" },
     { change: "prod with an AL2023 GPU group and no device plugin mirror", mutate: inProd((r) => { cluster(r).imageCache.mirrors = {}; }), path: "mlmesh:cluster.imageCache.mirrors", value: {}, reason: "nvcr.io is not an upstream ECR's pull-through cache supports" },
     { change: "a Docker Hub secret the cache cannot read", mutate: (r) => { cluster(r).imageCache = { dockerHubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:dockerhub" }; }, path: "mlmesh:cluster.imageCache.dockerHubSecretArn", value: "arn:aws:secretsmanager:us-west-2:123456789012:secret:dockerhub", reason: "ecr-pullthroughcache/" },
     { change: "a mirror outside private ECR", mutate: (r) => { cluster(r).imageCache = { mirrors: { [DEVICE_PLUGIN]: "ghcr.io/me/k8s-device-plugin" } }; }, path: `mlmesh:cluster.imageCache.mirrors["${DEVICE_PLUGIN}"]`, value: "ghcr.io/me/k8s-device-plugin", reason: "must be a private ECR repository" },
     { change: "a model image from a registry ECR cannot cache", mutate: (r) => { model(r).image = "gcr.io/team/tfserving:2.20.0"; }, path: "mlmesh:models[0].image", value: "gcr.io/team/tfserving:2.20.0", reason: "copy it into a private ECR repository" },
+    { change: "a Docker Hub secret in another region than the stack's", mutate: (r) => { cluster(r).imageCache = { dockerHubSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub" }; }, path: "mlmesh:cluster.imageCache.dockerHubSecretArn", value: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub", reason: "same region as the stack (us-west-2)" },
+    { change: "a GovCloud region, where ECR has no pull-through cache", mutate: (r) => { r["aws:region"] = "us-gov-west-1"; }, path: "aws:region", value: "us-gov-west-1", reason: "pull-through cache" },
+    { change: "a region whose EKS image registry mlmesh does not know", mutate: (r) => { r["aws:region"] = "xx-nowhere-1"; }, path: "aws:region", value: "xx-nowhere-1", reason: "EKS add-on images" },
     { change: "an S3 endpoint account that is not an account id", mutate: (r) => { r["mlmesh:network"].s3Accounts = ["shared-models"]; }, path: "mlmesh:network.s3Accounts[0]", value: "shared-models", reason: "12-digit AWS account id" },
     {
         change: "an internet-facing gateway with no hosts",
@@ -299,7 +303,7 @@ describe("parsePlatformConfig", () => {
                 inferenceExtension: false,
                 cni: true,
                 podSecurity: "restricted",
-                egress: { mode: "REGISTRY_ONLY", allow: [] },
+                egress: { mode: "REGISTRY_ONLY", allow: [], s3Regions: [] },
             });
             assert.deepEqual(config.models, []);
             assert.deepEqual({ stack: config.stack, region: config.region }, { stack: "dev", region: "eu-central-1" });

@@ -40,6 +40,13 @@ describe("cluster autoscaler values", () => {
         });
     }
 
+    for (const version of SUPPORTED_KUBERNETES_VERSIONS) {
+        // ECR's cache cannot fill on a first pull by digest (aws/containers-roadmap#2837): by tag.
+        it(`pulls the ${version} autoscaler through the cluster's cache by its tag`, () => {
+            const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: version, images: TEST_IMAGES }) as { image: { repository: string; tag: string } };
+            assert.deepEqual(values.image, { repository: `${cachedUnder("k8s")}autoscaling/cluster-autoscaler`, tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[version] });
+        });
+    }
     const pinned: [string, string][] = [
         ["1.32", "v1.32.0@sha256:656d21dacb015b8ccfdaec5047963499c10ad6e2598a29c450138c75d533010c"],
         ["1.33", "v1.33.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da"],
@@ -47,9 +54,10 @@ describe("cluster autoscaler values", () => {
         ["1.34", "v1.34.0"],
     ];
     for (const [version, tag] of pinned) {
-        it(`pulls the ${version} autoscaler through the cluster's cache as ${tag}`, () => {
-            const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: version as "1.33", images: TEST_IMAGES }) as { image: { repository: string; tag: string } };
-            assert.deepEqual(values.image, { repository: `${cachedUnder("k8s")}autoscaling/cluster-autoscaler`, tag });
+        it(`pins the ${version} autoscaler as ${tag} where it is pulled straight from registry.k8s.io`, () => {
+            const uncached = { ...TEST_IMAGES, cached: TEST_IMAGES.cached.filter((r) => r !== "registry.k8s.io") };
+            const values = clusterAutoscalerValues({ clusterName: "c", region: "us-west-2", kubernetesVersion: version as "1.33", images: uncached }) as { image: { repository: string; tag: string } };
+            assert.deepEqual(values.image, { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag });
         });
     }
 

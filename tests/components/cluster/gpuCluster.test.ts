@@ -119,6 +119,13 @@ describe("GpuCluster with three GPU groups and default settings", () => {
             assert.deepEqual(cniPolicyHolders, [role.outputs.name]);
             assert.ok(cni.options.dependsOn?.includes(attachments.find((a) => a.inputs.role === role.outputs.name)!.urn), "the add-on waits for its role's policy");
         });
+        it("restarts aws-node once its service account carries the role, so running pods (a stack upgraded from the node role) pick it up", () => {
+            const cni = plan.of(T.addon).find((a) => a.inputs.addonName === "vpc-cni")!;
+            const patch = plan.one("kubernetes:apps/v1:DaemonSetPatch");
+            assert.deepEqual(patch.inputs.metadata, { name: "aws-node", namespace: "kube-system" });
+            assert.deepEqual(patch.inputs.spec, { template: { metadata: { annotations: { "mlmesh.io/vpc-cni-role": plan.one("aws:iam/role:Role", "c-vpc-cni-role").outputs.arn } } } });
+            assert.ok(patch.options.dependsOn?.includes(cni.urn), "the restart follows the add-on's update");
+        });
         it("gives the secrets key a policy that keeps disabling and deletion from everyone when no admins are named", () => {
             const policy = JSON.parse(String(plan.one(T.key).inputs.policy)) as { Statement: { Sid: string; Principal: unknown }[] };
             assert.deepEqual(policy.Statement.map((s) => s.Sid), ["KeyAdministrationThroughIam", "ClusterEncryptsSecrets", "ClusterGrantsToAwsResources"]);
@@ -294,10 +301,13 @@ describe("GpuCluster with cluster access configured", () => {
         const plan = await planCluster({ access });
         const policy = JSON.parse(String(plan.one(T.key).inputs.policy)) as { Statement: { Sid: string; Effect: string; Action: string[]; Condition?: Record<string, Record<string, string[]>> }[] };
         const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
-        assert.deepEqual(bySid.KeyAdministrators.Condition, { ArnEquals: { "aws:PrincipalArn": [access.deployerRoleArn, ...access.clusterAdmins] } });
+        // The offline engine's caller is arn:aws:iam::123456789012:user/mlmesh-plan: whoever runs
+        // `pulumi up` must administer the key, or KMS refuses to create it (lockout check).
+        const admins = [access.deployerRoleArn, ...access.clusterAdmins, "arn:aws:iam::123456789012:user/mlmesh-plan"];
+        assert.deepEqual(bySid.KeyAdministrators.Condition, { ArnEquals: { "aws:PrincipalArn": admins } });
         assert.deepEqual(bySid.OnlyAdministratorsDisableOrDelete, {
             Sid: "OnlyAdministratorsDisableOrDelete", Effect: "Deny", Principal: "*", Action: ["kms:DisableKey", "kms:ScheduleKeyDeletion"], Resource: "*",
-            Condition: { ArnNotEquals: { "aws:PrincipalArn": [access.deployerRoleArn, ...access.clusterAdmins] } },
+            Condition: { ArnNotEquals: { "aws:PrincipalArn": admins } },
         });
     });
 });

@@ -37,6 +37,13 @@ describe("nodeImagePolicy, judged by the IAM evaluator", () => {
         it(`${expected === "Allowed" ? "lets a node" : "keeps a node from"} ${what}`, async () => assert.equal(await decide(policy, request), expected));
     }
 
+    it("uses the EKS registry of ap-east-2 and Bottlerocket's us-east-1 fallback there", () => {
+        const resources = JSON.stringify(nodeImagePolicy({ partition: "aws", region: "ap-east-2", accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }));
+        assert.ok(resources.includes("arn:aws:ecr:ap-east-2:533267051163:repository/*") && resources.includes("arn:aws:ecr:us-east-1:328549459982:repository/*"), resources);
+    });
+    it("refuses a region whose EKS image registry mlmesh does not know, rather than guess one nodes could not pull from", () => {
+        assert.throws(() => nodeImagePolicy({ partition: "aws", region: "xx-nowhere-1", accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }), /xx-nowhere-1.*EKS_IMAGE_ACCOUNTS/);
+    });
     it("uses the region's own EKS and Bottlerocket registries", () => {
         const resources = JSON.stringify(nodeImagePolicy({ partition: "aws", region: "af-south-1", accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }));
         assert.ok(resources.includes("arn:aws:ecr:af-south-1:877085696533:repository/*") && resources.includes("arn:aws:ecr:af-south-1:917644944286:repository/*"), resources);

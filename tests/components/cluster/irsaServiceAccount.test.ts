@@ -99,6 +99,10 @@ describe("IrsaServiceAccount with an inline policy", () => {
         assert.equal(metadata().annotations["eks.amazonaws.com/role-arn"], plan.one(T.role).outputs.arn);
     });
 
+    it("tells the pod identity webhook to point SDKs at the regional STS endpoint, which the mesh's egress allows", () => {
+        assert.equal(metadata().annotations["eks.amazonaws.com/sts-regional-endpoints"], "true");
+    });
+
     it("creates the service account through the cluster's Kubernetes provider", () => {
         assert.equal(serviceAccount().options.provider, plan.one(T.k8sProvider).urn);
     });

@@ -59,9 +59,20 @@ describe("secretsKeyPolicy", () => {
         });
     });
 
-    it("keyAdministrators lists the deployer first, then the cluster admins", () => {
-        assert.deepEqual(keyAdministrators({ deployerRoleArn: DEPLOYER, clusterAdmins: [BREAK_GLASS] }), [DEPLOYER, BREAK_GLASS]);
-        assert.deepEqual(keyAdministrators({ clusterAdmins: [BREAK_GLASS] }), [BREAK_GLASS]);
-        assert.deepEqual(keyAdministrators(undefined), []);
+    describe("keyAdministrators", () => {
+        const CI = role("github-actions-runner");
+        it("lists the deployer, the cluster admins and the identity running `pulumi up`", () => {
+            assert.deepEqual(keyAdministrators({ deployerRoleArn: DEPLOYER, clusterAdmins: [BREAK_GLASS] }, CI), [DEPLOYER, BREAK_GLASS, CI]);
+        });
+        it("lists the deployer once when it runs `pulumi up` itself", () => {
+            assert.deepEqual(keyAdministrators({ deployerRoleArn: DEPLOYER }, DEPLOYER), [DEPLOYER]);
+        });
+        it("leaves administration to IAM when no one is configured", () => assert.deepEqual(keyAdministrators(undefined, CI), []));
+        it("lets a CI identity that only assumes the deployer for Kubernetes create and manage the key (KMS's lockout check)", async () => {
+            const policy = secretsKeyPolicy({ partition: "aws", accountId: ACCOUNT_ID, serviceRoleArn: SERVICE_ROLE, administrators: keyAdministrators({ deployerRoleArn: DEPLOYER }, CI) });
+            for (const action of ["kms:PutKeyPolicy", "kms:DescribeKey", "kms:CreateGrant"]) {
+                assert.equal(await decideFor(CI, KMS_ADMIN_IAM, call(action, policy)), "Allowed", action);
+            }
+        });
     });
 });

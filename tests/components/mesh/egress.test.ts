@@ -50,6 +50,8 @@ describe("validateEgress", () => {
         ["a URL instead of a host", { allow: [{ namespace: "ml-serving", hosts: ["https://api.example.com"] }] }, ["allow[0].hosts[0]"]],
         ["a host listed twice", { allow: [{ namespace: "ml-serving", hosts: ["api.example.com", "api.example.com"] }] }, ["allow[0].hosts[1]"]],
         ["port 0", { allow: [{ namespace: "ml-serving", hosts: ["api.example.com"], port: 0 }] }, ["allow[0].port"]],
+        ["buckets of another region", { s3Regions: ["eu-west-1"] }, []],
+        ["an s3Regions entry that is not a region", { s3Regions: ["europe"] }, ["s3Regions[0]"]],
     ];
     for (const [what, spec, paths] of cases) {
         it(`${paths.length ? "refuses" : "accepts"} ${what}`, () => assert.deepEqual(validateEgress(spec, ["ml-serving"]).list.map((p) => p.path), paths));

@@ -113,6 +113,10 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
                 assert.deepEqual(serverMounts.find((m) => m.name === "model"), { name: "model", mountPath: "/models", readOnly: true });
                 assert.ok(init.volumeMounts.some((m) => m.name === "model" && m.mountPath === "/models"));
             });
+            it("tells the downloader's SDK to use the regional STS endpoint, the one the mesh lets out", () => {
+                const [init] = at(p.named(T.deployment, deployment).inputs, "spec", "template", "spec", "initContainers") as { env: { name: string; value: string }[] }[];
+                assert.deepEqual(init.env.find((e) => e.name === "AWS_STS_REGIONAL_ENDPOINTS"), { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" });
+            });
             it("carries the mesh revision in its pod template, so a new Istio revision rolls the pods onto its proxy", () => {
                 const annotations = at(p.named(T.deployment, deployment).inputs, "spec", "template", "metadata", "annotations") as Record<string, string>;
                 assert.equal(annotations["mlmesh.io/mesh-revision"], "1-30-3");
