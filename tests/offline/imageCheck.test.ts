@@ -1,10 +1,8 @@
 import * as assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { chartImages } from "../../offline/chartImages";
 import { imageReport } from "../../offline/imageCheck";
-import { plan, type PlanResult } from "../../offline/plan";
+import type { PlanResult } from "../../offline/plan";
+import { plannedStack } from "./fixtures/plannedStack";
 import type { RecordedResource } from "../../offline/recorder";
 
 describe("chartImages: what each pinned chart renders from its values", () => {
@@ -31,13 +29,10 @@ describe("chartImages: what each pinned chart renders from its values", () => {
 });
 
 describe("imageReport on the planned dev stack", () => {
-    let work: string;
     let result: PlanResult;
     before(async () => {
-        work = mkdtempSync(path.join(tmpdir(), "mlmesh-images-"));
-        result = await plan({ stack: "dev", outDir: work });
+        result = await plannedStack("dev");
     });
-    after(() => rmSync(work, { recursive: true, force: true }));
 
     it("pulls every image through the cache or from private ECR", () => {
         assert.deepEqual([...new Set(result.images.uses.map((use) => use.source))].sort(), ["cache", "private-ecr"]);

@@ -1,11 +1,9 @@
 import * as assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { SidecarResources } from "../../components/mesh/sidecarResources";
 import { inferenceServiceManifest } from "../../components/serving/kserveModel";
 import type { KServeModelSpec } from "../../components/serving/modelSpec";
-import { plan, type PlanResult } from "../../offline/plan";
+import type { PlanResult } from "../../offline/plan";
+import { plannedStack } from "./fixtures/plannedStack";
 import { injectedContainers, podSecurityReport, predictorPods, restrictedViolations, type Pod } from "../../offline/podSecurityCheck";
 import type { RecordedResource } from "../../offline/recorder";
 
@@ -89,13 +87,10 @@ describe("KServe predictor pods", () => {
 });
 
 describe("podSecurityReport on the planned dev stack", () => {
-    let work: string;
     let result: PlanResult;
     before(async () => {
-        work = mkdtempSync(path.join(tmpdir(), "mlmesh-pss-"));
-        result = await plan({ stack: "dev", outDir: work });
+        result = await plannedStack("dev");
     });
-    after(() => rmSync(work, { recursive: true, force: true }));
 
     it("checks every pod of the restricted ML namespace: TF Serving versions and the KServe predictor and canary", () => {
         assert.deepEqual(result.podSecurity.namespaces, ["ml-serving"]);
