@@ -174,7 +174,9 @@ export function imageSourceProblem(reference: string, cache: ImageCacheSpec | un
         return undefined;
     }
     const upstream = CACHED_UPSTREAMS[ref.registry];
-    if (upstream && ref.digest) {
+    // Served through the cache: every upstream that needs no credentials, the others once they are set.
+    const cached = upstream !== undefined && (!upstream.credential || cache?.[upstream.credential] !== undefined);
+    if (cached && ref.digest) {
         return `is pinned by digest, and ECR's pull-through cache cannot fill on a first pull by digest, even with a tag beside it (aws/containers-roadmap#2837); reference it by tag, or copy it into a private ECR repository and pin the digest there`;
     }
     if (!upstream) {

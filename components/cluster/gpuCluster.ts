@@ -335,7 +335,14 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         new k8s.apps.v1.DaemonSetPatch(`${name}-aws-node-role`, {
             metadata: { name: VPC_CNI_SERVICE_ACCOUNT.name, namespace: VPC_CNI_SERVICE_ACCOUNT.namespace },
             spec: { template: { metadata: { annotations: { [VPC_CNI_ROLE_ANNOTATION]: cniRole.arn } } } },
-        }, { parent: this, provider: this.provider, dependsOn: [cniAddon] });
+        }, {
+            parent: this,
+            provider: this.provider,
+            // After the cluster's access entries (as for every Kubernetes object), and as long as
+            // aws-node's rolling restart, 10% of the nodes at a time, takes on a large cluster.
+            dependsOn: [cniAddon, cluster],
+            customTimeouts: { create: "30m", update: "30m" },
+        });
         new ClusterAutoscaler(`${name}-autoscaler`, {
             cluster: { provider: this.provider, clusterName, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
             clusterName: args.clusterName,

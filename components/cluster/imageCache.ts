@@ -18,7 +18,9 @@ export const EKS_IMAGE_ACCOUNTS: Readonly<Record<string, string>> = {
         "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1",
         "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
     ].map((region) => [region, EKS_DEFAULT_ACCOUNT])),
-    "af-south-1": "877085696533", "ap-east-1": "800184023465", "ap-east-2": "533267051163", "ap-south-2": "900889452093",
+    // ap-east-2 is left out: AWS's page gives its registry host as `533267051163.dkr.ecr.ap-east-1`,
+    // which may be a typo or a cross-region registry; refused until a pull confirms which.
+    "af-south-1": "877085696533", "ap-east-1": "800184023465", "ap-south-2": "900889452093",
     "ap-southeast-3": "296578399912", "ap-southeast-4": "491585149902", "ap-southeast-5": "151610086707", "ap-southeast-6": "333609536671",
     "ap-southeast-7": "121268973566", "ca-west-1": "761377655185", "eu-central-2": "900612956339", "eu-south-1": "590381155156",
     "eu-south-2": "455263428931", "il-central-1": "066635153087", "me-central-1": "759879836304", "me-south-1": "558608220178",

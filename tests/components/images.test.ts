@@ -83,8 +83,10 @@ describe("imageSourceProblem", () => {
         ["gcr.io/project/server:1.0", { mirrors: { "gcr.io/project/server": "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/server" } }, undefined],
         ["ghcr.io/org/server:1.0", {}, /set mlmesh:cluster\.imageCache\.githubSecretArn/],
         ["ghcr.io/org/server:1.0", { githubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/github" }, undefined],
-        ["tensorflow/serving@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, /cannot fill on a first pull by digest/],
-        ["tensorflow/serving:2.20.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, /cannot fill on a first pull by digest/],
+        ["tensorflow/serving@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", { dockerHubSecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/docker-hub" }, /cannot fill on a first pull by digest/],
+        ["quay.io/org/server:1.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, /cannot fill on a first pull by digest/],
+        // Without Docker Hub credentials the image comes straight from Docker Hub, where a digest works.
+        ["tensorflow/serving:2.20.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, undefined],
         ["123456789012.dkr.ecr.us-west-2.amazonaws.com/ml/fraud@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da", {}, undefined],
     ];
     for (const [image, cache, problem] of cases) {

@@ -61,6 +61,12 @@ describe("offline mock outputs", () => {
         assert.equal(mocks.call({ token: "aws:index/getCallerIdentity:getCallerIdentity", inputs: {} }).accountId, "210987654321");
     });
 
+    it("answers the session context of an assumed role with the role, and of a user with the user", () => {
+        const issuer = (arn: string) => mocks.call({ token: "aws:iam/getSessionContext:getSessionContext", inputs: { arn } }).issuerArn;
+        assert.deepEqual([issuer("arn:aws:sts::210987654321:assumed-role/deployer/ci-run-42"), issuer("arn:aws:iam::210987654321:user/mlmesh-plan")],
+            ["arn:aws:iam::210987654321:role/deployer", "arn:aws:iam::210987654321:user/mlmesh-plan"]);
+    });
+
     it("refuses a call it has no answer for, with the token in the message and in gRPC details", () => {
         assert.throws(() => mocks.call({ token: "aws:ec2/getAmi:getAmi", inputs: {} }), (error: unknown) =>
             error instanceof OfflineCallError && error.details.includes("aws:ec2/getAmi:getAmi"));

@@ -125,6 +125,9 @@ describe("GpuCluster with three GPU groups and default settings", () => {
             assert.deepEqual(patch.inputs.metadata, { name: "aws-node", namespace: "kube-system" });
             assert.deepEqual(patch.inputs.spec, { template: { metadata: { annotations: { "mlmesh.io/vpc-cni-role": plan.one("aws:iam/role:Role", "c-vpc-cni-role").outputs.arn } } } });
             assert.ok(patch.options.dependsOn?.includes(cni.urn), "the restart follows the add-on's update");
+            assert.ok(patch.options.dependsOn?.includes(plan.one(T.cluster).urn), "and the cluster's access entries, like every Kubernetes object");
+            // aws-node rolls 10% of nodes at a time: a large cluster needs longer than the default 10 minutes.
+            assert.deepEqual(patch.options.customTimeouts, { create: "30m", update: "30m" });
         });
         it("gives the secrets key a policy that keeps disabling and deletion from everyone when no admins are named", () => {
             const policy = JSON.parse(String(plan.one(T.key).inputs.policy)) as { Statement: { Sid: string; Principal: unknown }[] };

@@ -37,9 +37,9 @@ describe("nodeImagePolicy, judged by the IAM evaluator", () => {
         it(`${expected === "Allowed" ? "lets a node" : "keeps a node from"} ${what}`, async () => assert.equal(await decide(policy, request), expected));
     }
 
-    it("uses the EKS registry of ap-east-2 and Bottlerocket's us-east-1 fallback there", () => {
-        const resources = JSON.stringify(nodeImagePolicy({ partition: "aws", region: "ap-east-2", accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }));
-        assert.ok(resources.includes("arn:aws:ecr:ap-east-2:533267051163:repository/*") && resources.includes("arn:aws:ecr:us-east-1:328549459982:repository/*"), resources);
+    it("uses the EKS registry of ap-southeast-6 and Bottlerocket's us-east-1 fallback there", () => {
+        const resources = JSON.stringify(nodeImagePolicy({ partition: "aws", region: "ap-southeast-6", accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }));
+        assert.ok(resources.includes("arn:aws:ecr:ap-southeast-6:333609536671:repository/*") && resources.includes("arn:aws:ecr:us-east-1:328549459982:repository/*"), resources);
     });
     it("refuses a region whose EKS image registry mlmesh does not know, rather than guess one nodes could not pull from", () => {
         assert.throws(() => nodeImagePolicy({ partition: "aws", region: "xx-nowhere-1", accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }), /xx-nowhere-1.*EKS_IMAGE_ACCOUNTS/);
