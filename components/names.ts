@@ -25,6 +25,8 @@ export const AWS_NAME_LIMITS = {
     iamRolePolicy: 128,
     eksNodeGroup: 63,
     launchTemplate: 128,
+    /** SageMaker model, endpoint configuration and endpoint names. */
+    sagemakerName: 63,
 } as const;
 
 /** Eight hex characters that stand for `text`. */

@@ -122,6 +122,14 @@ function awsState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount
     if (args.type === "aws:ec2/natGateway:NatGateway") {
         state.privateIp = "10.0.0.10";
     }
+    if (args.type.startsWith("aws:sagemaker/") && typeof state.name === "string") {
+        // SageMaker ARNs carry the resource's name, lowercased.
+        state.arn = `arn:${account.partition}:sagemaker:${account.region}:${account.accountId}:${resourceKind}/${state.name.toLowerCase()}`;
+    }
+    if (args.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && args.inputs.vpcEndpointType === "Interface") {
+        const service = String(args.inputs.serviceName ?? "").split(".").slice(3).reverse().join(".");
+        state.dnsEntries = [{ dnsName: `${id}-${stableHex(`${id}-dns`, 8)}.${service}.${account.region}.vpce.amazonaws.com`, hostedZoneId: "Z1YSA3EXCYUU9Z" }];
+    }
     if (args.type === "aws:ecr/pullThroughCacheRule:PullThroughCacheRule") {
         // The rule belongs to the account's registry; its id is its prefix.
         state.registryId = account.accountId;

@@ -36,6 +36,8 @@ const AWS_RULES: Readonly<Record<string, NameRule>> = {
     // docs.aws.amazon.com/AmazonECR/latest/APIReference/API_PullThroughCacheRule.html: 2 to 30 characters.
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule": { property: "ecrRepositoryPrefix", max: 30, what: "ECR pull-through cache repository prefixes" },
     "eks:index:Cluster": { property: "name", max: 100, what: "EKS cluster names" },
+    "aws:sagemaker/model:Model": { property: "name", max: 63, what: "SageMaker model names", randomSuffix: 7 },
+    "aws:sagemaker/endpoint:Endpoint": { property: "name", max: 63, what: "SageMaker endpoint names", randomSuffix: 7 },
 };
 
 /** A physical name over its limit: `pulumi up` would fail on this resource. */
@@ -67,6 +69,12 @@ function check(type: string, resourceName: string, name: string | undefined, max
  * with, or a PhysicalNameError.
  */
 export function awsPhysicalName(type: string, resourceName: string, inputs: Record<string, unknown>, seed: string): { property: string; name: string } | undefined {
+    if (type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration" && typeof inputs.namePrefix === "string") {
+        // The provider appends a 26-character unique id to a name prefix (terraform-plugin-sdk id.PrefixedUniqueId).
+        const name = `${inputs.namePrefix}${stableHex(seed, 26)}`;
+        check(type, resourceName, name, 63, "SageMaker endpoint configuration names");
+        return { property: "name", name };
+    }
     if (type === "eks:index:Cluster" && inputs.serviceRole === undefined) {
         check(type, resourceName, `${resourceName}-eksRole-role-${stableHex(seed, 7)}`, 64, "IAM role names (the component's own control-plane role)");
     }

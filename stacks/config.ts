@@ -135,7 +135,7 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     const mesh = parseKey(meshSchema(environment), `${CONFIG_NAMESPACE}:mesh`, setting("mesh") ?? {}, problems);
     const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
     if (cluster && mesh && models) {
-        problems.push(...modelProblems(models, cluster, mesh));
+        problems.push(...modelProblems(models, cluster, mesh, environment));
         if (region) {
             problems.push(...secretRegionProblems(cluster.imageCache, region)
                 .map((p) => ({ path: `${CONFIG_NAMESPACE}:cluster.imageCache.${p.field}`, value: p.value, reason: p.reason })));
@@ -162,13 +162,14 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
 }
 
 /** The serving components' checks, run against the cluster's GPU groups and the mesh's namespaces. */
-function modelProblems(models: readonly ModelSpec[], cluster: ClusterConfig, mesh: MeshConfig): PropertyProblem[] {
+function modelProblems(models: readonly ModelSpec[], cluster: ClusterConfig, mesh: MeshConfig, environment: Environment | undefined): PropertyProblem[] {
     const errors = new PropertyErrors();
     validateModels(models, {
         gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf),
         namespaces: mesh.namespaces,
         defaultSidecar: SidecarResources.of(mesh.defaultSidecar, `${CONFIG_NAMESPACE}:mesh.defaultSidecar`),
         publishedOnGateway: mesh.ingressGateway.hosts.length > 0,
+        environment,
     }, errors, `${CONFIG_NAMESPACE}:models`);
     return [...errors.list];
 }

@@ -304,8 +304,24 @@ const kserveModelSchema = closed({
     deploymentMode: oneOf(KSERVE_DEPLOYMENT_MODES).default("Standard"),
 });
 
+/** A SageMaker model: no GPU default (SageMaker sizes its own instances; the model checks refuse GPU settings). */
+const sagemakerModelSchema = closed({
+    ...commonModelShape,
+    gpus: integer.optional(),
+    backend: z.literal("sagemaker"),
+    endpointName: text.optional(),
+    model: closed({
+        image: text,
+        modelDataUrl: text,
+        instanceType: text,
+        initialInstanceCount: integer,
+        autoscaling: closed({ min: integer, max: integer, invocationsPerInstance: integer }).optional(),
+        dataCapture: closed({ samplingPercent: integer, destination: text }).optional(),
+    }).optional(),
+});
+
 export const modelsSchema = z.array(
-    z.discriminatedUnion("backend", [tfServingModelSchema, kserveModelSchema], { error: `must name its \`backend\`: one of ${MODEL_BACKENDS.join(", ")}` }),
+    z.discriminatedUnion("backend", [tfServingModelSchema, kserveModelSchema, sagemakerModelSchema], { error: `must name its \`backend\`: one of ${MODEL_BACKENDS.join(", ")}` }),
     { error: "must be a list of models" },
 ).default([]);
 

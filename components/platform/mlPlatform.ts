@@ -13,6 +13,8 @@ import { KServeModel } from "../serving/kserveModel";
 import { validateModels, type ModelSpec } from "../serving/modelSpec";
 import { TfServingModel } from "../serving/tfServingModel";
 import type { Environment } from "./environment";
+import { serveSageMakerModels, type ServedSageMakerModel } from "./sagemakerModels";
+import type { SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
 import { platformImageReport } from "./imageSources";
 
 /** Bring your own VPC, or let mlmesh create one. */
@@ -57,6 +59,7 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
             namespaces: args.mesh.namespaces ?? ["ml-serving"],
             defaultSidecar: SidecarResources.of(sidecar),
             publishedOnGateway: (args.mesh.ingressGateway?.hosts ?? []).length > 0,
+            environment: args.environment,
         }, errors, "models");
     }
     return errors;
@@ -100,7 +103,7 @@ export class MlPlatform extends pulumi.ComponentResource {
     public readonly cluster: GpuCluster;
     /** The mesh component, for the workloads that join it. */
     public readonly mesh: IstioMesh;
-    public readonly models: readonly ServedModel[];
+    public readonly models: readonly (ServedModel | ServedSageMakerModel)[];
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
@@ -134,14 +137,18 @@ export class MlPlatform extends pulumi.ComponentResource {
                 certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images }, { parent: this, dependsOn: [this.cluster] }),
             }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
-        this.models = models.map((model) => {
+        const inCluster = models.flatMap((model) => {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };
             const opts = { parent: this, dependsOn: [this.mesh] };
-            const served = model.backend === "tfserving"
-                ? new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model }, opts)
-                : new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts);
-            return { name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: served.serviceHost };
+            const served = model.backend === "tfserving" ? new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model }, opts)
+                : model.backend === "kserve" ? new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts)
+                : undefined;
+            return served ? [{ name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: served.serviceHost }] : [];
         });
+        const onSageMaker = serveSageMakerModels(name, models.filter((model): model is SageMakerModelSpec => model.backend === "sagemaker"), {
+            parent: this, environment: args.environment, cluster: this.cluster, mesh: this.mesh, network, clusterName, tags,
+        });
+        this.models = [...inCluster, ...onSageMaker];
 
         this.environment = args.environment;
         this.vpcId = pulumi.output(network.vpcId);

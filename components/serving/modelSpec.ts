@@ -8,13 +8,15 @@ import { PropertyErrors } from "../propertyErrors";
 import { parseQuantity } from "../mesh/quantity";
 import { SidecarResources, type SidecarResourcesSpec } from "../mesh/sidecarResources";
 import { SHORT_NAME } from "../names";
+import type { Environment } from "../platform/environment";
+import { validateSageMaker, type SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
 
 /** TF Serving release mlmesh runs when a model names no image. */
 export const TF_SERVING_VERSION = "2.20.0";
 export const TF_SERVING_IMAGE = `tensorflow/serving:${TF_SERVING_VERSION}`;
 export const TF_SERVING_GPU_IMAGE = `tensorflow/serving:${TF_SERVING_VERSION}-gpu`;
 
-export const MODEL_BACKENDS = ["tfserving", "kserve"] as const;
+export const MODEL_BACKENDS = ["tfserving", "kserve", "sagemaker"] as const;
 export const KSERVE_MODEL_FORMATS = ["tensorflow", "pytorch", "sklearn", "xgboost", "onnx", "triton", "huggingface"] as const;
 export type KServeModelFormat = (typeof KSERVE_MODEL_FORMATS)[number];
 export const KSERVE_DEPLOYMENT_MODES = ["Standard", "Knative"] as const;
@@ -108,7 +110,7 @@ export interface KServeModelSpec extends CommonModelSpec {
     deploymentMode?: KServeDeploymentMode;
 }
 
-export type ModelSpec = TfServingModelSpec | KServeModelSpec;
+export type ModelSpec = TfServingModelSpec | KServeModelSpec | SageMakerModelSpec;
 
 /** Replica range of a model that sets none. */
 export const DEFAULT_MODEL_REPLICAS = { min: 1, max: 3 } as const;
@@ -148,6 +150,8 @@ export interface ModelContext {
     readonly knativeServing?: boolean;
     /** Whether models are published on the ingress Gateway, whose paths carry the model name alone. @default false */
     readonly publishedOnGateway?: boolean;
+    /** The deployment tier; prod asks more of SageMaker endpoints. @default undefined (no tier rules) */
+    readonly environment?: Environment;
 }
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
@@ -321,6 +325,9 @@ export function validateModelSpec(spec: ModelSpec, context: ModelContext, errors
         validateTfServing(spec, errors, at);
     } else if (spec.backend === "kserve") {
         validateKServe(spec, context, errors, at);
+    } else if (spec.backend === "sagemaker") {
+        const timeout = parseDuration(effectiveTraffic(spec).timeout);
+        validateSageMaker(spec, { environment: context.environment, timeoutMs: typeof timeout === "number" ? timeout : undefined }, errors, at);
     } else {
         errors.check(`${at}backend`, (spec as { backend: unknown }).backend, `must be one of ${MODEL_BACKENDS.join(", ")}`);
     }
@@ -335,6 +342,9 @@ function objectNames(model: ModelSpec): string[] {
     const own = [model.name, `${model.name}-ingress`];
     if (model.backend === "tfserving") {
         return [...own, ...model.versions.map((version) => `${model.name}-${version.name}`)];
+    }
+    if (model.backend === "sagemaker") {
+        return own;
     }
     const canary = model.canaryStorageUri !== undefined ? [`${model.name}-canary`, `${model.name}-canary-predictor`] : [];
     return [...own, `${model.name}-predictor`, ...canary];

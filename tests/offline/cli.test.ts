@@ -51,7 +51,7 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /mlmesh:mesh:IstioMesh\s+mlmesh-dev-mesh\n/);
             assert.match(run.stdout, /mlmesh:serving:TfServingModel\s+mlmesh-dev-ml-serving-resnet\n/);
             assert.match(run.stdout, /mlmesh:serving:KServeModel\s+mlmesh-dev-ml-serving-bert\n/);
-            assert.match(run.stdout, /Manifests: 42 written, 0 invalid, 0 without a schema/);
+            assert.match(run.stdout, /Manifests: 61 written, 0 invalid, 0 without a schema/);
             const files = readdirSync(path.join(out(), "manifests"));
             for (const expected of [
                 "peerauthentication-istio-system-default.yaml",

@@ -92,10 +92,11 @@ describe("podSecurityReport on the planned dev stack", () => {
         result = await plannedStack("dev");
     });
 
-    it("checks every pod of the restricted ML namespace: TF Serving versions and the KServe predictor and canary", () => {
-        assert.deepEqual(result.podSecurity.namespaces, ["ml-serving"]);
+    it("checks every pod of the restricted namespaces: TF Serving versions, the KServe predictor and canary, and the SageMaker bridge", () => {
+        assert.deepEqual(result.podSecurity.namespaces, ["ml-serving", "ml-tabular", "mlmesh-sagemaker"]);
         assert.deepEqual([...result.podSecurity.pods].sort(), [
             "Deployment ml-serving/fraud-v7", "Deployment ml-serving/resnet-v1", "Deployment ml-serving/resnet-v2",
+            "Deployment mlmesh-sagemaker/sagemaker-bridge",
             "InferenceService ml-serving/bert canary canary", "InferenceService ml-serving/bert predictor",
         ]);
     });

@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import { MlPlatform } from "../../../components/platform/mlPlatform";
 import { KSERVE_CANARY_NAME, KSERVE_ISVC_LABEL, kservePredictorHost } from "../../../components/serving/kserveModel";
-import type { KServeModelSpec, ModelSpec, TfServingModelSpec } from "../../../components/serving/modelSpec";
+import type { KServeModelSpec, TfServingModelSpec } from "../../../components/serving/modelSpec";
 import { kserveApis, tfServingApis, type ServedApi } from "../../../components/serving/servedApis";
 import { INGRESS_GATEWAY_PRINCIPAL, VERSION_HEADER } from "../../../components/serving/trafficPolicy";
 import type { RecordedRun } from "../../../offline/recorder";
@@ -26,7 +26,7 @@ const RESNET: TfServingModelSpec = {
 const BERT: KServeModelSpec = { ...common, backend: "kserve", name: "bert", modelFormat: "tensorflow", storageUri: "s3://models/bert/v3", canaryStorageUri: "s3://models/bert/v4", canaryTrafficPercent: 10 };
 const LLM: KServeModelSpec = { ...common, backend: "kserve", name: "llm", modelFormat: "huggingface", storageUri: "s3://models/llm/v1" };
 const SCORER: KServeModelSpec = { ...common, backend: "kserve", name: "scorer", modelFormat: "sklearn", storageUri: "s3://models/scorer/v1" };
-const MODELS: ModelSpec[] = [RESNET, BERT, LLM, SCORER];
+const MODELS: (TfServingModelSpec | KServeModelSpec)[] = [RESNET, BERT, LLM, SCORER];
 
 /** The Istio objects the plan creates. */
 function istioObjects(run: RecordedRun): IstioObject[] {
@@ -55,9 +55,9 @@ function backends(run: RecordedRun): Backend[] {
         ]);
 }
 
-const serviceHost = (model: ModelSpec) => model.backend === "tfserving" ? `${model.name}.${NS}.svc.cluster.local` : kservePredictorHost(model.name, NS);
-const port = (model: ModelSpec) => model.backend === "tfserving" ? 8501 : 80;
-const apisOf = (model: ModelSpec): ServedApi[] => model.backend === "tfserving" ? tfServingApis(model.name) : kserveApis(model.modelFormat, model.name);
+const serviceHost = (model: TfServingModelSpec | KServeModelSpec) => model.backend === "tfserving" ? `${model.name}.${NS}.svc.cluster.local` : kservePredictorHost(model.name, NS);
+const port = (model: TfServingModelSpec | KServeModelSpec) => model.backend === "tfserving" ? 8501 : 80;
+const apisOf = (model: TfServingModelSpec | KServeModelSpec): ServedApi[] => model.backend === "tfserving" ? tfServingApis(model.name) : kserveApis(model.modelFormat, model.name);
 /** The path the server sees for a gateway probe (after the gateway's rewrite). */
 const serverPath = (api: ServedApi, path: string) => {
     const prefix = api.gatewayMatches.map((m) => ("prefix" in m ? m.prefix : "")).find((p) => p && path.startsWith(p));
@@ -86,7 +86,7 @@ describe("traffic through a whole platform, evaluated as Istio would", () => {
     });
     const gateway = (path: string, method: string, headers?: Record<string, string>) =>
         evaluateRequest(objects, services, { via: "gateway", host: HOST, path, method, headers, sourcePrincipal: INGRESS_GATEWAY_PRINCIPAL });
-    const mesh = (model: ModelSpec, path: string, method: string, from = FRONTEND) =>
+    const mesh = (model: TfServingModelSpec | KServeModelSpec, path: string, method: string, from = FRONTEND) =>
         evaluateRequest(objects, services, { via: "mesh", host: serviceHost(model), port: port(model), path, method, sourcePrincipal: from });
 
     for (const model of MODELS) {

@@ -1,0 +1,210 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { PolicyDocument } from "../cluster/irsaServiceAccount";
+import { parseImage } from "../images";
+import { AWS_NAME_LIMITS, scopedName } from "../names";
+import { createdEndpointName, s3ObjectArn, SAGEMAKER_VARIANT, type SageMakerCreatedModel, type SageMakerModelSpec } from "./sagemakerSpec";
+
+export interface ExecutionRoleInputs {
+    readonly partition: string;
+    readonly region: string;
+    readonly accountId: string;
+    readonly endpointName: string;
+    readonly model: SageMakerCreatedModel;
+    readonly subnetIds: readonly string[];
+    readonly securityGroupId: string;
+    /** The endpoint's key, which encrypts captured data. */
+    readonly keyArn: string;
+    /** The KMS key of an SSE-KMS model archive. */
+    readonly modelKmsKeyArn?: string;
+}
+
+/**
+ * What the endpoint's execution role may do, statement by statement, as narrowly as AWS allows:
+ * read exactly the model archive, pull exactly its ECR repository, write its own log group,
+ * manage network interfaces in the endpoint's subnets and security group, and (with data capture)
+ * write captured data under its prefix, encrypted with the endpoint's key.
+ * @see https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html
+ */
+export function executionRolePolicy(inputs: ExecutionRoleInputs): PolicyDocument {
+    const { partition, region, accountId } = inputs;
+    const image = parseImage(inputs.model.image)!;
+    const [registryAccount, , , imageRegion] = image.registry.split(".");
+    const ec2 = (resource: string) => `arn:${partition}:ec2:${region}:${accountId}:${resource}`;
+    const capture = inputs.model.dataCapture;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ReadModelArchive", Effect: "Allow", Action: "s3:GetObject", Resource: s3ObjectArn(partition, inputs.model.modelDataUrl) },
+            ...(inputs.modelKmsKeyArn ? [{
+                Sid: "DecryptModelArchiveThroughS3", Effect: "Allow", Action: "kms:Decrypt", Resource: inputs.modelKmsKeyArn,
+                Condition: { StringLike: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+            }] : []),
+            {
+                Sid: "PullModelImage", Effect: "Allow",
+                Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                Resource: `arn:${partition}:ecr:${imageRegion}:${registryAccount}:repository/${image.repository}`,
+            },
+            // GetAuthorizationToken has no resource type: AWS accepts only "*".
+            { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+            {
+                Sid: "WriteOwnLogs", Effect: "Allow",
+                Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                Resource: [
+                    `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/sagemaker/Endpoints/${inputs.endpointName}`,
+                    `arn:${partition}:logs:${region}:${accountId}:log-group:/aws/sagemaker/Endpoints/${inputs.endpointName}:log-stream:*`,
+                ],
+            },
+            // PutMetricData has no resource type: "*", held to SageMaker's namespaces.
+            { Sid: "PublishMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringLike: { "cloudwatch:namespace": "/aws/sagemaker/*" } } },
+            {
+                Sid: "AttachToEndpointSubnets", Effect: "Allow", Action: "ec2:CreateNetworkInterface",
+                Resource: [ec2("network-interface/*"), ec2(`security-group/${inputs.securityGroupId}`), ...inputs.subnetIds.map((id) => ec2(`subnet/${id}`))],
+            },
+            {
+                Sid: "ManageOwnInterfaces", Effect: "Allow",
+                Action: ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
+                Resource: ec2("network-interface/*"),
+            },
+            // The Describe calls have no resource types: AWS accepts only "*".
+            {
+                Sid: "DescribeNetwork", Effect: "Allow", Resource: "*",
+                Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+            },
+            ...(capture ? [
+                { Sid: "WriteCapturedData", Effect: "Allow", Action: "s3:PutObject", Resource: `${s3ObjectArn(partition, capture.destination.replace(/\/+$/, ""))}/*` },
+                { Sid: "EncryptCapturedData", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Encrypt"], Resource: inputs.keyArn },
+            ] : []),
+        ],
+    };
+}
+
+export interface SageMakerEndpointArgs {
+    /** A validated SageMaker model spec with `model` set. */
+    spec: SageMakerModelSpec & { model: SageMakerCreatedModel };
+    /** The cluster's name: it scopes the endpoint's and the role's names. */
+    clusterName: string;
+    /** Where the model's network interfaces go (the cluster's private subnets). */
+    network: { readonly vpcId: pulumi.Input<string>; readonly privateSubnetIds: pulumi.Input<pulumi.Input<string>[]> };
+    /** Protect the endpoint from `pulumi destroy` (prod). @default false */
+    protect?: boolean;
+    tags?: Record<string, string>;
+}
+
+/**
+ * A SageMaker real-time endpoint made by mlmesh: a network-isolated model in the cluster's
+ * private subnets under its own execution role, an endpoint configuration encrypted with the
+ * endpoint's own key (auto-named, so a change creates the next configuration before the old one
+ * goes and the endpoint moves to it without downtime), the endpoint under a stable name, and
+ * target-tracking autoscaling of its variant.
+ */
+export class SageMakerEndpoint extends pulumi.ComponentResource {
+    public readonly endpointName: pulumi.Output<string>;
+    public readonly endpointArn: pulumi.Output<string>;
+
+    constructor(name: string, args: SageMakerEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:sagemaker:SageMakerEndpoint", name, {}, opts);
+        const { spec } = args;
+        const model = spec.model;
+        const parent = { parent: this };
+        const tags = { ...args.tags, "mlmesh.io/model": `${spec.namespace}/${spec.name}` };
+        const endpointName = createdEndpointName(spec, args.clusterName);
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const region = aws.getRegionOutput({}, parent).region;
+        const accountId = aws.getCallerIdentityOutput({}, parent).accountId;
+
+        const key = new aws.kms.Key(`${name}-key`, {
+            description: `SageMaker endpoint ${endpointName}: storage volumes and captured data`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            tags,
+        }, parent);
+        // No inbound: SageMaker reaches the instances itself. Outbound HTTPS only, for the model
+        // archive (through the VPC's S3 endpoint) and the image.
+        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+            vpcId: args.network.vpcId,
+            description: `SageMaker endpoint ${endpointName}`,
+            egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS to S3 and ECR" }],
+            tags,
+        }, parent);
+        const role = new aws.iam.Role(`${name}-role`, {
+            name: region.apply((r) => scopedName(`${endpointName}-sm`, r, AWS_NAME_LIMITS.iamRole)),
+            description: `Execution role of SageMaker endpoint ${endpointName}`,
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "sagemaker.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+            tags,
+        }, parent);
+        const rolePolicy = new aws.iam.RolePolicy(`${name}-role-policy`, {
+            name: "endpoint-permissions",
+            role: role.name,
+            policy: pulumi.all([partition, region, accountId, args.network.privateSubnetIds, securityGroup.id, key.arn]).apply(([p, r, account, subnets, sg, keyArn]) =>
+                JSON.stringify(executionRolePolicy({ partition: p, region: r, accountId: account, endpointName, model, subnetIds: subnets, securityGroupId: sg, keyArn, modelKmsKeyArn: spec.modelKmsKeyArn }))),
+        }, { parent: this, deleteBeforeReplace: true });
+
+        // Named by everything whose change replaces the model, so the replacement is created
+        // (under its new name) before the old model goes.
+        const sagemakerModel = new aws.sagemaker.Model(`${name}-model`, {
+            name: pulumi.all([role.arn, args.network.privateSubnetIds, securityGroup.id]).apply(([roleArn, subnets, sg]) =>
+                scopedName(endpointName, JSON.stringify([model.image, model.modelDataUrl, roleArn, [...subnets].sort(), sg]), AWS_NAME_LIMITS.sagemakerName)),
+            executionRoleArn: role.arn,
+            primaryContainer: { image: model.image, modelDataUrl: model.modelDataUrl },
+            enableNetworkIsolation: true,
+            vpcConfig: { subnets: args.network.privateSubnetIds, securityGroupIds: [securityGroup.id] },
+            tags,
+        }, { parent: this, dependsOn: [rolePolicy] });
+        const config = new aws.sagemaker.EndpointConfiguration(`${name}-config`, {
+            // A prefix: the provider adds a unique suffix (26 characters), so each change makes a new configuration.
+            namePrefix: scopedName(endpointName, "config", AWS_NAME_LIMITS.sagemakerName - 26),
+            kmsKeyArn: key.arn,
+            productionVariants: [{
+                variantName: SAGEMAKER_VARIANT,
+                modelName: sagemakerModel.name,
+                instanceType: model.instanceType,
+                initialInstanceCount: model.initialInstanceCount,
+            }],
+            ...(model.dataCapture ? {
+                dataCaptureConfig: {
+                    enableCapture: true,
+                    initialSamplingPercentage: model.dataCapture.samplingPercent,
+                    destinationS3Uri: model.dataCapture.destination,
+                    kmsKeyId: key.arn,
+                    captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
+                },
+            } : {}),
+            tags,
+        }, parent);
+        const endpoint = new aws.sagemaker.Endpoint(`${name}-endpoint`, {
+            name: endpointName,
+            endpointConfigName: config.name,
+            tags,
+        }, { parent: this, protect: args.protect ?? false, customTimeouts: { create: "60m", update: "60m" } });
+
+        if (model.autoscaling) {
+            const target = new aws.appautoscaling.Target(`${name}-scaling`, {
+                serviceNamespace: "sagemaker",
+                scalableDimension: "sagemaker:variant:DesiredInstanceCount",
+                resourceId: pulumi.interpolate`endpoint/${endpoint.name}/variant/${SAGEMAKER_VARIANT}`,
+                minCapacity: model.autoscaling.min,
+                maxCapacity: model.autoscaling.max,
+            }, parent);
+            new aws.appautoscaling.Policy(`${name}-scaling`, {
+                policyType: "TargetTrackingScaling",
+                serviceNamespace: target.serviceNamespace,
+                scalableDimension: target.scalableDimension,
+                resourceId: target.resourceId,
+                targetTrackingScalingPolicyConfiguration: {
+                    predefinedMetricSpecification: { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" },
+                    targetValue: model.autoscaling.invocationsPerInstance,
+                    scaleOutCooldown: 60,
+                    scaleInCooldown: 300,
+                },
+            }, parent);
+        }
+
+        this.endpointName = endpoint.name;
+        this.endpointArn = endpoint.arn;
+        this.registerOutputs({ endpointName: this.endpointName, endpointArn: this.endpointArn });
+    }
+}
