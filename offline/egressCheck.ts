@@ -9,6 +9,7 @@
 import { groupKind, list, namespaceOf, notModelled, ownerOf, strings, type IstioObject } from "./routeObjects";
 
 export const SERVICE_ENTRY_KIND = "networking.istio.io/ServiceEntry";
+export const SIDECAR_KIND = "networking.istio.io/Sidecar";
 
 export interface EgressRequest {
     /** The caller's namespace. */
@@ -54,10 +55,17 @@ export function egressDecision(objects: readonly IstioObject[], mode: string, re
 }
 
 /**
- * ServiceEntries the route evaluator may ignore: they name hosts outside the cluster only. One
- * that names a cluster host would change where in-mesh requests go, which is not modelled.
+ * What the route evaluator may ignore: ServiceEntries that name hosts outside the cluster only
+ * (one naming a cluster host would change where in-mesh requests go), and Sidecars that select
+ * their workloads and scope only their outbound traffic (a namespace-wide one could narrow what a
+ * modelled client sees, and an `ingress` one changes how a workload receives): not modelled.
  */
-export function assertExternalOnly(objects: readonly IstioObject[], clusterHosts: readonly string[]): void {
+export function assertOutboundOnly(objects: readonly IstioObject[], clusterHosts: readonly string[]): void {
+    for (const sidecar of objects.filter((o) => groupKind(o) === SIDECAR_KIND)) {
+        if (!sidecar.spec.workloadSelector || sidecar.spec.ingress !== undefined) {
+            throw notModelled(ownerOf(sidecar), sidecar.spec.workloadSelector ? "spec.ingress" : "spec.workloadSelector", "is not modelled by the route evaluator: only a Sidecar that selects its workloads and scopes their egress is");
+        }
+    }
     for (const entry of objects.filter((o) => groupKind(o) === SERVICE_ENTRY_KIND)) {
         const hosts = strings(entry.spec.hosts, ownerOf(entry), "spec.hosts");
         const internal = hosts.find((h) => h.endsWith(".svc.cluster.local") || clusterHosts.some((c) => serviceEntryHostMatches(h, c)));

@@ -20,7 +20,7 @@ import {
     compareHostSpecificity, gatewayReference, gatewayVirtualHosts, hostMatches, httpMatch, MATCH_FIELDS, meshHost, normalizePath, pathOnly,
     resolveShortName, rewritePath, withoutPort, type HttpRequestView, type MatchResult,
 } from "./routeMatch";
-import { assertExternalOnly, SERVICE_ENTRY_KIND } from "./egressCheck";
+import { assertOutboundOnly, SERVICE_ENTRY_KIND, SIDECAR_KIND } from "./egressCheck";
 import { fields, groupKind, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, record, strings, type IstioObject } from "./routeObjects";
 export type { IstioObject };
 
@@ -88,7 +88,7 @@ export const DEFAULT_GATEWAY_PORT = 443;
 /** Kinds read here, or that never change a route or a decision. Other kinds of these API groups throw. */
 const KNOWN_KINDS = new Set([
     "networking.istio.io/Gateway", "networking.istio.io/VirtualService", "networking.istio.io/DestinationRule",
-    "security.istio.io/AuthorizationPolicy", "security.istio.io/PeerAuthentication", "telemetry.istio.io/Telemetry", "networking.istio.io/ProxyConfig", SERVICE_ENTRY_KIND,
+    "security.istio.io/AuthorizationPolicy", "security.istio.io/PeerAuthentication", "telemetry.istio.io/Telemetry", "networking.istio.io/ProxyConfig", SERVICE_ENTRY_KIND, SIDECAR_KIND,
 ]);
 const ROUTING_GROUPS = /(^|\.)istio\.io$|^gateway\.networking\.k8s\.io$|^inference\.networking\.(x-)?k8s\.io$/;
 
@@ -395,6 +395,6 @@ export function evaluateRequest(objects: readonly IstioObject[], backends: reado
     if (unknown) {
         throw new Error(`${ownerOf(unknown)}: kind ${unknown.apiVersion} ${unknown.kind} is not modelled by the route evaluator`);
     }
-    assertExternalOnly(objects, backends.map((b) => b.host));
+    assertOutboundOnly(objects, backends.map((b) => b.host));
     return request.via === "gateway" ? viaGateway(objects, backends, request) : viaMesh(objects, backends, request);
 }

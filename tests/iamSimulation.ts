@@ -60,6 +60,10 @@ export async function decideFor(principal: string, policy: PolicyDocument, call:
         serviceControlPolicies: [],
         resourceControlPolicies: [],
     }, {});
+    // An action with no resource type is evaluated on "*" as a whole.
+    if (result.resultType === "wildcard" && call.resource === "*") {
+        return result.overallResult as Decision;
+    }
     if (result.resultType !== "single") {
         throw new Error(`the IAM simulator could not evaluate ${call.api} on ${call.resource} as one request: ${JSON.stringify(result)}`);
     }

@@ -291,6 +291,7 @@ describe("configuration the route evaluator does not model", () => {
         ["a DestinationRule workload selector", { ...subsets, spec: { ...subsets.spec, workloadSelector: { matchLabels: { app: "x" } } } }, /DestinationRule ml-serving\/resnet: `spec\.workloadSelector`/],
         ["TLS passthrough at the gateway", { ...gateway(), spec: { ...gateway().spec, servers: [{ port: { number: 443, name: "tls", protocol: "HTTPS" }, hosts: [HOST], tls: { mode: "PASSTHROUGH" } }] } }, /Gateway istio-ingress\/mlmesh: `spec\.servers\[0\]\.tls\.mode` PASSTHROUGH/],
         ["a ServiceEntry inside the mesh", object("ServiceEntry", "ml-serving", "s3", { hosts: ["s3.amazonaws.com"], location: "MESH_INTERNAL" }), /ServiceEntry ml-serving\/s3: `spec\.hosts` names a host inside the mesh/],
+        ["a namespace-wide Sidecar", object("Sidecar", "ml-serving", "scope", { egress: [{ hosts: ["./*"] }] }), /Sidecar ml-serving\/scope: `spec\.workloadSelector` is not modelled/],
         ["a ServiceEntry that shadows a model's Service", object("ServiceEntry", "ml-serving", "shadow", { hosts: ["*.ml-serving.svc.cluster.local"], location: "MESH_EXTERNAL" }), /ServiceEntry ml-serving\/shadow: `spec\.hosts` names \*\.ml-serving\.svc\.cluster\.local inside the mesh/],
     ];
     for (const [what, changed, error, request] of cases) {

@@ -99,6 +99,11 @@ const existing = (privateSubnetIds: string[], vpcId = VPC_ID) => (raw: Raw) => {
 const DOCKER_HUB_SECRET = "arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf";
 const DEVICE_PLUGIN = "nvcr.io/nvidia/k8s-device-plugin";
 const DEVICE_PLUGIN_MIRROR = "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/nvidia/k8s-device-plugin";
+/** A valid SageMaker model mlmesh creates, with one instance (fine outside prod). */
+const SAGEMAKER = {
+    name: "fraud-sm", namespace: "ml-serving", backend: "sagemaker",
+    model: { image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/fraud:1.4.2", modelDataUrl: "s3://models/fraud/model.tar.gz", instanceType: "ml.m5.large", initialInstanceCount: 1 },
+};
 const inProd = (mutate: (raw: Raw) => void) => (raw: Raw) => {
     raw["mlmesh:environment"] = "prod";
     cluster(raw).access = { deployerRoleArn: "arn:aws:iam::123456789012:role/deployer" };
@@ -185,6 +190,11 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a timeout that is not a duration", mutate: (r) => { model(r).timeout = "thirty"; }, path: "mlmesh:models[0].timeout", value: "thirty", reason: "is not a duration" },
     { change: "the latest image tag", mutate: (r) => { model(r).image = "tensorflow/serving:latest"; }, path: "mlmesh:models[0].image", value: "tensorflow/serving:latest", reason: "floating tag latest" },
     { change: "a model in a namespace outside the mesh", mutate: (r) => { model(r).namespace = "default"; }, path: "mlmesh:models[0].namespace", value: "default", reason: "is not a mesh namespace" },
+    { change: "a SageMaker model with both an endpoint and a model", mutate: (r) => { r["mlmesh:models"] = [{ ...SAGEMAKER, endpointName: "fraud-2024" }]; }, path: "mlmesh:models[0].endpointName", value: "fraud-2024", reason: "bridge the existing endpoint (endpointName) or let mlmesh create one (model), not both" },
+    { change: "a SageMaker image outside ECR", mutate: (r) => { r["mlmesh:models"] = [{ ...SAGEMAKER, model: { ...SAGEMAKER.model, image: "docker.io/acme/fraud:1.4.2" } }]; }, path: "mlmesh:models[0].model.image", value: "docker.io/acme/fraud:1.4.2", reason: "must be an image in private ECR" },
+    { change: "a SageMaker timeout beyond the 60s real-time limit", mutate: (r) => { r["mlmesh:models"] = [{ ...SAGEMAKER, timeout: "90s" }]; }, path: "mlmesh:models[0].timeout", value: "90s", reason: "SageMaker's 60s limit" },
+    { change: "a single-instance SageMaker endpoint in prod", mutate: inProd((r) => { r["mlmesh:models"] = [SAGEMAKER]; }), path: "mlmesh:models[0].model.initialInstanceCount", value: 1, reason: "at least 2 in prod" },
+    { change: "a SageMaker model asking for GPUs", mutate: (r) => { r["mlmesh:models"] = [{ ...SAGEMAKER, gpus: 1 }]; }, path: "mlmesh:models[0].gpus", value: 1, reason: "does not apply to a SageMaker model" },
     { change: "a model sidecar request above the mesh default limit", mutate: (r) => { model(r).sidecar = { cpu: "4" }; }, path: "mlmesh:models[0].sidecar.cpu", value: "4", reason: "is above `cpuLimit`" },
 ];
 

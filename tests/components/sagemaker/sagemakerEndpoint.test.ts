@@ -1,0 +1,106 @@
+import * as assert from "node:assert/strict";
+import { executionRolePolicy, SageMakerEndpoint } from "../../../components/sagemaker/sagemakerEndpoint";
+import type { SageMakerCreatedModel, SageMakerModelSpec } from "../../../components/sagemaker/sagemakerSpec";
+import type { RecordedRun } from "../../../offline/recorder";
+import { ACCOUNT_ID, decide, DEFAULT_KEY_POLICY, type AwsCall, type Decision } from "../../iamSimulation";
+import { recordOffline } from "../../offline/fixtures/offlineRun";
+import { plannedStack } from "../../offline/fixtures/plannedStack";
+
+const MODEL: SageMakerCreatedModel = {
+    image: `${ACCOUNT_ID}.dkr.ecr.us-west-2.amazonaws.com/fraud:1.4.2`,
+    modelDataUrl: "s3://models/fraud/1.4.2/model.tar.gz",
+    instanceType: "ml.g5.xlarge",
+    initialInstanceCount: 2,
+    autoscaling: { min: 2, max: 8, invocationsPerInstance: 100 },
+    dataCapture: { samplingPercent: 20, destination: "s3://capture/fraud" },
+};
+const SPEC = { backend: "sagemaker", name: "fraud", namespace: "ml-tabular", model: MODEL } as SageMakerModelSpec & { model: SageMakerCreatedModel };
+const KEY = `arn:aws:kms:us-west-2:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+describe("the endpoint's execution role, judged by the IAM evaluator", () => {
+    const policy = executionRolePolicy({
+        partition: "aws", region: "us-west-2", accountId: ACCOUNT_ID, endpointName: "ml-tabular-fraud-1a2b3c4d", model: MODEL,
+        subnetIds: ["subnet-0123456789abcdef0"], securityGroupId: "sg-0123456789abcdef0", keyArn: KEY,
+    });
+    const call = (action: string, resource: string, context: AwsCall["context"] = {}): AwsCall => ({ api: action, action, resource, context, source: "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html" });
+    const cases: [string, AwsCall, Decision][] = [
+        ["reads the model archive", call("s3:GetObject", "arn:aws:s3:::models/fraud/1.4.2/model.tar.gz"), "Allowed"],
+        ["reads another model's archive", call("s3:GetObject", "arn:aws:s3:::models/fraud/1.4.1/model.tar.gz"), "ImplicitlyDenied"],
+        ["pulls the model's image", call("ecr:BatchGetImage", `arn:aws:ecr:us-west-2:${ACCOUNT_ID}:repository/fraud`), "Allowed"],
+        ["pulls another repository", call("ecr:BatchGetImage", `arn:aws:ecr:us-west-2:${ACCOUNT_ID}:repository/payroll`), "ImplicitlyDenied"],
+        ["writes its own logs", call("logs:PutLogEvents", `arn:aws:logs:us-west-2:${ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/ml-tabular-fraud-1a2b3c4d:log-stream:primary/i-1`), "Allowed"],
+        ["writes another endpoint's logs", call("logs:PutLogEvents", `arn:aws:logs:us-west-2:${ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/payroll:log-stream:x`), "ImplicitlyDenied"],
+        ["attaches to its subnet", call("ec2:CreateNetworkInterface", `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:subnet/subnet-0123456789abcdef0`), "Allowed"],
+        ["attaches to another subnet", call("ec2:CreateNetworkInterface", `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:subnet/subnet-0fedcba987654321f`), "ImplicitlyDenied"],
+        ["writes captured data under its prefix", call("s3:PutObject", "arn:aws:s3:::capture/fraud/ml-tabular-fraud-1a2b3c4d/primary/2026/12/01/00/x.jsonl"), "Allowed"],
+        ["writes anywhere else", call("s3:PutObject", "arn:aws:s3:::models/fraud/1.4.2/model.tar.gz"), "ImplicitlyDenied"],
+        // The key keeps KMS's default policy, which lets IAM policies grant its use.
+        ["encrypts captured data with the endpoint's key", { ...call("kms:GenerateDataKey", KEY), resourcePolicy: DEFAULT_KEY_POLICY }, "Allowed"],
+        ["publishes SageMaker metrics", call("cloudwatch:PutMetricData", "*", { "cloudwatch:namespace": "/aws/sagemaker/Endpoints" }), "Allowed"],
+        ["publishes into another namespace", call("cloudwatch:PutMetricData", "*", { "cloudwatch:namespace": "Billing" }), "ImplicitlyDenied"],
+    ];
+    for (const [what, request, expected] of cases) {
+        it(`${expected === "Allowed" ? "lets the endpoint" : "keeps the endpoint from"} ${what}`, async () => assert.equal(await decide(policy, request), expected));
+    }
+    it("uses * only where AWS has no resource type (GetAuthorizationToken, PutMetricData, the EC2 Describe calls)", () => {
+        const wildcards = policy.Statement.filter((s) => s.Resource === "*").map((s) => s.Sid);
+        assert.deepEqual(wildcards, ["RegistryLogin", "PublishMetrics", "DescribeNetwork"]);
+    });
+});
+
+describe("SageMakerEndpoint under the offline engine", () => {
+    let run: RecordedRun;
+    const of = (type: string) => run.resources.filter((r) => r.type === type);
+    before(async () => {
+        run = await recordOffline(() => new SageMakerEndpoint("fraud", {
+            spec: SPEC, clusterName: "mlmesh-prod", protect: true,
+            network: { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] },
+        }));
+    });
+    it("runs the model network-isolated in the cluster's private subnets under its own security group", () => {
+        const [model] = of("aws:sagemaker/model:Model");
+        const [sg] = of("aws:ec2/securityGroup:SecurityGroup");
+        assert.equal(model.inputs.enableNetworkIsolation, true);
+        const vpcConfig = model.inputs.vpcConfig as { subnets: string[]; securityGroupIds: string[] };
+        assert.deepEqual(vpcConfig.subnets, ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]);
+        assert.match(vpcConfig.securityGroupIds[0], /^sg-[0-9a-f]{17}$/);
+        assert.deepEqual((sg.inputs.egress as { fromPort: number; toPort: number }[]).map((rule) => [rule.fromPort, rule.toPort]), [[443, 443]]);
+        assert.equal(sg.inputs.ingress, undefined, "no inbound rule");
+    });
+    it("trusts only SageMaker with the execution role", () => {
+        const [role] = of("aws:iam/role:Role");
+        assert.deepEqual(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement, [{ Effect: "Allow", Principal: { Service: "sagemaker.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+    });
+    it("encrypts the configuration and captured data with a rotating key of the endpoint's own", () => {
+        const [key] = of("aws:kms/key:Key");
+        const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+        const capture = config.inputs.dataCaptureConfig as Record<string, unknown>;
+        assert.deepEqual([key.inputs.enableKeyRotation, config.inputs.kmsKeyArn, capture.kmsKeyId, capture.captureOptions], [true, key.outputs.arn, key.outputs.arn, [{ captureMode: "Input" }, { captureMode: "Output" }]]);
+    });
+    it("names configurations by prefix, so a change creates the next one before the old goes, within SageMaker's 63 characters", () => {
+        const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+        assert.equal(config.inputs.name, undefined);
+        assert.ok(String(config.inputs.namePrefix).length + 26 <= 63);
+    });
+    it("keeps the endpoint's name stable and protects it in prod", () => {
+        const [endpoint] = of("aws:sagemaker/endpoint:Endpoint");
+        assert.match(String(endpoint.inputs.name), /^ml-tabular-fraud-[0-9a-f]{8}$/);
+        assert.equal(endpoint.options.protect, true);
+    });
+    it("scales the variant on invocations per instance", () => {
+        const [target] = of("aws:appautoscaling/target:Target");
+        const [policy] = of("aws:appautoscaling/policy:Policy");
+        assert.deepEqual([target.inputs.minCapacity, target.inputs.maxCapacity, target.inputs.scalableDimension], [2, 8, "sagemaker:variant:DesiredInstanceCount"]);
+        assert.deepEqual((policy.inputs.targetTrackingScalingPolicyConfiguration as { predefinedMetricSpecification: unknown; targetValue: number }).predefinedMetricSpecification,
+            { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" });
+    });
+});
+
+describe("an existing endpoint in the planned dev stack", () => {
+    it("gets nothing created for it: one SageMaker model, configuration and endpoint, all the created one's", async () => {
+        const result = await plannedStack("dev");
+        const sagemaker = result.resources.filter((r) => r.type.startsWith("aws:sagemaker/"));
+        assert.deepEqual(sagemaker.map((r) => r.type.split(":").pop()).sort(), ["Endpoint", "EndpointConfiguration", "Model"]);
+        assert.ok(sagemaker.every((r) => r.name.includes("fraud-sm")), sagemaker.map((r) => r.name).join(", "));
+    });
+});
