@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { bridgeDeployment, BRIDGE_HOST, runtimeHost, type BridgedModel } from "../../../components/sagemaker/bridgeManifests";
+import { bridgeDeployment, BRIDGE_HOST, runtimeHost, runtimeServiceEntry, type BridgedModel } from "../../../components/sagemaker/bridgeManifests";
 import { bridgeInvokePolicy, runtimeEndpointPolicy, runtimeEndpointService, SageMakerBridge } from "../../../components/sagemaker/sagemakerBridge";
 import { endpointArn } from "../../../components/sagemaker/sagemakerSpec";
 import { injectedContainers, restrictedViolations, type Pod } from "../../../offline/podSecurityCheck";
@@ -33,8 +33,13 @@ describe("the bridge's IAM, judged by the IAM evaluator", () => {
     });
     const cases: [string, string][] = [["us-west-2", "com.amazonaws.us-west-2.sagemaker.runtime"], ["eu-central-1", "com.amazonaws.eu-central-1.sagemaker.runtime"]];
     for (const [region, service] of cases) {
-        it(`uses the SageMaker Runtime endpoint service of ${region}, whose private DNS answers ${runtimeHost(region, "amazonaws.com")}`, () => assert.equal(runtimeEndpointService(region), service));
+        it(`uses the SageMaker Runtime endpoint service of ${region}, and lets the signer reach ${runtimeHost(region, "amazonaws.com")}, which its private DNS answers`, () => {
+            assert.equal(runtimeEndpointService(region), service);
+            assert.deepEqual(runtimeServiceEntry(runtimeHost(region, "amazonaws.com")).spec.hosts, [`runtime.sagemaker.${region}.amazonaws.com`]);
+        });
     }
+    // China and GovCloud are refused before anything is created: ECR has no pull-through cache
+    // there (tests/stacks/config.test.ts), so their runtime endpoint names are never needed.
 });
 
 describe("the signing proxy's pod", () => {

@@ -96,6 +96,19 @@ describe("SageMakerEndpoint under the offline engine", () => {
     });
 });
 
+describe("SageMaker models in the planned dev stack", () => {
+    it("are in the stack's models output with their in-mesh URL, endpoint and the VPC endpoint's DNS name", async () => {
+        const result = await plannedStack("dev");
+        const churn = (result.outputs.models as Record<string, unknown>[]).find((m) => m.name === "churn");
+        assert.deepEqual({ ...churn, vpcEndpointDnsName: String(churn?.vpcEndpointDnsName).replace(/^vpce-[0-9a-f-]+\./, "vpce-….") }, {
+            name: "churn", namespace: "ml-tabular", backend: "sagemaker", serviceHost: "churn.ml-tabular.svc.cluster.local",
+            url: "http://churn.ml-tabular.svc.cluster.local/v1/models/churn:predict",
+            endpointName: "churn-xgb-2024", endpointArn: `arn:aws:sagemaker:us-west-2:${ACCOUNT_ID}:endpoint/churn-xgb-2024`,
+            vpcEndpointDnsName: "vpce-….runtime.sagemaker.us-west-2.vpce.amazonaws.com",
+        });
+    });
+});
+
 describe("an existing endpoint in the planned dev stack", () => {
     it("gets nothing created for it: one SageMaker model, configuration and endpoint, all the created one's", async () => {
         const result = await plannedStack("dev");
