@@ -9,11 +9,11 @@
  * (cmd/aws-sigv4-proxy/main.go@v1.11.1), listens on the address `--port` names, has no health
  * path (so probes are TCP), and runs as root from `scratch` unless the pod says otherwise.
  */
-import { INGRESS_GATEWAY_PRINCIPAL } from "../serving/trafficPolicy";
+import { circuitBreakerPolicy, INGRESS_GATEWAY_PRINCIPAL, retryPolicy } from "../serving/trafficPolicy";
 import type { IstioManifest } from "../mesh/meshPolicies";
 import { ISTIO_ROOT_NAMESPACE } from "../mesh/istioCharts";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from "../mesh/podSecurity";
-import { DEFAULT_CIRCUIT_BREAKER, type CircuitBreaker, type RetryPolicy } from "../serving/modelSpec";
+import type { CircuitBreaker, RetryPolicy } from "../serving/modelSpec";
 
 export const BRIDGE_NAMESPACE = "mlmesh-sagemaker";
 export const BRIDGE_NAME = "sagemaker-bridge";
@@ -142,7 +142,7 @@ function predictRoute(model: BridgedModel): Record<string, unknown> {
         rewrite: { uri: invocationsPath(model.endpointName) },
         route: [{ destination: { host: BRIDGE_HOST, subset: bridgeSubset(model), port: { number: BRIDGE_SERVICE_PORT } } }],
         timeout: model.timeout,
-        retries: model.retries.attempts === 0 ? { attempts: 0 } : { attempts: model.retries.attempts, perTryTimeout: model.retries.perTryTimeout, retryOn: model.retries.retryOn },
+        retries: retryPolicy(model.retries),
     };
 }
 
@@ -168,21 +168,14 @@ export function gatewayRoutes(model: BridgedModel, ingress: { readonly gateway: 
 
 /** One subset per model, each with that model's connection limits and outlier detection. */
 export function bridgeDestinationRule(models: readonly BridgedModel[]): IstioManifest {
-    const policy = (breaker: CircuitBreaker | undefined) => {
-        const b = { ...DEFAULT_CIRCUIT_BREAKER, ...breaker };
-        return {
-            connectionPool: { tcp: { maxConnections: b.maxConnections }, http: { http2MaxRequests: b.http2MaxRequests } },
-            outlierDetection: { consecutive5xxErrors: b.consecutive5xxErrors, interval: b.interval, baseEjectionTime: b.baseEjectionTime, maxEjectionPercent: b.maxEjectionPercent },
-        };
-    };
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "DestinationRule",
         metadata: { name: BRIDGE_NAME, namespace: BRIDGE_NAMESPACE },
         spec: {
             host: BRIDGE_HOST,
-            trafficPolicy: { loadBalancer: { simple: "LEAST_REQUEST" }, ...policy(undefined) },
-            subsets: models.map((model) => ({ name: bridgeSubset(model), labels: { app: BRIDGE_NAME }, trafficPolicy: policy(model.circuitBreaker) })),
+            trafficPolicy: { loadBalancer: { simple: "LEAST_REQUEST" }, ...circuitBreakerPolicy(undefined) },
+            subsets: models.map((model) => ({ name: bridgeSubset(model), labels: { app: BRIDGE_NAME }, trafficPolicy: circuitBreakerPolicy(model.circuitBreaker) })),
         },
     };
 }

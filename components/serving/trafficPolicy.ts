@@ -40,6 +40,25 @@ interface RouteFamily {
     readonly port: number;
 }
 
+/** A route's retries as Istio takes them: with retries off, `attempts: 0` alone (Istio refuses any other setting beside it, pkg/config/validation/validation.go@1.30.3). */
+export function retryPolicy(retries: Required<RetryPolicy>): Record<string, unknown> {
+    return retries.attempts === 0 ? { attempts: 0 } : { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn };
+}
+
+/** Connection limits and outlier detection of a circuit breaker, defaults filled in. */
+export function circuitBreakerPolicy(circuitBreaker: CircuitBreaker | undefined): Record<string, unknown> {
+    const breaker = { ...DEFAULT_CIRCUIT_BREAKER, ...circuitBreaker };
+    return {
+        connectionPool: { tcp: { maxConnections: breaker.maxConnections }, http: { http2MaxRequests: breaker.http2MaxRequests } },
+        outlierDetection: {
+            consecutive5xxErrors: breaker.consecutive5xxErrors,
+            interval: breaker.interval,
+            baseEjectionTime: breaker.baseEjectionTime,
+            maxEjectionPercent: breaker.maxEjectionPercent,
+        },
+    };
+}
+
 /**
  * A header `x-model-version: <v>` goes to version v exactly; every other request is split by
  * weight. Each route has the timeout and retry policy. Within a family, every route also
@@ -50,8 +69,7 @@ function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string,
     const policy = {
         ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
-        // Istio refuses any other retry setting beside attempts 0 (pkg/config/validation/validation.go@1.30.3).
-        retries: retries.attempts === 0 ? { attempts: 0 } : { attempts: retries.attempts, perTryTimeout: retries.perTryTimeout, retryOn: retries.retryOn },
+        retries: retryPolicy(retries),
     };
     const port = family ? { port: { number: family.port } } : {};
     const destination = (version?: RoutedVersion) => version?.host ? { host: version.host, ...port } : { host: options.host, ...(version ? { subset: version.name } : {}), ...port };
@@ -128,7 +146,6 @@ export function modelIngressVirtualService(options: RouteOptions, ingress: Ingre
 
 /** A subset per version, least-request balancing, connection limits and outlier detection. */
 export function modelDestinationRule(options: RouteOptions & { readonly circuitBreaker?: CircuitBreaker; readonly versionLabel?: string }): IstioManifest {
-    const breaker = { ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker };
     const versionLabel = options.versionLabel ?? "version";
     const subsets = options.versions.filter((version) => version.host === undefined);
     return {
@@ -137,16 +154,7 @@ export function modelDestinationRule(options: RouteOptions & { readonly circuitB
         metadata: { name: options.name, namespace: options.namespace },
         spec: {
             host: options.host,
-            trafficPolicy: {
-                loadBalancer: { simple: "LEAST_REQUEST" },
-                connectionPool: { tcp: { maxConnections: breaker.maxConnections }, http: { http2MaxRequests: breaker.http2MaxRequests } },
-                outlierDetection: {
-                    consecutive5xxErrors: breaker.consecutive5xxErrors,
-                    interval: breaker.interval,
-                    baseEjectionTime: breaker.baseEjectionTime,
-                    maxEjectionPercent: breaker.maxEjectionPercent,
-                },
-            },
+            trafficPolicy: { loadBalancer: { simple: "LEAST_REQUEST" }, ...circuitBreakerPolicy(options.circuitBreaker) },
             ...(subsets.length > 0 ? { subsets: subsets.map((version) => ({ name: version.name, labels: { [versionLabel]: version.name } })) } : {}),
         },
     };
