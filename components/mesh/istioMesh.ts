@@ -121,6 +121,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly ingress: IngressRoutes | undefined;
     /** The Pod Security Standard enforced on the ML namespaces. */
     public readonly podSecurity: PodSecurityLevel;
+    /** `host:port` of the OpenTelemetry collector the proxies send spans to. */
+    public readonly otelCollector: string;
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:mesh:IstioMesh", name, {}, opts);
@@ -213,6 +215,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         // A namespace is labelled for a revision only once that revision's injector exists, so no
         // pod starts without a sidecar in between; with the CNI, once the node agent is installed.
         this.podSecurity = args.podSecurity ?? "restricted";
+        this.otelCollector = args.otelCollector ?? DEFAULT_OTEL_COLLECTOR;
         for (const namespace of this.namespaces) {
             const ns = new k8s.core.v1.Namespace(`${name}-ns-${namespace}`, {
                 metadata: { name: namespace, labels: { "istio.io/rev": this.revision, ...podSecurityLabels(this.podSecurity) } },

@@ -58,9 +58,18 @@ export function bridgeSubset(model: Pick<BridgedModel, "name" | "namespace">): s
     return `${model.namespace}-${model.name}`;
 }
 
+/** Request headers the signer drops: SageMaker routing a caller must not choose, and the mesh's client certificate. */
+export const STRIPPED_HEADERS = [
+    "X-Amzn-SageMaker-Target-Variant", "X-Amzn-SageMaker-Target-Model", "X-Amzn-SageMaker-Target-Container-Hostname",
+    "X-Amzn-SageMaker-Inference-Component", "X-Forwarded-Client-Cert",
+] as const;
+
 export interface BridgeWorkload {
     readonly region: string;
+    /** The host the signature is for: SageMaker Runtime's regional host. */
     readonly runtimeHost: string;
+    /** Where requests go: the VPC endpoint's own DNS name. */
+    readonly endpointHost: string;
     /** The proxy image as nodes pull it (through the cache). */
     readonly image: string;
     readonly serviceAccountName: string;
@@ -91,8 +100,12 @@ export function bridgeDeployment(workload: BridgeWorkload): Record<string, unkno
                         args: [
                             "--name", "sagemaker",
                             "--region", workload.region,
-                            "--host", workload.runtimeHost,
+                            // To the VPC endpoint, signed (and sent) with the regional host SageMaker expects
+                            // (handler/proxy_client.go@v1.11.1).
+                            "--host", workload.endpointHost,
+                            "--sign-host", workload.runtimeHost,
                             "--port", `:${BRIDGE_PROXY_PORT}`,
+                            ...STRIPPED_HEADERS.flatMap((header) => ["-s", header]),
                         ],
                         // The regional STS endpoint for IRSA, the one the mesh lets out.
                         env: [{ name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" }],
@@ -197,7 +210,7 @@ export function bridgeAuthorization(models: readonly BridgedModel[]): IstioManif
     };
 }
 
-/** SageMaker Runtime as an external host the bridge's namespace may call over TLS. */
+/** The VPC endpoint of SageMaker Runtime as an external host the bridge's namespace may call over TLS. */
 export function runtimeServiceEntry(host: string): IstioManifest {
     return {
         apiVersion: "networking.istio.io/v1",
@@ -207,15 +220,19 @@ export function runtimeServiceEntry(host: string): IstioManifest {
     };
 }
 
-/** The bridge's sidecar reaches SageMaker Runtime and STS (for IRSA), and nothing else. */
-export function bridgeSidecar(runtime: string, stsHost: string): IstioManifest {
+/** The bridge's sidecar reaches SageMaker Runtime, STS (for IRSA) and the trace collector, and nothing else. */
+export function bridgeSidecar(runtime: string, stsHost: string, otelCollector?: string): IstioManifest {
+    // Istio builds a sidecar's clusters from its Sidecar's egress only, so without the collector
+    // the bridge's spans would have nowhere to go (istio/istio:pilot/pkg/networking/core/cluster.go@1.30.3).
+    const collector = otelCollector?.split(":")[0];
+    const collectorHost = collector ? [`${collector.split(".")[1] ?? "*"}/${collector}`] : [];
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "Sidecar",
         metadata: { name: BRIDGE_NAME, namespace: BRIDGE_NAMESPACE },
         spec: {
             workloadSelector: { labels: { app: BRIDGE_NAME } },
-            egress: [{ hosts: [`./${runtime}`, `${ISTIO_ROOT_NAMESPACE}/${stsHost}`] }],
+            egress: [{ hosts: [`./${runtime}`, `${ISTIO_ROOT_NAMESPACE}/${stsHost}`, ...collectorHost] }],
             outboundTrafficPolicy: { mode: "REGISTRY_ONLY" },
         },
     };

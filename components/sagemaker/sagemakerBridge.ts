@@ -14,9 +14,9 @@ import {
     gatewayRoutes, meshRoutes, modelService, runtimeHost, runtimeServiceEntry, SIGV4_PROXY_IMAGE, type BridgedModel,
 } from "./bridgeManifests";
 
-/** The Interface VPC endpoint service of SageMaker Runtime in a commercial or GovCloud region. */
-export function runtimeEndpointService(region: string): string {
-    return `com.amazonaws.${region}.sagemaker.runtime`;
+/** The Interface VPC endpoint service of SageMaker Runtime (China's carry a `cn.` prefix). */
+export function runtimeEndpointService(region: string, partition: string): string {
+    return `${partition === "aws-cn" ? "cn." : ""}com.amazonaws.${region}.sagemaker.runtime`;
 }
 
 /** InvokeEndpoint only: the bridge signs real-time calls, and its proxy cannot stream responses. */
@@ -99,9 +99,12 @@ export class SageMakerBridge extends pulumi.ComponentResource {
         }, parent);
         const vpcEndpoint = new aws.ec2.VpcEndpoint(`${name}-runtime`, {
             vpcId: args.network.vpcId,
-            serviceName: region.apply(runtimeEndpointService),
+            serviceName: pulumi.all([region, partition.partition]).apply(([r, p]) => runtimeEndpointService(r, p)),
             vpcEndpointType: "Interface",
-            privateDnsEnabled: true,
+            // No private DNS: it would answer runtime.sagemaker.<region> for the whole VPC with an
+            // endpoint only the bridge may use (and collide with one the VPC may already have).
+            // The signer calls the endpoint's own DNS name and signs for the regional host.
+            privateDnsEnabled: false,
             subnetIds: args.network.privateSubnetIds,
             securityGroupIds: [endpointSg.id],
             policy: pulumi.all([args.endpointArns, identity.roleArn]).apply(([arns, roleArn]) => JSON.stringify(runtimeEndpointPolicy(arns, roleArn))),
@@ -109,21 +112,23 @@ export class SageMakerBridge extends pulumi.ComponentResource {
         }, parent);
 
         const runtime = pulumi.all([region, partition.dnsSuffix]).apply(([r, suffix]) => runtimeHost(r, suffix));
+        const vpceHost = vpcEndpoint.dnsEntries.apply((entries) => entries?.[0]?.dnsName ?? "");
         const prod = args.environment === "prod";
         const replicas = prod ? { min: 2, max: 6 } : { min: 1, max: 3 };
         const sidecar = args.mesh.defaultSidecar;
-        const deployment = pulumi.all([region, runtime, pulumi.output(args.cluster.images)]).apply(([r, host, images]) => bridgeDeployment({
+        const deployment = pulumi.all([region, runtime, vpceHost, pulumi.output(args.cluster.images)]).apply(([r, host, vpce, images]) => bridgeDeployment({
             region: r,
             runtimeHost: host,
+            endpointHost: vpce,
             image: cachedImage(SIGV4_PROXY_IMAGE, images),
             serviceAccountName: identity.serviceAccountName,
             replicas,
             annotations: { ...sidecar.annotations(), [MESH_REVISION_ANNOTATION]: args.mesh.revision },
         }));
         // The proxy needs its egress before it starts: SageMaker Runtime and STS.
-        const entry = regional("runtime", { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry" }, runtime.apply(runtimeServiceEntry));
+        const entry = regional("runtime", { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry" }, vpceHost.apply(runtimeServiceEntry));
         const egress = regional("sidecar", { apiVersion: "networking.istio.io/v1", kind: "Sidecar" },
-            pulumi.all([region, partition.dnsSuffix, runtime]).apply(([r, suffix, host]) => bridgeSidecar(host, `sts.${r}.${suffix}`)));
+            pulumi.all([region, partition.dnsSuffix, vpceHost]).apply(([r, suffix, vpce]) => bridgeSidecar(vpce, `sts.${r}.${suffix}`, args.mesh.otelCollector)));
         const workload = new k8s.apps.v1.Deployment(`${name}-proxy`, {
             metadata: deployment.apply((d) => d.metadata as k8s.types.input.meta.v1.ObjectMeta),
             spec: deployment.apply((d) => d.spec as k8s.types.input.apps.v1.DeploymentSpec),
@@ -157,7 +162,7 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             }
         });
 
-        this.vpcEndpointDnsName = vpcEndpoint.dnsEntries.apply((entries) => entries?.[0]?.dnsName ?? "");
+        this.vpcEndpointDnsName = vpceHost;
         this.roleArn = identity.roleArn;
         this.registerOutputs({ vpcEndpointDnsName: this.vpcEndpointDnsName, roleArn: this.roleArn });
     }

@@ -5,10 +5,22 @@ import { parseImage } from "../images";
 import { AWS_NAME_LIMITS, scopedName } from "../names";
 import { createdEndpointName, s3ObjectArn, SAGEMAKER_VARIANT, type SageMakerCreatedModel, type SageMakerModelSpec } from "./sagemakerSpec";
 
+/**
+ * Instance types with local NVMe storage (instance store): CreateEndpointConfig refuses a
+ * KmsKeyId for them, since SageMaker encrypts those volumes with a hardware key
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html, KmsKeyId).
+ * The GPU families with instance store, and every `d` variant (m5d, c6id, r5d, ...).
+ */
+export function hasLocalStorage(instanceType: string): boolean {
+    const family = instanceType.split(".")[1] ?? "";
+    return /^(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|trn1|trn1n)$/.test(family) || /^[a-z]+\d+[a-z]*d$/.test(family);
+}
+
 export interface ExecutionRoleInputs {
     readonly partition: string;
     readonly region: string;
     readonly accountId: string;
+    readonly vpcId: string;
     readonly endpointName: string;
     readonly model: SageMakerCreatedModel;
     readonly subnetIds: readonly string[];
@@ -62,9 +74,11 @@ export function executionRolePolicy(inputs: ExecutionRoleInputs): PolicyDocument
                 Resource: [ec2("network-interface/*"), ec2(`security-group/${inputs.securityGroupId}`), ...inputs.subnetIds.map((id) => ec2(`subnet/${id}`))],
             },
             {
+                // Network interfaces in the endpoint's VPC only, not the nodes' elsewhere.
                 Sid: "ManageOwnInterfaces", Effect: "Allow",
                 Action: ["ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
                 Resource: ec2("network-interface/*"),
+                Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${inputs.vpcId}`) } },
             },
             // The Describe calls have no resource types: AWS accepts only "*".
             {
@@ -139,8 +153,8 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         const rolePolicy = new aws.iam.RolePolicy(`${name}-role-policy`, {
             name: "endpoint-permissions",
             role: role.name,
-            policy: pulumi.all([partition, region, accountId, args.network.privateSubnetIds, securityGroup.id, key.arn]).apply(([p, r, account, subnets, sg, keyArn]) =>
-                JSON.stringify(executionRolePolicy({ partition: p, region: r, accountId: account, endpointName, model, subnetIds: subnets, securityGroupId: sg, keyArn, modelKmsKeyArn: spec.modelKmsKeyArn }))),
+            policy: pulumi.all([partition, region, accountId, args.network.vpcId, args.network.privateSubnetIds, securityGroup.id, key.arn]).apply(([p, r, account, vpcId, subnets, sg, keyArn]) =>
+                JSON.stringify(executionRolePolicy({ partition: p, region: r, accountId: account, vpcId, endpointName, model, subnetIds: subnets, securityGroupId: sg, keyArn, modelKmsKeyArn: spec.modelKmsKeyArn }))),
         }, { parent: this, deleteBeforeReplace: true });
 
         // Named by everything whose change replaces the model, so the replacement is created
@@ -153,11 +167,14 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             enableNetworkIsolation: true,
             vpcConfig: { subnets: args.network.privateSubnetIds, securityGroupIds: [securityGroup.id] },
             tags,
-        }, { parent: this, dependsOn: [rolePolicy] });
+        // Kept when replaced: if SageMaker rolls an update back, the endpoint stays on the old model
+        // and configuration, which the provider would otherwise delete under it
+        // (hashicorp/terraform-provider-aws#48997). They cost nothing; remove them by hand later.
+        }, { parent: this, dependsOn: [rolePolicy], retainOnDelete: true });
         const config = new aws.sagemaker.EndpointConfiguration(`${name}-config`, {
             // A prefix: the provider adds a unique suffix (26 characters), so each change makes a new configuration.
             namePrefix: scopedName(endpointName, "config", AWS_NAME_LIMITS.sagemakerName - 26),
-            kmsKeyArn: key.arn,
+            ...(hasLocalStorage(model.instanceType) ? {} : { kmsKeyArn: key.arn }),
             productionVariants: [{
                 variantName: SAGEMAKER_VARIANT,
                 modelName: sagemakerModel.name,
@@ -174,7 +191,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
                 },
             } : {}),
             tags,
-        }, parent);
+        }, { parent: this, retainOnDelete: true });
         const endpoint = new aws.sagemaker.Endpoint(`${name}-endpoint`, {
             name: endpointName,
             endpointConfigName: config.name,

@@ -55,6 +55,8 @@ export interface ServingMesh {
     readonly defaultSidecar: SidecarResources;
     /** The ingress Gateway models are published on; none when the mesh has no public hosts. */
     readonly ingress?: IngressRoutes;
+    /** `host:port` of the trace collector, for workloads whose Sidecar scopes their egress. @default none */
+    readonly otelCollector?: string;
 }
 
 export interface TfServingModelArgs {

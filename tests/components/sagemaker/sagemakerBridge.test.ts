@@ -7,6 +7,7 @@ import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
 import { ACCOUNT_ID, decide, decideFor, type AwsCall } from "../../iamSimulation";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
 import { servingContext } from "../serving/fixtures/servingContext";
+import { DEFAULT_OTEL_COLLECTOR } from "../../../components/mesh/istioMesh";
 
 const FRAUD = endpointArn("aws", "us-west-2", ACCOUNT_ID, "ml-tabular-fraud-1a2b3c4d");
 const CHURN = endpointArn("aws", "us-west-2", ACCOUNT_ID, "churn-xgb-2024");
@@ -31,19 +32,23 @@ describe("the bridge's IAM, judged by the IAM evaluator", () => {
         assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/data-science`, ALL_SAGEMAKER, { ...invoke(FRAUD), endpointPolicy: endpoint }), "ImplicitlyDenied");
         assert.equal(await decideFor(BRIDGE_ROLE, ALL_SAGEMAKER, { ...invoke(endpointArn("aws", "us-west-2", ACCOUNT_ID, "payroll-model")), endpointPolicy: endpoint }), "ImplicitlyDenied");
     });
-    const cases: [string, string][] = [["us-west-2", "com.amazonaws.us-west-2.sagemaker.runtime"], ["eu-central-1", "com.amazonaws.eu-central-1.sagemaker.runtime"]];
-    for (const [region, service] of cases) {
-        it(`uses the SageMaker Runtime endpoint service of ${region}, and lets the signer reach ${runtimeHost(region, "amazonaws.com")}, which its private DNS answers`, () => {
-            assert.equal(runtimeEndpointService(region), service);
-            assert.deepEqual(runtimeServiceEntry(runtimeHost(region, "amazonaws.com")).spec.hosts, [`runtime.sagemaker.${region}.amazonaws.com`]);
-        });
+    const cases: [string, string, string][] = [
+        ["aws", "us-west-2", "com.amazonaws.us-west-2.sagemaker.runtime"],
+        ["aws", "eu-central-1", "com.amazonaws.eu-central-1.sagemaker.runtime"],
+        // China's endpoint services carry a cn. prefix; mlmesh refuses cn-* regions anyway (no ECR pull-through cache there).
+        ["aws-cn", "cn-north-1", "cn.com.amazonaws.cn-north-1.sagemaker.runtime"],
+    ];
+    for (const [partition, region, service] of cases) {
+        it(`uses the SageMaker Runtime endpoint service ${service} in ${region}`, () => assert.equal(runtimeEndpointService(region, partition), service));
     }
-    // China and GovCloud are refused before anything is created: ECR has no pull-through cache
-    // there (tests/stacks/config.test.ts), so their runtime endpoint names are never needed.
+    it("names the signed host per region", () => {
+        assert.deepEqual(["us-west-2", "eu-central-1"].map((r) => runtimeHost(r, "amazonaws.com")), ["runtime.sagemaker.us-west-2.amazonaws.com", "runtime.sagemaker.eu-central-1.amazonaws.com"]);
+        assert.deepEqual(runtimeServiceEntry("vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com").spec.hosts, ["vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com"]);
+    });
 });
 
 describe("the signing proxy's pod", () => {
-    const deployment = bridgeDeployment({ region: "us-west-2", runtimeHost: "runtime.sagemaker.us-west-2.amazonaws.com", image: "proxy:1", serviceAccountName: "sagemaker-bridge", replicas: { min: 2, max: 6 }, annotations: {} }) as {
+    const deployment = bridgeDeployment({ region: "us-west-2", runtimeHost: "runtime.sagemaker.us-west-2.amazonaws.com", endpointHost: "vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com", image: "proxy:1", serviceAccountName: "sagemaker-bridge", replicas: { min: 2, max: 6 }, annotations: {} }) as {
         spec: { template: { spec: Pod & { containers: { args: string[]; readinessProbe: unknown; resources: unknown }[] } } };
     };
     const pod = deployment.spec.template.spec;
@@ -70,7 +75,7 @@ describe("SageMakerBridge under the offline engine", () => {
     const program = (environment: "dev" | "prod") => () => {
         const { cluster, mesh } = servingContext();
         new SageMakerBridge("b", {
-            cluster: { ...cluster, nodeSecurityGroupId: NODE_SG }, mesh, environment,
+            cluster: { ...cluster, nodeSecurityGroupId: NODE_SG }, mesh: { ...mesh, otelCollector: DEFAULT_OTEL_COLLECTOR }, environment,
             network: { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] },
             models: MODELS, endpointArns: [FRAUD, CHURN],
         });
@@ -79,10 +84,24 @@ describe("SageMakerBridge under the offline engine", () => {
         run = await recordOffline(program("prod"));
     });
 
-    it("opens an Interface endpoint for SageMaker Runtime with private DNS in the private subnets", () => {
+    it("opens an Interface endpoint for SageMaker Runtime in the private subnets, without private DNS, which would take SageMaker Runtime over for the whole VPC", () => {
         const [endpoint] = of("aws:ec2/vpcEndpoint:VpcEndpoint");
         assert.deepEqual([endpoint.inputs.serviceName, endpoint.inputs.vpcEndpointType, endpoint.inputs.privateDnsEnabled, endpoint.inputs.subnetIds],
-            ["com.amazonaws.us-west-2.sagemaker.runtime", "Interface", true, ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]]);
+            ["com.amazonaws.us-west-2.sagemaker.runtime", "Interface", false, ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]]);
+    });
+    it("sends the signer to the endpoint's own DNS name, signing for SageMaker Runtime's host", () => {
+        const vpce = String((of("aws:ec2/vpcEndpoint:VpcEndpoint")[0].outputs.dnsEntries as { dnsName: string }[])[0].dnsName);
+        const deployment = of("kubernetes:apps/v1:Deployment")[0].inputs.spec as { template: { spec: { containers: { args: string[] }[] } } };
+        const args = deployment.template.spec.containers[0].args;
+        assert.deepEqual([args[args.indexOf("--host") + 1], args[args.indexOf("--sign-host") + 1]], [vpce, "runtime.sagemaker.us-west-2.amazonaws.com"]);
+        const entry = of("kubernetes:networking.istio.io/v1:ServiceEntry")[0];
+        assert.deepEqual((entry.inputs.spec as { hosts: string[] }).hosts, [vpce]);
+    });
+    it("strips the routing headers a caller could use to pick another variant, model or component, and the client certificate header", () => {
+        const deployment = of("kubernetes:apps/v1:Deployment")[0].inputs.spec as { template: { spec: { containers: { args: string[] }[] } } };
+        const args = deployment.template.spec.containers[0].args;
+        const stripped = args.flatMap((arg, i) => (arg === "-s" ? [args[i + 1]] : []));
+        assert.deepEqual(stripped, ["X-Amzn-SageMaker-Target-Variant", "X-Amzn-SageMaker-Target-Model", "X-Amzn-SageMaker-Target-Container-Hostname", "X-Amzn-SageMaker-Inference-Component", "X-Forwarded-Client-Cert"]);
     });
     it("admits only HTTPS from the nodes' security group to the endpoint", () => {
         const [sg] = of("aws:ec2/securityGroup:SecurityGroup");
@@ -94,11 +113,12 @@ describe("SageMakerBridge under the offline engine", () => {
         const role = of("aws:iam/role:Role")[0];
         assert.deepEqual(JSON.parse(String(endpoint.inputs.policy)), runtimeEndpointPolicy([FRAUD, CHURN], String(role.outputs.arn)));
     });
-    it("lets the bridge's sidecar reach SageMaker Runtime and STS only", () => {
+    it("lets the bridge's sidecar reach the SageMaker Runtime endpoint, STS and the trace collector only", () => {
+        const vpce = String((of("aws:ec2/vpcEndpoint:VpcEndpoint")[0].outputs.dnsEntries as { dnsName: string }[])[0].dnsName);
         const sidecar = of("kubernetes:networking.istio.io/v1:Sidecar")[0];
-        assert.deepEqual((sidecar.inputs.spec as { egress: unknown }).egress, [{ hosts: ["./runtime.sagemaker.us-west-2.amazonaws.com", "istio-system/sts.us-west-2.amazonaws.com"] }]);
-        const entry = of("kubernetes:networking.istio.io/v1:ServiceEntry")[0];
-        assert.deepEqual((entry.inputs.spec as { hosts: string[] }).hosts, ["runtime.sagemaker.us-west-2.amazonaws.com"]);
+        assert.deepEqual((sidecar.inputs.spec as { egress: unknown }).egress, [{
+            hosts: [`./${vpce}`, "istio-system/sts.us-west-2.amazonaws.com", "observability/opentelemetry-collector.observability.svc.cluster.local"],
+        }]);
     });
     it("runs two proxies at least in prod, with a disruption budget and an autoscaler", () => {
         const hpa = of("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")[0].inputs.spec as { minReplicas: number; maxReplicas: number };

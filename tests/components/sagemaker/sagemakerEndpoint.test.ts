@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { executionRolePolicy, SageMakerEndpoint } from "../../../components/sagemaker/sagemakerEndpoint";
+import { executionRolePolicy, hasLocalStorage, SageMakerEndpoint } from "../../../components/sagemaker/sagemakerEndpoint";
 import type { SageMakerCreatedModel, SageMakerModelSpec } from "../../../components/sagemaker/sagemakerSpec";
 import type { RecordedRun } from "../../../offline/recorder";
 import { ACCOUNT_ID, decide, DEFAULT_KEY_POLICY, type AwsCall, type Decision } from "../../iamSimulation";
@@ -19,7 +19,7 @@ const KEY = `arn:aws:kms:us-west-2:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-123
 
 describe("the endpoint's execution role, judged by the IAM evaluator", () => {
     const policy = executionRolePolicy({
-        partition: "aws", region: "us-west-2", accountId: ACCOUNT_ID, endpointName: "ml-tabular-fraud-1a2b3c4d", model: MODEL,
+        partition: "aws", region: "us-west-2", accountId: ACCOUNT_ID, vpcId: "vpc-0123456789abcdef0", endpointName: "ml-tabular-fraud-1a2b3c4d", model: MODEL,
         subnetIds: ["subnet-0123456789abcdef0"], securityGroupId: "sg-0123456789abcdef0", keyArn: KEY,
     });
     const call = (action: string, resource: string, context: AwsCall["context"] = {}): AwsCall => ({ api: action, action, resource, context, source: "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html" });
@@ -32,6 +32,8 @@ describe("the endpoint's execution role, judged by the IAM evaluator", () => {
         ["writes another endpoint's logs", call("logs:PutLogEvents", `arn:aws:logs:us-west-2:${ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/payroll:log-stream:x`), "ImplicitlyDenied"],
         ["attaches to its subnet", call("ec2:CreateNetworkInterface", `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:subnet/subnet-0123456789abcdef0`), "Allowed"],
         ["attaches to another subnet", call("ec2:CreateNetworkInterface", `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:subnet/subnet-0fedcba987654321f`), "ImplicitlyDenied"],
+        ["deletes a network interface in its VPC", call("ec2:DeleteNetworkInterface", `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:network-interface/eni-0123456789abcdef0`, { "ec2:Vpc": `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:vpc/vpc-0123456789abcdef0` }), "Allowed"],
+        ["deletes a network interface of another VPC (a node's elsewhere)", call("ec2:DeleteNetworkInterface", `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:network-interface/eni-0fedcba987654321f`, { "ec2:Vpc": `arn:aws:ec2:us-west-2:${ACCOUNT_ID}:vpc/vpc-0fedcba987654321f` }), "ImplicitlyDenied"],
         ["writes captured data under its prefix", call("s3:PutObject", "arn:aws:s3:::capture/fraud/ml-tabular-fraud-1a2b3c4d/primary/2026/12/01/00/x.jsonl"), "Allowed"],
         ["writes anywhere else", call("s3:PutObject", "arn:aws:s3:::models/fraud/1.4.2/model.tar.gz"), "ImplicitlyDenied"],
         // The key keeps KMS's default policy, which lets IAM policies grant its use.
@@ -71,16 +73,21 @@ describe("SageMakerEndpoint under the offline engine", () => {
         const [role] = of("aws:iam/role:Role");
         assert.deepEqual(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement, [{ Effect: "Allow", Principal: { Service: "sagemaker.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     });
-    it("encrypts the configuration and captured data with a rotating key of the endpoint's own", () => {
+    it("encrypts captured requests and responses with a rotating key of the endpoint's own", () => {
         const [key] = of("aws:kms/key:Key");
         const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
         const capture = config.inputs.dataCaptureConfig as Record<string, unknown>;
-        assert.deepEqual([key.inputs.enableKeyRotation, config.inputs.kmsKeyArn, capture.kmsKeyId, capture.captureOptions], [true, key.outputs.arn, key.outputs.arn, [{ captureMode: "Input" }, { captureMode: "Output" }]]);
+        assert.deepEqual([key.inputs.enableKeyRotation, capture.kmsKeyId, capture.captureOptions], [true, key.outputs.arn, [{ captureMode: "Input" }, { captureMode: "Output" }]]);
     });
     it("names configurations by prefix, so a change creates the next one before the old goes, within SageMaker's 63 characters", () => {
         const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
         assert.equal(config.inputs.name, undefined);
         assert.ok(String(config.inputs.namePrefix).length + 26 <= 63);
+    });
+    it("keeps the models and configurations it replaces, so a rollout SageMaker rolls back still finds the one in use", () => {
+        const [model] = of("aws:sagemaker/model:Model");
+        const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+        assert.deepEqual([model.options.retainOnDelete, config.options.retainOnDelete], [true, true]);
     });
     it("keeps the endpoint's name stable and protects it in prod", () => {
         const [endpoint] = of("aws:sagemaker/endpoint:Endpoint");
@@ -93,6 +100,32 @@ describe("SageMakerEndpoint under the offline engine", () => {
         assert.deepEqual([target.inputs.minCapacity, target.inputs.maxCapacity, target.inputs.scalableDimension], [2, 8, "sagemaker:variant:DesiredInstanceCount"]);
         assert.deepEqual((policy.inputs.targetTrackingScalingPolicyConfiguration as { predefinedMetricSpecification: unknown; targetValue: number }).predefinedMetricSpecification,
             { predefinedMetricType: "SageMakerVariantInvocationsPerInstance" });
+    });
+});
+
+describe("hasLocalStorage", () => {
+    const cases: [string, boolean][] = [
+        ["ml.g5.xlarge", true], ["ml.g4dn.xlarge", true], ["ml.p4d.24xlarge", true], ["ml.m5d.large", true], ["ml.c6id.xlarge", true],
+        ["ml.m5.large", false], ["ml.c5.xlarge", false], ["ml.inf1.xlarge", false], ["ml.g4ad.xlarge", true],
+    ];
+    for (const [type, local] of cases) {
+        it(`${local ? "finds" : "finds no"} instance store on ${type}`, () => assert.equal(hasLocalStorage(type), local));
+    }
+});
+
+describe("instance types with local NVMe storage", () => {
+    const plan = (instanceType: string) => recordOffline(() => new SageMakerEndpoint("ep", {
+        spec: { ...SPEC, model: { ...MODEL, instanceType } }, clusterName: "mlmesh-dev",
+        network: { vpcId: "vpc-0123456789abcdef0", privateSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] },
+    }));
+    const config = (run: RecordedRun) => run.resources.find((r) => r.type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration")!.inputs;
+    it("get no storage key, which CreateEndpointConfig refuses for them; captured data keeps the endpoint's key", async () => {
+        const g5 = config(await plan("ml.g5.xlarge"));
+        assert.equal(g5.kmsKeyArn, undefined);
+        assert.match(String((g5.dataCaptureConfig as { kmsKeyId: string }).kmsKeyId), /^arn:aws:kms:/);
+    });
+    it("others keep their storage volumes encrypted with it", async () => {
+        assert.match(String(config(await plan("ml.m5.xlarge")).kmsKeyArn), /^arn:aws:kms:/);
     });
 });
 
