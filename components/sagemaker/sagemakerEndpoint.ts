@@ -167,10 +167,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             enableNetworkIsolation: true,
             vpcConfig: { subnets: args.network.privateSubnetIds, securityGroupIds: [securityGroup.id] },
             tags,
-        // Kept when replaced: if SageMaker rolls an update back, the endpoint stays on the old model
-        // and configuration, which the provider would otherwise delete under it
-        // (hashicorp/terraform-provider-aws#48997). They cost nothing; remove them by hand later.
-        }, { parent: this, dependsOn: [rolePolicy], retainOnDelete: true });
+        // Kept when replaced, with the endpoint protected (prod): if SageMaker rolls an update back,
+        // the endpoint stays on the old model and configuration, which the provider would otherwise
+        // delete under it (hashicorp/terraform-provider-aws#48997). They cost nothing; remove old
+        // ones by hand. Elsewhere the stack must tear down cleanly.
+        }, { parent: this, dependsOn: [rolePolicy], retainOnDelete: args.protect ?? false });
         const config = new aws.sagemaker.EndpointConfiguration(`${name}-config`, {
             // A prefix: the provider adds a unique suffix (26 characters), so each change makes a new configuration.
             namePrefix: scopedName(endpointName, "config", AWS_NAME_LIMITS.sagemakerName - 26),
@@ -191,7 +192,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
                 },
             } : {}),
             tags,
-        }, { parent: this, retainOnDelete: true });
+        }, { parent: this, retainOnDelete: args.protect ?? false });
         const endpoint = new aws.sagemaker.Endpoint(`${name}-endpoint`, {
             name: endpointName,
             endpointConfigName: config.name,

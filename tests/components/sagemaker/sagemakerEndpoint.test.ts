@@ -84,7 +84,7 @@ describe("SageMakerEndpoint under the offline engine", () => {
         assert.equal(config.inputs.name, undefined);
         assert.ok(String(config.inputs.namePrefix).length + 26 <= 63);
     });
-    it("keeps the models and configurations it replaces, so a rollout SageMaker rolls back still finds the one in use", () => {
+    it("keeps the models and configurations it replaces in prod, so a rollout SageMaker rolls back still finds the one in use", () => {
         const [model] = of("aws:sagemaker/model:Model");
         const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
         assert.deepEqual([model.options.retainOnDelete, config.options.retainOnDelete], [true, true]);
