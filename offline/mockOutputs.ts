@@ -128,7 +128,9 @@ function awsState(args: pulumi.runtime.MockResourceArgs, account: OfflineAccount
     }
     if (args.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && args.inputs.vpcEndpointType === "Interface") {
         const service = String(args.inputs.serviceName ?? "").split(".").slice(3).reverse().join(".");
-        state.dnsEntries = [{ dnsName: `${id}-${stableHex(`${id}-dns`, 8)}.${service}.${account.region}.vpce.amazonaws.com`, hostedZoneId: "Z1YSA3EXCYUU9Z" }];
+        // The regional name, then one per zone (AWS documents no order).
+        const vpce = `${id}-${stableHex(`${id}-dns`, 8)}`;
+        state.dnsEntries = ["", `-${account.region}a`].map((zone) => ({ dnsName: `${vpce}${zone}.${service}.${account.region}.vpce.amazonaws.com`, hostedZoneId: "Z1YSA3EXCYUU9Z" }));
     }
     if (args.type === "aws:ecr/pullThroughCacheRule:PullThroughCacheRule") {
         // The rule belongs to the account's registry; its id is its prefix.

@@ -27,11 +27,6 @@ export const SIGV4_PROXY_IMAGE = "public.ecr.aws/aws-observability/aws-sigv4-pro
 /** A numeric non-root user: the image is `FROM scratch` with no /etc/passwd, and not 1337 (the proxy's, whose traffic skips the sidecar). */
 export const BRIDGE_USER = 65532;
 
-/** The SageMaker Runtime host (the VPC endpoint's private DNS answers for it). */
-export function runtimeHost(region: string, dnsSuffix: string): string {
-    return `runtime.sagemaker.${region}.${dnsSuffix}`;
-}
-
 /** The path SageMaker answers InvokeEndpoint on (API_runtime_InvokeEndpoint). */
 export function invocationsPath(endpointName: string): string {
     return `/endpoints/${endpointName}/invocations`;
@@ -66,9 +61,7 @@ export const STRIPPED_HEADERS = [
 
 export interface BridgeWorkload {
     readonly region: string;
-    /** The host the signature is for: SageMaker Runtime's regional host. */
-    readonly runtimeHost: string;
-    /** Where requests go: the VPC endpoint's own DNS name. */
+    /** Where requests go, and the host they are signed for: the VPC endpoint's regional DNS name. */
     readonly endpointHost: string;
     /** The proxy image as nodes pull it (through the cache). */
     readonly image: string;
@@ -100,10 +93,9 @@ export function bridgeDeployment(workload: BridgeWorkload): Record<string, unkno
                         args: [
                             "--name", "sagemaker",
                             "--region", workload.region,
-                            // To the VPC endpoint, signed (and sent) with the regional host SageMaker expects
-                            // (handler/proxy_client.go@v1.11.1).
+                            // To the VPC endpoint's own DNS name, signed for it, as the SageMaker guide's
+                            // `--endpoint-url https://<vpce>.runtime.sagemaker.<r>.vpce.amazonaws.com` does.
                             "--host", workload.endpointHost,
-                            "--sign-host", workload.runtimeHost,
                             "--port", `:${BRIDGE_PROXY_PORT}`,
                             ...STRIPPED_HEADERS.flatMap((header) => ["-s", header]),
                         ],
@@ -225,7 +217,8 @@ export function bridgeSidecar(runtime: string, stsHost: string, otelCollector?: 
     // Istio builds a sidecar's clusters from its Sidecar's egress only, so without the collector
     // the bridge's spans would have nowhere to go (istio/istio:pilot/pkg/networking/core/cluster.go@1.30.3).
     const collector = otelCollector?.split(":")[0];
-    const collectorHost = collector ? [`${collector.split(".")[1] ?? "*"}/${collector}`] : [];
+    const namespace = collector && /^[^.]+\.([^.]+)\.svc\.cluster\.local$/.exec(collector)?.[1];
+    const collectorHost = collector ? [`${namespace ?? "*"}/${collector}`] : [];
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "Sidecar",

@@ -11,7 +11,7 @@ import type { ServingCluster, ServingMesh } from "../serving/tfServingModel";
 import { MESH_REVISION_ANNOTATION } from "../serving/workloadPlacement";
 import {
     BRIDGE_LABELS, BRIDGE_NAME, BRIDGE_NAMESPACE, bridgeAuthorization, bridgeDeployment, bridgeDestinationRule, bridgeService, bridgeSidecar,
-    gatewayRoutes, meshRoutes, modelService, runtimeHost, runtimeServiceEntry, SIGV4_PROXY_IMAGE, type BridgedModel,
+    gatewayRoutes, meshRoutes, modelService, runtimeServiceEntry, SIGV4_PROXY_IMAGE, type BridgedModel,
 } from "./bridgeManifests";
 
 /** The Interface VPC endpoint service of SageMaker Runtime (China's carry a `cn.` prefix). */
@@ -40,6 +40,18 @@ export function runtimeEndpointPolicy(endpointArns: readonly string[], bridgeRol
             Condition: { ArnEquals: { "aws:PrincipalArn": bridgeRoleArn } },
         }],
     };
+}
+
+/**
+ * The endpoint's regional DNS name among its entries (the others name one zone each, and would
+ * send every request to that zone). AWS does not document their order.
+ */
+export function regionalDnsName(entries: readonly { dnsName?: string }[]): string {
+    const regional = entries.map((entry) => entry.dnsName ?? "").find((name) => name !== "" && !/-[a-z]{2}(-[a-z]+)+-\d[a-z]\./.test(name));
+    if (!regional) {
+        throw new Error(`the SageMaker Runtime VPC endpoint has no regional DNS name among ${JSON.stringify(entries)}`);
+    }
+    return regional;
 }
 
 export interface SageMakerBridgeArgs {
@@ -103,7 +115,7 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             vpcEndpointType: "Interface",
             // No private DNS: it would answer runtime.sagemaker.<region> for the whole VPC with an
             // endpoint only the bridge may use (and collide with one the VPC may already have).
-            // The signer calls the endpoint's own DNS name and signs for the regional host.
+            // The signer calls the endpoint's own DNS name, as the SDKs do with an endpoint URL.
             privateDnsEnabled: false,
             subnetIds: args.network.privateSubnetIds,
             securityGroupIds: [endpointSg.id],
@@ -111,14 +123,12 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             tags: args.tags,
         }, parent);
 
-        const runtime = pulumi.all([region, partition.dnsSuffix]).apply(([r, suffix]) => runtimeHost(r, suffix));
-        const vpceHost = vpcEndpoint.dnsEntries.apply((entries) => entries?.[0]?.dnsName ?? "");
+        const vpceHost = vpcEndpoint.dnsEntries.apply((entries) => regionalDnsName(entries ?? []));
         const prod = args.environment === "prod";
         const replicas = prod ? { min: 2, max: 6 } : { min: 1, max: 3 };
         const sidecar = args.mesh.defaultSidecar;
-        const deployment = pulumi.all([region, runtime, vpceHost, pulumi.output(args.cluster.images)]).apply(([r, host, vpce, images]) => bridgeDeployment({
+        const deployment = pulumi.all([region, vpceHost, pulumi.output(args.cluster.images)]).apply(([r, vpce, images]) => bridgeDeployment({
             region: r,
-            runtimeHost: host,
             endpointHost: vpce,
             image: cachedImage(SIGV4_PROXY_IMAGE, images),
             serviceAccountName: identity.serviceAccountName,

@@ -13,7 +13,7 @@ import { createdEndpointName, s3ObjectArn, SAGEMAKER_VARIANT, type SageMakerCrea
  */
 export function hasLocalStorage(instanceType: string): boolean {
     const family = instanceType.split(".")[1] ?? "";
-    return /^(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|trn1|trn1n)$/.test(family) || /^[a-z]+\d+[a-z]*d$/.test(family);
+    return /^(g4dn|g5|g6|g6e|gr6|p3dn|p4d|p4de|p5|p5e|p5en|p6-b200|p6e-gb200|trn1|trn1n|trn2|dl1)$/.test(family) || /^[a-z]+\d+[a-z]*d$/.test(family);
 }
 
 export interface ExecutionRoleInputs {
@@ -157,11 +157,10 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
                 JSON.stringify(executionRolePolicy({ partition: p, region: r, accountId: account, vpcId, endpointName, model, subnetIds: subnets, securityGroupId: sg, keyArn, modelKmsKeyArn: spec.modelKmsKeyArn }))),
         }, { parent: this, deleteBeforeReplace: true });
 
-        // Named by everything whose change replaces the model, so the replacement is created
-        // (under its new name) before the old model goes.
-        const sagemakerModel = new aws.sagemaker.Model(`${name}-model`, {
-            name: pulumi.all([role.arn, args.network.privateSubnetIds, securityGroup.id]).apply(([roleArn, subnets, sg]) =>
-                scopedName(endpointName, JSON.stringify([model.image, model.modelDataUrl, roleArn, [...subnets].sort(), sg]), AWS_NAME_LIMITS.sagemakerName)),
+        // Named by the provider: every replacement gets a new name, so it is created before the old
+        // model goes, and going back to an earlier image never collides with a model kept in prod.
+        // The logical name leaves room for the provider's `-<7>` within SageMaker's 63 characters.
+        const sagemakerModel = new aws.sagemaker.Model(scopedName(endpointName, `${name}/model`, AWS_NAME_LIMITS.sagemakerName - 8), {
             executionRoleArn: role.arn,
             primaryContainer: { image: model.image, modelDataUrl: model.modelDataUrl },
             enableNetworkIsolation: true,

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { bridgeDeployment, BRIDGE_HOST, runtimeHost, runtimeServiceEntry, type BridgedModel } from "../../../components/sagemaker/bridgeManifests";
-import { bridgeInvokePolicy, runtimeEndpointPolicy, runtimeEndpointService, SageMakerBridge } from "../../../components/sagemaker/sagemakerBridge";
+import { bridgeDeployment, BRIDGE_HOST, bridgeSidecar, runtimeServiceEntry, type BridgedModel } from "../../../components/sagemaker/bridgeManifests";
+import { bridgeInvokePolicy, regionalDnsName, runtimeEndpointPolicy, runtimeEndpointService, SageMakerBridge } from "../../../components/sagemaker/sagemakerBridge";
 import { endpointArn } from "../../../components/sagemaker/sagemakerSpec";
 import { injectedContainers, restrictedViolations, type Pod } from "../../../offline/podSecurityCheck";
 import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
@@ -41,14 +41,24 @@ describe("the bridge's IAM, judged by the IAM evaluator", () => {
     for (const [partition, region, service] of cases) {
         it(`uses the SageMaker Runtime endpoint service ${service} in ${region}`, () => assert.equal(runtimeEndpointService(region, partition), service));
     }
-    it("names the signed host per region", () => {
-        assert.deepEqual(["us-west-2", "eu-central-1"].map((r) => runtimeHost(r, "amazonaws.com")), ["runtime.sagemaker.us-west-2.amazonaws.com", "runtime.sagemaker.eu-central-1.amazonaws.com"]);
-        assert.deepEqual(runtimeServiceEntry("vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com").spec.hosts, ["vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com"]);
+    it("finds the trace collector's namespace in its Service name, or looks for it in any namespace", () => {
+        const hosts = (collector: string) => (bridgeSidecar("vpce", "sts", collector).spec as { egress: { hosts: string[] }[] }).egress[0].hosts.slice(2);
+        assert.deepEqual([hosts("otel.observability.svc.cluster.local:4317"), hosts("otel.example.com:4317")], [["observability/otel.observability.svc.cluster.local"], ["*/otel.example.com"]]);
+    });
+    it("picks the endpoint's regional DNS name, not a zone's", () => {
+        assert.equal(regionalDnsName([
+            { dnsName: "vpce-0abc-1def-us-west-2a.runtime.sagemaker.us-west-2.vpce.amazonaws.com" },
+            { dnsName: "vpce-0abc-1def.runtime.sagemaker.us-west-2.vpce.amazonaws.com" },
+        ]), "vpce-0abc-1def.runtime.sagemaker.us-west-2.vpce.amazonaws.com");
+        assert.throws(() => regionalDnsName([]), /no regional DNS name/);
+    });
+    it("lets the signer reach the endpoint's DNS name of its region", () => {
+        assert.deepEqual(runtimeServiceEntry("vpce-1.runtime.sagemaker.eu-central-1.vpce.amazonaws.com").spec.hosts, ["vpce-1.runtime.sagemaker.eu-central-1.vpce.amazonaws.com"]);
     });
 });
 
 describe("the signing proxy's pod", () => {
-    const deployment = bridgeDeployment({ region: "us-west-2", runtimeHost: "runtime.sagemaker.us-west-2.amazonaws.com", endpointHost: "vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com", image: "proxy:1", serviceAccountName: "sagemaker-bridge", replicas: { min: 2, max: 6 }, annotations: {} }) as {
+    const deployment = bridgeDeployment({ region: "us-west-2", endpointHost: "vpce-1.runtime.sagemaker.us-west-2.vpce.amazonaws.com", image: "proxy:1", serviceAccountName: "sagemaker-bridge", replicas: { min: 2, max: 6 }, annotations: {} }) as {
         spec: { template: { spec: Pod & { containers: { args: string[]; readinessProbe: unknown; resources: unknown }[] } } };
     };
     const pod = deployment.spec.template.spec;
@@ -89,11 +99,12 @@ describe("SageMakerBridge under the offline engine", () => {
         assert.deepEqual([endpoint.inputs.serviceName, endpoint.inputs.vpcEndpointType, endpoint.inputs.privateDnsEnabled, endpoint.inputs.subnetIds],
             ["com.amazonaws.us-west-2.sagemaker.runtime", "Interface", false, ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]]);
     });
-    it("sends the signer to the endpoint's own DNS name, signing for SageMaker Runtime's host", () => {
-        const vpce = String((of("aws:ec2/vpcEndpoint:VpcEndpoint")[0].outputs.dnsEntries as { dnsName: string }[])[0].dnsName);
+    it("sends the signer to the endpoint's regional DNS name, and signs for it, as the SDKs do with an endpoint URL", () => {
+        const entries = of("aws:ec2/vpcEndpoint:VpcEndpoint")[0].outputs.dnsEntries as { dnsName: string }[];
+        const vpce = entries.map((e) => e.dnsName).find((name) => !/-[a-z]{2}-[a-z]+-\d[a-z]\./.test(name))!;
         const deployment = of("kubernetes:apps/v1:Deployment")[0].inputs.spec as { template: { spec: { containers: { args: string[] }[] } } };
         const args = deployment.template.spec.containers[0].args;
-        assert.deepEqual([args[args.indexOf("--host") + 1], args[args.indexOf("--sign-host") + 1]], [vpce, "runtime.sagemaker.us-west-2.amazonaws.com"]);
+        assert.deepEqual([args[args.indexOf("--host") + 1], args.includes("--sign-host")], [vpce, false]);
         const entry = of("kubernetes:networking.istio.io/v1:ServiceEntry")[0];
         assert.deepEqual((entry.inputs.spec as { hosts: string[] }).hosts, [vpce]);
     });
@@ -115,6 +126,7 @@ describe("SageMakerBridge under the offline engine", () => {
     });
     it("lets the bridge's sidecar reach the SageMaker Runtime endpoint, STS and the trace collector only", () => {
         const vpce = String((of("aws:ec2/vpcEndpoint:VpcEndpoint")[0].outputs.dnsEntries as { dnsName: string }[])[0].dnsName);
+        assert.doesNotMatch(vpce, /-us-west-2[a-z]\./, "the regional name, not a zonal one");
         const sidecar = of("kubernetes:networking.istio.io/v1:Sidecar")[0];
         assert.deepEqual((sidecar.inputs.spec as { egress: unknown }).egress, [{
             hosts: [`./${vpce}`, "istio-system/sts.us-west-2.amazonaws.com", "observability/opentelemetry-collector.observability.svc.cluster.local"],

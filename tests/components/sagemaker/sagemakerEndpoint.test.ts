@@ -89,6 +89,10 @@ describe("SageMakerEndpoint under the offline engine", () => {
         const [config] = of("aws:sagemaker/endpointConfiguration:EndpointConfiguration");
         assert.deepEqual([model.options.retainOnDelete, config.options.retainOnDelete], [true, true]);
     });
+    it("lets the provider name the model (a new name on every replacement), so going back to a model kept in prod never collides with it", () => {
+        const [model] = of("aws:sagemaker/model:Model");
+        assert.equal(model.inputs.name, undefined);
+    });
     it("keeps the endpoint's name stable and protects it in prod", () => {
         const [endpoint] = of("aws:sagemaker/endpoint:Endpoint");
         assert.match(String(endpoint.inputs.name), /^ml-tabular-fraud-[0-9a-f]{8}$/);
@@ -107,6 +111,7 @@ describe("hasLocalStorage", () => {
     const cases: [string, boolean][] = [
         ["ml.g5.xlarge", true], ["ml.g4dn.xlarge", true], ["ml.p4d.24xlarge", true], ["ml.m5d.large", true], ["ml.c6id.xlarge", true],
         ["ml.m5.large", false], ["ml.c5.xlarge", false], ["ml.inf1.xlarge", false], ["ml.g4ad.xlarge", true],
+        ["ml.trn2.48xlarge", true], ["ml.p6-b200.48xlarge", true], ["ml.p6e-gb200.36xlarge", true], ["ml.dl1.24xlarge", true],
     ];
     for (const [type, local] of cases) {
         it(`${local ? "finds" : "finds no"} instance store on ${type}`, () => assert.equal(hasLocalStorage(type), local));
