@@ -51,6 +51,11 @@ export interface ImageCacheSpec {
     mirrors?: Record<string, string>;
 }
 
+/** The upstreams a cache serves: those that need no credentials, and the others once the stack gives theirs. */
+export function cachedUpstreams(cache: ImageCacheSpec | undefined): string[] {
+    return Object.entries(CACHED_UPSTREAMS).filter(([, upstream]) => !upstream.credential || cache?.[upstream.credential] !== undefined).map(([registry]) => registry);
+}
+
 /** A parsed image reference, with Docker Hub's implicit registry and `library/` made explicit. */
 export interface ImageRef {
     readonly registry: string;
@@ -174,9 +179,7 @@ export function imageSourceProblem(reference: string, cache: ImageCacheSpec | un
         return undefined;
     }
     const upstream = CACHED_UPSTREAMS[ref.registry];
-    // Served through the cache: every upstream that needs no credentials, the others once they are set.
-    const cached = upstream !== undefined && (!upstream.credential || cache?.[upstream.credential] !== undefined);
-    if (cached && ref.digest) {
+    if (cachedUpstreams(cache).includes(ref.registry) && ref.digest) {
         return `is pinned by digest, and ECR's pull-through cache cannot fill on a first pull by digest, even with a tag beside it (aws/containers-roadmap#2837); reference it by tag, or copy it into a private ECR repository and pin the digest there`;
     }
     if (!upstream) {

@@ -3,15 +3,13 @@
  * templates build them, so the plan can list every image a Helm release will pull without
  * running Helm. Defaults are the pinned charts' own (their values.yaml at the pinned tag).
  */
+import { KSERVE_RUNTIME_IMAGES } from "../components/serving/kserve";
+import { valueAt } from "./manifests";
 
 type Values = Record<string, unknown>;
 
-/** The value at a dotted path, or undefined. */
-function at(values: unknown, path: string): unknown {
-    return path.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Values)[key] : undefined), values);
-}
 const text = (values: unknown, path: string, fallback: string): string => {
-    const value = at(values, path);
+    const value = valueAt(values, path);
     return typeof value === "string" && value !== "" ? value : fallback;
 };
 
@@ -37,17 +35,13 @@ function istioImage(values: Values, image: string, defaultName: string): string 
 function certManagerImage(values: Values, component: string, name: string): string {
     const prefix = component === "" ? "image" : `${component}.image`;
     const repository = text(values, `${prefix}.repository`, `${text(values, "imageRegistry", "quay.io")}/${text(values, "imageNamespace", "jetstack")}/cert-manager-${name}`);
-    const digest = at(values, `${prefix}.digest`);
+    const digest = valueAt(values, `${prefix}.digest`);
     return `${repository}:${text(values, `${prefix}.tag`, "v1.21.1")}${typeof digest === "string" && digest ? `@${digest}` : ""}`;
 }
 
-/** KServe's runtimes that the chart renders, with their default image and tag (charts/kserve-runtime-configs/values.yaml@v0.20.0). */
-const KSERVE_RUNTIME_DEFAULTS: Readonly<Record<string, [string, string]>> = {
-    tensorflow: ["tensorflow/serving", "2.6.2"], mlserver: ["docker.io/seldonio/mlserver", "1.5.0"], sklearnserver: ["kserve/sklearnserver", ""],
-    xgbserver: ["kserve/xgbserver", ""], huggingfaceserver: ["kserve/huggingfaceserver", ""], tritonserver: ["nvcr.io/nvidia/tritonserver", "23.05-py3"],
-    pmmlserver: ["kserve/pmmlserver", ""], predictiveserver: ["kserve/predictiveserver", ""], paddleserver: ["kserve/paddleserver", ""],
-    lgbserver: ["kserve/lgbserver", ""], autogluonserver: ["kserve/autogluonserver", ""], torchserve: ["pytorch/torchserve-kfs", "0.9.0"],
-    vllmserver: ["vllm/vllm-openai", "latest"],
+/** The default tags of KServe's runtimes where the chart pins one; the others take the KServe version (charts/kserve-runtime-configs/values.yaml@v0.20.0). */
+const KSERVE_RUNTIME_TAGS: Readonly<Record<string, string>> = {
+    tensorflow: "2.6.2", mlserver: "1.5.0", tritonserver: "23.05-py3", torchserve: "0.9.0", vllmserver: "latest",
 };
 
 const KSERVE_VERSION = "v0.20.0";
@@ -86,9 +80,9 @@ export const CHART_IMAGES: Readonly<Record<string, ChartImages>> = {
         ];
     },
     // A disabled runtime is never selected, so its image is never pulled.
-    "kserve-runtime-configs": (values) => Object.entries(KSERVE_RUNTIME_DEFAULTS)
-        .filter(([runtime]) => at(values, `kserve.servingruntime.${runtime}.disabled`) !== true)
-        .map(([runtime, [image, tag]]) => `${text(values, `kserve.servingruntime.${runtime}.image`, image)}:${text(values, `kserve.servingruntime.${runtime}.tag`, tag || KSERVE_VERSION)}`),
+    "kserve-runtime-configs": (values) => Object.entries(KSERVE_RUNTIME_IMAGES)
+        .filter(([runtime]) => valueAt(values, `kserve.servingruntime.${runtime}.disabled`) !== true)
+        .map(([runtime, image]) => `${text(values, `kserve.servingruntime.${runtime}.image`, image)}:${text(values, `kserve.servingruntime.${runtime}.tag`, KSERVE_RUNTIME_TAGS[runtime] ?? KSERVE_VERSION)}`),
 };
 
 /** The images a release of `chart` (a name, or an OCI reference ending in it) renders; undefined for a chart mlmesh does not know. */

@@ -6,6 +6,7 @@
  * https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-OutboundTrafficPolicy).
  * Pure; the route evaluator accepts ServiceEntries for external hosts only.
  */
+import { valueAt } from "./manifests";
 import { groupKind, list, namespaceOf, notModelled, ownerOf, strings, type IstioObject } from "./routeObjects";
 
 export const SERVICE_ENTRY_KIND = "networking.istio.io/ServiceEntry";
@@ -37,8 +38,8 @@ function visibleIn(entry: IstioObject, namespace: string): boolean {
 
 /** The outbound policy istiod's values configure; Istio's default is ALLOW_ANY. */
 export function outboundMode(istiodValues: Record<string, unknown> | undefined): string {
-    const mode = (istiodValues?.meshConfig as { outboundTrafficPolicy?: { mode?: string } } | undefined)?.outboundTrafficPolicy?.mode;
-    return mode ?? "ALLOW_ANY";
+    const mode = valueAt(istiodValues, "meshConfig.outboundTrafficPolicy.mode");
+    return typeof mode === "string" ? mode : "ALLOW_ANY";
 }
 
 export function egressDecision(objects: readonly IstioObject[], mode: string, request: EgressRequest): EgressDecision {

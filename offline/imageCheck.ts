@@ -7,6 +7,7 @@
  */
 import { CACHED_UPSTREAMS, parseImage, PINNED_DIGESTS, PRIVATE_ECR_HOST } from "../components/images";
 import { chartImages } from "./chartImages";
+import { chartOf, podTemplateOf } from "./manifests";
 import type { RecordedResource } from "./recorder";
 
 export interface ImageUse {
@@ -37,27 +38,15 @@ function upstreamOf(image: string, cachePrefixes: readonly string[]): string | u
     return upstream && `${upstream}/${ref.repository.slice(prefix.length)}:${ref.tag}`;
 }
 
-const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"]);
-
 type PodSpec = { containers?: { image?: unknown }[]; initContainers?: { image?: unknown }[] };
-
-function podSpecOf(resource: RecordedResource): PodSpec | undefined {
-    const kind = resource.type.split(":").pop();
-    if (kind === "Pod") {
-        return resource.inputs.spec as PodSpec | undefined;
-    }
-    if (kind && WORKLOAD_KINDS.has(kind)) {
-        return ((resource.inputs.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec);
-    }
-    return undefined;
-}
 
 /** The images a resource names. */
 function imagesOf(resource: RecordedResource): string[] {
-    if (resource.type.startsWith("kubernetes:helm.sh/")) {
-        return chartImages(String(resource.inputs.chart ?? ""), (resource.inputs.values ?? {}) as Record<string, unknown>) ?? [];
+    const chart = chartOf(resource);
+    if (chart !== undefined) {
+        return chartImages(chart, (resource.inputs.values ?? {}) as Record<string, unknown>) ?? [];
     }
-    const pod = podSpecOf(resource);
+    const pod = podTemplateOf(resource)?.spec as PodSpec | undefined;
     return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((c) => (typeof c.image === "string" ? [c.image] : []));
 }
 

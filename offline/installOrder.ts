@@ -4,6 +4,7 @@
  * every such prerequisite is something the resource waits for, directly or transitively, in the
  * dependency graph the engine orders creation by.
  */
+import { chartOf } from "./manifests";
 import type { RecordedResource } from "./recorder";
 
 /** Something in the plan that satisfies a prerequisite. */
@@ -15,7 +16,7 @@ interface Provider {
 /** A Helm release of the chart named `chart` (a plain name, or the last segment of an OCI reference). */
 const chart = (name: string): Provider => ({
     describe: `the ${name} chart`,
-    matches: (r) => r.type.startsWith("kubernetes:helm.sh/") && String(r.inputs.chart ?? "").split("/").pop() === name,
+    matches: (r) => chartOf(r) === name,
 });
 
 /** Nodes for a release's pods to run on (mlmesh pins controllers to the system group), with pod networking and DNS. */

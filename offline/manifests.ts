@@ -6,6 +6,29 @@ import { stringify } from "yaml";
 import { isNamespaced } from "./manifestSchemas";
 import type { RecordedResource } from "./recorder";
 
+/** The chart a Helm release installs: its name, or the last segment of an OCI reference; undefined for other resources. */
+export function chartOf(resource: RecordedResource): string | undefined {
+    return resource.type.startsWith("kubernetes:helm.sh/") ? String(resource.inputs.chart ?? "").split("/").pop() : undefined;
+}
+
+/** The value at a dotted path (`global.proxy.image`) of nested objects, or undefined. */
+export function valueAt(values: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), values);
+}
+
+/** Kinds whose `spec.template` is a pod template. */
+const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"]);
+
+/** The pod a resource makes, as a template (a Pod is its own); undefined for resources that make none. */
+export function podTemplateOf(resource: RecordedResource): { metadata?: { annotations?: Record<string, string> }; spec?: Record<string, unknown> } | undefined {
+    const kind = resource.type.split(":").pop() ?? "";
+    const inputs = resource.inputs as { metadata?: { annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+    if (kind === "Pod") {
+        return { metadata: inputs.metadata, spec: inputs.spec };
+    }
+    return WORKLOAD_KINDS.has(kind) ? (inputs.spec as { template?: ReturnType<typeof podTemplateOf> } | undefined)?.template ?? {} : undefined;
+}
+
 /** The namespace segment of file names for cluster-scoped objects. */
 export const CLUSTER_SCOPE_SEGMENT = "cluster";
 

@@ -16,6 +16,9 @@
  * The checks are those of kubernetes/pod-security-admission:policy/check_*.go@v0.33 for the
  * restricted level (which includes baseline).
  */
+import { KSERVE_RUNTIMES } from "../components/serving/kserve";
+import type { KServeModelFormat } from "../components/serving/modelSpec";
+import { chartOf, podTemplateOf, valueAt } from "./manifests";
 import type { RecordedResource } from "./recorder";
 
 type Values = Record<string, unknown>;
@@ -139,10 +142,6 @@ export interface Injection {
     readonly proxySeccomp?: { readonly type?: string };
 }
 
-function at(values: unknown, path: string): unknown {
-    return path.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Values)[key] : undefined), values);
-}
-
 /** The containers injected into a pod (istio/istio:manifests/charts/istio-control/istio-discovery/files/injection-template.yaml@1.30.3). */
 export function injectedContainers(injection: Injection): Container[] {
     const seccomp = injection.proxySeccomp && Object.keys(injection.proxySeccomp).length > 0 ? { seccompProfile: injection.proxySeccomp } : {};
@@ -153,15 +152,12 @@ export function injectedContainers(injection: Injection): Container[] {
     return [init, { name: "istio-proxy", securityContext: proxyUser }];
 }
 
-/** The model runtimes' container contexts as the pinned chart renders them (charts/kserve-runtime-configs/values.yaml@v0.20.0). */
-const RUNTIME_DEFAULT: SecurityContext = { allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
-/** The storage initializer's default context (charts/kserve-resources/values.yaml@v0.20.0 `kserve.storage.containerSecurityContext`). */
-const STORAGE_INITIALIZER_DEFAULT: SecurityContext = { allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
-
-/** The runtime each model format runs on (KServe picks by format). */
-const RUNTIME_OF: Readonly<Record<string, string>> = {
-    tensorflow: "tensorflow", pytorch: "torchserve", sklearn: "sklearnserver", xgboost: "xgbserver", onnx: "tritonserver", triton: "tritonserver", huggingface: "huggingfaceserver",
-};
+/**
+ * The container context the pinned KServe charts give both the model runtimes
+ * (charts/kserve-runtime-configs/values.yaml@v0.20.0) and the storage initializer
+ * (charts/kserve-resources/values.yaml@v0.20.0 `kserve.storage.containerSecurityContext`).
+ */
+const KSERVE_CHART_CONTAINER_CONTEXT: SecurityContext = { allowPrivilegeEscalation: false, privileged: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } };
 
 function merged(base: SecurityContext, over: SecurityContext | undefined): SecurityContext {
     return { ...base, ...over };
@@ -174,9 +170,9 @@ export function predictorPods(isvc: Values, runtimeValues: Values | undefined, s
     const spec = (isvc.spec ?? {}) as { predictor?: PredictorSpec; canary?: { predictor?: PredictorSpec }[] };
     const stable = spec.predictor ?? {};
     const build = (name: string, predictor: PredictorSpec): { name: string; pod: Pod } => {
-        const runtime = RUNTIME_OF[predictor.model?.modelFormat?.name ?? ""] ?? "";
-        const runtimeContext = (at(runtimeValues, `kserve.servingruntime.${runtime}.securityContext`) as SecurityContext | undefined) ?? RUNTIME_DEFAULT;
-        const storageContext = merged(STORAGE_INITIALIZER_DEFAULT, at(storageValues, "kserve.storage.containerSecurityContext") as SecurityContext | undefined);
+        const runtime = KSERVE_RUNTIMES[predictor.model?.modelFormat?.name as KServeModelFormat] ?? "";
+        const runtimeContext = (valueAt(runtimeValues, `kserve.servingruntime.${runtime}.securityContext`) as SecurityContext | undefined) ?? KSERVE_CHART_CONTAINER_CONTEXT;
+        const storageContext = merged(KSERVE_CHART_CONTAINER_CONTEXT, valueAt(storageValues, "kserve.storage.containerSecurityContext") as SecurityContext | undefined);
         return {
             name,
             pod: {
@@ -208,17 +204,15 @@ export interface PodSecurityReport {
     readonly findings: readonly PodSecurityFinding[];
 }
 
-const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Job", "ReplicaSet"]);
-
 export function podSecurityReport(resources: readonly RecordedResource[]): PodSecurityReport {
     const metadataOf = (r: RecordedResource) => (r.inputs.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
     const namespaces = resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
     const restricted = new Map(namespaces
         .filter((ns) => metadataOf(ns).labels?.["pod-security.kubernetes.io/enforce"] === "restricted")
         .map((ns) => [String(metadataOf(ns).name), metadataOf(ns).labels?.["istio.io/rev"] !== undefined]));
-    const release = (chart: string) => resources.find((r) => r.type.startsWith("kubernetes:helm.sh/") && String(r.inputs.chart ?? "").split("/").pop() === chart)?.inputs.values as Values | undefined;
+    const release = (chart: string) => resources.find((r) => chartOf(r) === chart)?.inputs.values as Values | undefined;
     const istiod = release("istiod");
-    const injection: Injection = { cni: at(istiod, "cni.enabled") === true, proxySeccomp: at(istiod, "global.proxy.seccompProfile") as Injection["proxySeccomp"] };
+    const injection: Injection = { cni: valueAt(istiod, "cni.enabled") === true, proxySeccomp: valueAt(istiod, "global.proxy.seccompProfile") as Injection["proxySeccomp"] };
     const withSidecar = (pod: Pod, meshed: boolean, annotations: Record<string, string> | undefined): Pod => meshed && annotations?.["sidecar.istio.io/inject"] !== "false"
         ? { ...pod, initContainers: [...injectedContainers(injection), ...(pod.initContainers ?? [])] }
         : pod;
@@ -231,9 +225,9 @@ export function podSecurityReport(resources: readonly RecordedResource[]): PodSe
             continue;
         }
         const meshed = restricted.get(namespace) ?? false;
-        if (WORKLOAD_KINDS.has(kind)) {
-            const template = (resource.inputs.spec as { template?: { metadata?: { annotations?: Record<string, string> }; spec?: Pod } } | undefined)?.template;
-            pods.push({ where: `${kind} ${namespace}/${metadataOf(resource).name}`, pod: withSidecar(template?.spec ?? {}, meshed, template?.metadata?.annotations) });
+        const template = podTemplateOf(resource);
+        if (template) {
+            pods.push({ where: `${kind} ${namespace}/${metadataOf(resource).name}`, pod: withSidecar((template.spec ?? {}) as Pod, meshed, template.metadata?.annotations) });
         } else if (resource.type === "kubernetes:serving.kserve.io/v1beta1:InferenceService") {
             for (const { name, pod } of predictorPods(resource.inputs, release("kserve-runtime-configs"), release("kserve-resources"))) {
                 const annotations = ((resource.inputs.spec as { predictor?: { annotations?: Record<string, string> } } | undefined)?.predictor?.annotations);

@@ -21,6 +21,7 @@ import { parseQuantity, requestAboveLimit, type QuantityKind } from "../componen
 import { ENVIRONMENTS, type Environment } from "../components/platform/environment";
 import { CLUSTER_NAME, HOST_NAME, SHORT_NAME } from "../components/names";
 import { imageCacheProblems } from "../components/images";
+import type { PropertyProblem } from "../components/propertyErrors";
 import { OUTBOUND_MODES, validateEgress } from "../components/mesh/egress";
 import { POD_SECURITY_LEVELS } from "../components/mesh/podSecurity";
 
@@ -35,6 +36,14 @@ function closed<T extends z.ZodRawShape>(shape: T) {
     return z.strictObject(shape, {
         error: (issue) => issue.code === "unrecognized_keys" ? `is not a known setting; use one of: ${Object.keys(shape).join(", ")}` : undefined,
     });
+}
+
+/** Reports a component check's problems (paths like `allow[0].hosts[1]`) on the schema's fields, under `prefix`. */
+function addProblems(ctx: z.RefinementCtx, problems: readonly PropertyProblem[], prefix: (string | number)[] = []): void {
+    for (const problem of problems) {
+        const path = problem.path.replace(/\]/g, "").split(/[.[]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+        ctx.addIssue({ code: "custom", path: [...prefix, ...path], input: problem.value, message: problem.reason });
+    }
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -149,11 +158,7 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
     access: closed({
         deployerRoleArn: z.string({ error: "must be an IAM role ARN" }).optional(),
         clusterAdmins: z.array(z.string({ error: "must be an IAM role ARN" }), { error: "must be a list of IAM role ARNs" }).default([]),
-    }).superRefine((access, ctx) => {
-        for (const problem of validateClusterAccess(access).list) {
-            ctx.addIssue({ code: "custom", path: problem.path.replace(/\]/g, "").split(/[.[]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part)), input: problem.value, message: problem.reason });
-        }
-    }).default({ clusterAdmins: [] }),
+    }).superRefine((access, ctx) => addProblems(ctx, validateClusterAccess(access).list)).default({ clusterAdmins: [] }),
     imageCache: closed({
         dockerHubSecretArn: z.string({ error: "must be a Secrets Manager secret ARN" }).optional(),
         githubSecretArn: z.string({ error: "must be a Secrets Manager secret ARN" }).optional(),
@@ -249,9 +254,7 @@ export const meshSchema = (environment: Environment | undefined) => closed({
     if (!mesh.cni && mesh.podSecurity !== "privileged") {
         ctx.addIssue({ code: "custom", path: ["cni"], input: mesh.cni, message: `cannot be false while podSecurity is ${mesh.podSecurity}: without the CNI every pod carries istio-init with NET_ADMIN and NET_RAW, which Pod Security refuses; keep cni: true, or set podSecurity: privileged (not in prod)` });
     }
-    for (const problem of validateEgress(mesh.egress, mesh.namespaces).list) {
-        ctx.addIssue({ code: "custom", path: ["egress", ...problem.path.replace(/\]/g, "").split(/[.[]/).map((part) => (/^\d+$/.test(part) ? Number(part) : part))], input: problem.value, message: problem.reason });
-    }
+    addProblems(ctx, validateEgress(mesh.egress, mesh.namespaces).list, ["egress"]);
 });
 
 const text = z.string({ error: "must be a string" });

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    CACHED_UPSTREAMS, cachePrefix, parseImage, PRIVATE_ECR_HOST, upstreamPrefix, type ImageCacheSpec, type ImageRegistry,
+    CACHED_UPSTREAMS, cachedUpstreams, cachePrefix, parseImage, PRIVATE_ECR_HOST, upstreamPrefix, type ImageCacheSpec, type ImageRegistry,
 } from "../images";
 import type { PolicyDocument } from "./irsaServiceAccount";
 
@@ -133,18 +133,21 @@ export class ImageCache extends pulumi.ComponentResource {
     constructor(name: string, args: ImageCacheArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:cluster:ImageCache", name, {}, opts);
         this.prefix = cachePrefix(args.clusterName);
-        const upstreams = Object.entries(CACHED_UPSTREAMS).filter(([, upstream]) => !upstream.credential || args.cache?.[upstream.credential]);
-        const rules = upstreams.map(([registry, upstream]) => new aws.ecr.PullThroughCacheRule(`${name}-${upstream.prefix}`, {
-            ecrRepositoryPrefix: upstreamPrefix(this.prefix, registry),
-            upstreamRegistryUrl: upstream.upstreamRegistryUrl,
-            ...(upstream.credential ? { credentialArn: args.cache?.[upstream.credential] } : {}),
-        }, { parent: this }));
+        const upstreams = cachedUpstreams(args.cache);
+        const rules = upstreams.map((registry) => {
+            const upstream = CACHED_UPSTREAMS[registry];
+            return new aws.ecr.PullThroughCacheRule(`${name}-${upstream.prefix}`, {
+                ecrRepositoryPrefix: upstreamPrefix(this.prefix, registry),
+                upstreamRegistryUrl: upstream.upstreamRegistryUrl,
+                ...(upstream.credential ? { credentialArn: args.cache?.[upstream.credential] } : {}),
+            }, { parent: this });
+        });
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const dnsSuffix = aws.getPartitionOutput({}, { parent: this }).dnsSuffix;
         this.registry = pulumi.all([rules.map((rule) => rule.registryId), region, dnsSuffix]).apply(([registryIds, r, suffix]) => ({
             host: `${registryIds[0]}.dkr.ecr.${r}.${suffix}`,
             prefix: this.prefix,
-            cached: upstreams.map(([registry]) => registry),
+            cached: upstreams,
             mirrors: { ...args.cache?.mirrors },
         }));
         this.registerOutputs({ registry: this.registry, prefix: this.prefix });

@@ -90,17 +90,17 @@ export const SERVICE_ENTRY_TYPE = { apiVersion: "networking.istio.io/v1", kind: 
 
 /**
  * A ServiceEntry for external TLS hosts: the sidecar matches the SNI and passes the connection
- * to the address the client resolved (resolution NONE, which wildcard hosts require), so TLS
- * stays end to end with the AWS endpoint.
+ * on, so TLS stays end to end with the external endpoint. With resolution NONE (which wildcard
+ * hosts require) it goes to the address the client resolved; with DNS, the sidecar resolves.
  */
-function externalTlsHosts(name: string, namespace: string, hosts: readonly string[], port: number, exportTo: string): IstioManifest {
+export function externalTlsHosts(name: string, namespace: string, hosts: readonly string[], port: number, exportTo: string, resolution: "NONE" | "DNS" = "NONE"): IstioManifest {
     return {
         ...SERVICE_ENTRY_TYPE,
         metadata: { name, namespace, labels: { "app.kubernetes.io/part-of": "mlmesh" } },
         spec: {
             hosts: [...hosts],
             location: "MESH_EXTERNAL",
-            resolution: "NONE",
+            resolution,
             ports: [{ number: port, name: `tls-${port}`, protocol: "TLS" }],
             exportTo: [exportTo],
         },

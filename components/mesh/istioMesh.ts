@@ -9,7 +9,7 @@ import {
 import { childOptions } from "../childOptions";
 import { chartRelease } from "../helmRelease";
 import type { IngressRoutes } from "../serving/trafficPolicy";
-import { defaultDenyPolicy, defaultValidator, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
+import { deferredManifest, defaultDenyPolicy, defaultValidator, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
 import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
 import { DNS_LABEL, HOST_NAME } from "../names";
 import { namespaceServiceEntry, platformServiceEntry, SERVICE_ENTRY_TYPE, validateEgress, type EgressSpec } from "./egress";
@@ -206,11 +206,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const awsApis = pulumi.all([region, partition.dnsSuffix]).apply(([r, dnsSuffix]) => platformServiceEntry({ region: r, dnsSuffix }, args.egress?.s3Regions));
-        new k8s.apiextensions.CustomResource(`${name}-aws-apis`, {
-            ...SERVICE_ENTRY_TYPE,
-            metadata: awsApis.metadata,
-            spec: awsApis.spec,
-        }, k8sOpts([istiod, validator]));
+        new k8s.apiextensions.CustomResource(`${name}-aws-apis`, deferredManifest(SERVICE_ENTRY_TYPE, awsApis), k8sOpts([istiod, validator]));
 
         // A namespace is labelled for a revision only once that revision's injector exists, so no
         // pod starts without a sidecar in between; with the CNI, once the node agent is installed.

@@ -4,6 +4,7 @@
  * read them.
  * @see https://istio.io/latest/docs/reference/config/security/
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { INGRESS_GATEWAY_SELECTOR, ISTIO_INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE, TRACING_PROVIDER } from "./istioCharts";
 
 /** The name istioctl and the base chart give the validator of objects that carry no revision label. */
@@ -52,6 +53,14 @@ export interface IstioManifest {
     readonly kind: string;
     readonly metadata: { readonly name: string; readonly namespace: string; readonly labels?: Record<string, string> };
     readonly spec: Record<string, unknown>;
+}
+
+/**
+ * CustomResource args for a manifest that resolves later (its hosts depend on the region): the
+ * type is given now, since Pulumi needs it to register the resource; metadata and spec follow.
+ */
+export function deferredManifest(type: { readonly apiVersion: string; readonly kind: string }, manifest: pulumi.Output<IstioManifest>) {
+    return { ...type, metadata: manifest.metadata, spec: manifest.spec };
 }
 
 /** Mesh-wide mTLS: in the root namespace, it applies to every workload. */

@@ -12,6 +12,7 @@
 import { circuitBreakerPolicy, INGRESS_GATEWAY_PRINCIPAL, retryPolicy } from "../serving/trafficPolicy";
 import type { IstioManifest } from "../mesh/meshPolicies";
 import { ISTIO_ROOT_NAMESPACE } from "../mesh/istioCharts";
+import { externalTlsHosts } from "../mesh/egress";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from "../mesh/podSecurity";
 import type { CircuitBreaker, RetryPolicy } from "../serving/modelSpec";
 
@@ -204,12 +205,7 @@ export function bridgeAuthorization(models: readonly BridgedModel[]): IstioManif
 
 /** The VPC endpoint of SageMaker Runtime as an external host the bridge's namespace may call over TLS. */
 export function runtimeServiceEntry(host: string): IstioManifest {
-    return {
-        apiVersion: "networking.istio.io/v1",
-        kind: "ServiceEntry",
-        metadata: { name: "sagemaker-runtime", namespace: BRIDGE_NAMESPACE },
-        spec: { hosts: [host], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 443, name: "tls-443", protocol: "TLS" }], exportTo: ["."] },
-    };
+    return externalTlsHosts("sagemaker-runtime", BRIDGE_NAMESPACE, [host], 443, ".", "DNS");
 }
 
 /** The bridge's sidecar reaches SageMaker Runtime, STS (for IRSA) and the trace collector, and nothing else. */

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { childOptions } from "../childOptions";
 import { IrsaServiceAccount, type PolicyDocument } from "../cluster/irsaServiceAccount";
 import { cachedImage } from "../images";
-import { defaultDenyPolicy, type IstioManifest } from "../mesh/meshPolicies";
+import { deferredManifest, defaultDenyPolicy, type IstioManifest } from "../mesh/meshPolicies";
+import { SERVICE_ENTRY_TYPE } from "../mesh/egress";
 import { podSecurityLabels } from "../mesh/podSecurity";
 import type { Environment } from "../platform/environment";
 import type { ServingCluster, ServingMesh } from "../serving/tfServingModel";
@@ -89,9 +90,8 @@ export class SageMakerBridge extends pulumi.ComponentResource {
         }, k8sOpts());
         const custom = (role: string, manifest: IstioManifest, dependsOn: pulumi.Resource[] = [namespace]) =>
             new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts(dependsOn));
-        // Objects whose spec waits on the region: the type is known now, the spec once the region is.
         const regional = (role: string, type: { apiVersion: string; kind: string }, manifest: pulumi.Output<IstioManifest>) =>
-            new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...type, metadata: manifest.metadata, spec: manifest.spec }, k8sOpts([namespace]));
+            new k8s.apiextensions.CustomResource(`${name}-${role}`, deferredManifest(type, manifest), k8sOpts([namespace]));
         custom("default-deny", defaultDenyPolicy(BRIDGE_NAMESPACE));
 
         const identity = new IrsaServiceAccount(`${name}-signer`, {
@@ -136,7 +136,7 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             annotations: { ...sidecar.annotations(), [MESH_REVISION_ANNOTATION]: args.mesh.revision },
         }));
         // The proxy needs its egress before it starts: SageMaker Runtime and STS.
-        const entry = regional("runtime", { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry" }, vpceHost.apply(runtimeServiceEntry));
+        const entry = regional("runtime", SERVICE_ENTRY_TYPE, vpceHost.apply(runtimeServiceEntry));
         const egress = regional("sidecar", { apiVersion: "networking.istio.io/v1", kind: "Sidecar" },
             pulumi.all([region, partition.dnsSuffix, vpceHost]).apply(([r, suffix, vpce]) => bridgeSidecar(vpce, `sts.${r}.${suffix}`, args.mesh.otelCollector)));
         const workload = new k8s.apps.v1.Deployment(`${name}-proxy`, {
