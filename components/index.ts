@@ -1,4 +1,5 @@
 export * from "./cluster";
+export * from "./gateway";
 export * from "./mesh";
 export * from "./platform";
 export * from "./serving";

@@ -1,15 +1,22 @@
 /**
- * The `mlmesh` command line. One command today:
+ * The `mlmesh` command line:
  *   mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
- * Exit codes: 0 ok; 1 invalid manifests or mandatory policy violations (or an engine failure);
- * 2 bad config, stack file or arguments.
+ *   mlmesh routes --stack NAME [--config-file FILE] [--json]
+ * Exit codes: 0 ok; 1 invalid manifests, mandatory policy violations or routes that reach no
+ * admitting server (or an engine failure); 2 bad config, stack file or arguments.
  */
 import { parseArgs } from "node:util";
 import * as path from "node:path";
 import { EXIT, plan, PlanInputError, type PlanResult } from "./plan";
 import { renderSummary, renderTree } from "./tree";
+import { renderRoutesText } from "./routeTable";
 
 export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
+       mlmesh routes --stack NAME [--config-file FILE] [--json]
+
+  plan                  what \`pulumi up\` would create, checked offline; writes routes.md too
+  routes                every public path of the front door: where it goes, its timeout and
+                        retries, who may call it (judged on the rendered Istio objects)
 
   --stack NAME          stack to plan; reads stacks/Pulumi.NAME.yaml (required)
   --config-file FILE    plan this stack file instead (check a config before committing it)
@@ -19,7 +26,7 @@ export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--ou
   --json                print a machine-readable result instead of the tree
 
 exit codes: 0 ok, 1 invalid manifests, install-order problems, images outside the cache, pods Pod Security
-            would refuse or policy violations, 2 bad config or arguments`;
+            would refuse, routes that reach no admitting server or policy violations, 2 bad config or arguments`;
 
 export interface CliIo {
     readonly out: (text: string) => void;
@@ -46,9 +53,10 @@ function report(result: PlanResult): string {
         ...result.installOrder.map((problem) => `  ${problem.message}`),
         ...imageLines(result),
         ...podSecurityLines(result),
+        ...routeLines(result),
         `Policies: ${result.policyViolations.length} violation(s)`,
         "",
-        `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}`,
+        `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}`,
     ];
     return lines.join("\n");
 }
@@ -72,6 +80,15 @@ function podSecurityLines({ podSecurity }: PlanResult): string[] {
     ];
 }
 
+function routeLines({ routes }: PlanResult): string[] {
+    const broken = routes.filter((r) => r.problems.length > 0);
+    const legs = routes.reduce((sum, r) => sum + r.legs.length, 0);
+    return [
+        `Routes: ${routes.length} public path(s), ${legs} leg(s), ${broken.length === 0 ? "every one reaches a server that admits it" : `${broken.length} do not`}`,
+        ...broken.flatMap((r) => r.problems.map((p) => `  ${r.method} ${r.path}: ${p}`)),
+    ];
+}
+
 function jsonResult(result: PlanResult): string {
     return JSON.stringify({
         stack: result.stack,
@@ -85,8 +102,20 @@ function jsonResult(result: PlanResult): string {
         installOrder: result.installOrder,
         images: result.images,
         podSecurity: result.podSecurity,
+        routes: result.routes,
         exitCode: result.exitCode,
     }, null, 2);
+}
+
+function routesReport(result: PlanResult): string {
+    return [
+        `Routes of ${result.project}/${result.stack} (offline, judged on the rendered Istio objects) from ${result.configFile}`,
+        "",
+        renderRoutesText(result.routes),
+        "",
+        ...routeLines(result),
+        `Wrote ${path.join(result.outDir, "routes.md")}`,
+    ].join("\n");
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -114,8 +143,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.out(USAGE);
         return EXIT.ok;
     }
-    if (positionals.length !== 1 || positionals[0] !== "plan") {
-        io.err(`mlmesh: expected the command \`plan\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
+    const command = positionals[0];
+    if (positionals.length !== 1 || (command !== "plan" && command !== "routes")) {
+        io.err(`mlmesh: expected the command \`plan\` or \`routes\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
+        return EXIT.badInput;
+    }
+    if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined)) {
+        io.err(`mlmesh routes: \`--out\` and \`--policy-config\` belong to \`mlmesh plan\`\n${USAGE}`);
         return EXIT.badInput;
     }
     if (!values.stack || !STACK_NAME.test(values.stack)) {
@@ -130,14 +164,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
             outDir: resolve(values.out),
             policyConfig: resolve(values["policy-config"]),
         });
+        if (command === "routes") {
+            io.out(values.json ? JSON.stringify({ stack: result.stack, routes: result.routes }, null, 2) : routesReport(result));
+            return result.routes.some((r) => r.problems.length > 0) ? EXIT.unsafe : EXIT.ok;
+        }
         io.out(values.json ? jsonResult(result) : report(result));
         return result.exitCode;
     } catch (error) {
         if (error instanceof PlanInputError) {
-            io.err(values.json ? JSON.stringify({ error: error.message, exitCode: EXIT.badInput }, null, 2) : `mlmesh plan: ${error.message}`);
+            io.err(values.json ? JSON.stringify({ error: error.message, exitCode: EXIT.badInput }, null, 2) : `mlmesh ${command}: ${error.message}`);
             return EXIT.badInput;
         }
-        io.err(`mlmesh plan: the program failed: ${(error as Error).stack ?? String(error)}`);
+        io.err(`mlmesh ${command}: the program failed: ${(error as Error).stack ?? String(error)}`);
         return EXIT.unsafe;
     }
 }

@@ -6,7 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { PlatformConfigError } from "../stacks/config";
+import { parseStackConfig, PlatformConfigError } from "../stacks/config";
+import { doorTable } from "../components/gateway/doorRoutes";
+import { planBackends } from "./planBackends";
+import { renderRoutesMarkdown, routeRows, type RouteRow } from "./routeTable";
+import type { IstioObject } from "./routes";
 import { policies } from "../policy-pack/policies";
 import { validateManifest, type ManifestCheck } from "./manifestSchemas";
 import { renderManifests } from "./manifests";
@@ -64,6 +68,8 @@ export interface PlanResult {
     readonly images: ImageReport;
     /** The pods of the restricted namespaces, as admission would judge them. */
     readonly podSecurity: PodSecurityReport;
+    /** Every public path of the front door, judged by the route simulator on the rendered objects. */
+    readonly routes: readonly RouteRow[];
     readonly exitCode: number;
 }
 
@@ -118,7 +124,7 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     return undefined;
 }
 
-function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity">, manifests: ReturnType<typeof renderManifests>): void {
+function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity" | "routes">, manifests: ReturnType<typeof renderManifests>): void {
     rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
     mkdirSync(path.join(outDir, "manifests"), { recursive: true });
     const plan = {
@@ -134,6 +140,32 @@ function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "out
     writeFileSync(path.join(outDir, "policy-report.json"), `${JSON.stringify(result.policyViolations, null, 2)}\n`);
 }
 
+/**
+ * Judges every public path of the plan's front door and writes routes.md beside the plan. A
+ * project whose stack config is not mlmesh's (its program ran without it) has no front door.
+ */
+function frontDoorRoutes(stack: string, config: Readonly<Record<string, string>>, resources: readonly RecordedResource[], outDir: string): RouteRow[] {
+    let platform;
+    try {
+        platform = parseStackConfig(config, stack);
+    } catch (error) {
+        if (error instanceof PlatformConfigError) {
+            return [];
+        }
+        throw error;
+    }
+    const input = {
+        objects: resources.filter((r) => /\.istio\.io\//.test(r.type)).map((r) => r.inputs as unknown as IstioObject),
+        backends: planBackends(resources),
+        table: doorTable(platform.models, platform.cluster.name),
+        hosts: platform.mesh.ingressGateway.hosts,
+        jwt: platform.mesh.ingressGateway.jwt,
+    };
+    const rows = routeRows(input);
+    writeFileSync(path.join(outDir, "routes.md"), renderRoutesMarkdown(stack, rows, input));
+    return rows;
+}
+
 /** Plans one stack offline and writes the plan files. Throws PlanInputError for bad input. */
 export async function plan(request: PlanRequest): Promise<PlanResult> {
     const projectDir = request.projectDir ?? PACKAGE_ROOT;
@@ -145,8 +177,9 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     }
 
     let run;
+    let stackFile;
     try {
-        const stackFile = readStackFile(configFile);
+        stackFile = readStackFile(configFile);
         const region = stackFile.config["aws:region"] ?? "us-east-1";
         run = await runProgram({
             project: project.name,
@@ -172,7 +205,8 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const installOrder = installOrderProblems(run.resources);
     const images = imageReport(run.resources);
     const podSecurity = podSecurityReport(run.resources);
+    const routes = frontDoorRoutes(request.stack, stackFile.config, run.resources, outDir);
     const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0 || installOrder.length > 0
-        || images.problems.length > 0 || podSecurity.findings.length > 0;
-    return { ...result, outDir, installOrder, images, podSecurity, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
+        || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0);
+    return { ...result, outDir, installOrder, images, podSecurity, routes, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
 }

@@ -4,7 +4,9 @@
  * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/
  */
 import { ISTIO_ROOT_NAMESPACE } from "../components/mesh/istioCharts";
+import { authzPattern, compileWhen, requestPrincipalMatches, valuesCondition, type Predicate, type VerifiedJwt } from "./routeConditions";
 import { fields, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, record, strings, type IstioObject } from "./routeObjects";
+export { authzPattern };
 
 type Fields = Record<string, unknown>;
 
@@ -17,8 +19,12 @@ export interface Workload {
     readonly description: string;
 }
 
-/** Whether a policy in `o`'s namespace, or in the root namespace, selects the workload. */
-function selects(o: IstioObject, workload: Workload): boolean {
+/**
+ * Whether a policy (AuthorizationPolicy, RequestAuthentication, PeerAuthentication) in `o`'s
+ * namespace, or in the root namespace, selects the workload
+ * (istio/istio:pilot/pkg/model/authentication.go@1.30.3, getConfigsForWorkload).
+ */
+export function selectsWorkload(o: IstioObject, workload: Workload): boolean {
     const namespace = namespaceOf(o);
     if (namespace !== workload.namespace && namespace !== ISTIO_ROOT_NAMESPACE) {
         return false;
@@ -40,14 +46,14 @@ function selects(o: IstioObject, workload: Workload): boolean {
 
 /** The AuthorizationPolicies that apply to the workload (PeerAuthentication DISABLE is not modelled). */
 export function policiesFor(objects: readonly IstioObject[], workload: Workload): CompiledPolicy[] {
-    for (const peer of ofKind(objects, "security.istio.io/PeerAuthentication").filter((o) => selects(o, workload))) {
+    for (const peer of ofKind(objects, "security.istio.io/PeerAuthentication").filter((o) => selectsWorkload(o, workload))) {
         const modes = [peer.spec?.mtls?.mode, ...Object.values(record(peer.spec?.portLevelMtls, ownerOf(peer), "spec.portLevelMtls")).map((p) => (p as { mode?: string })?.mode)];
         if (modes.includes("DISABLE")) {
             throw notModelled(ownerOf(peer), "spec.mtls.mode", "DISABLE leaves requests without a principal, which is not modelled");
         }
     }
     return ofKind(objects, "security.istio.io/AuthorizationPolicy")
-        .filter((o) => o.metadata.annotations?.["istio.io/dry-run"] !== "true" && selects(o, workload))
+        .filter((o) => o.metadata.annotations?.["istio.io/dry-run"] !== "true" && selectsWorkload(o, workload))
         .map((o) => compilePolicy(idOf(o), o.spec));
 }
 
@@ -60,26 +66,10 @@ export interface AuthzAttributes {
     readonly authority: string;
     /** The destination port; undefined when neither the request nor the route gives one. */
     readonly port?: number;
-}
-
-type Predicate = (attributes: AuthzAttributes) => boolean;
-
-/** Istio's value patterns: `*` (any non-empty value), `prefix*`, `*suffix` or exact. */
-export function authzPattern(pattern: string, value: string | undefined, ignoreCase = false): boolean {
-    if (value === undefined) {
-        return false;
-    }
-    const [p, v] = ignoreCase ? [pattern.toLowerCase(), value.toLowerCase()] : [pattern, value];
-    if (p === "*") {
-        return v.length > 0;
-    }
-    if (p.startsWith("*")) {
-        return v.endsWith(p.slice(1));
-    }
-    if (p.endsWith("*")) {
-        return v.startsWith(p.slice(0, -1));
-    }
-    return v === p;
+    /** The token the workload's RequestAuthentication verified; undefined without one (no token, or no RequestAuthentication). */
+    readonly jwt?: VerifiedJwt;
+    /** The request headers the workload receives, by lower-case name (several values joined by `,`). @default none */
+    readonly headers?: ReadonlyMap<string, string>;
 }
 
 /** Istio matches a namespace as the regex `.*\/ns/<value>/.*` on the principal, `*` becoming `.*`. */
@@ -88,21 +78,18 @@ function namespacePattern(pattern: string, principal: string | undefined): boole
     return principal !== undefined && new RegExp(`^.*/ns/${escaped}/.*$`).test(principal);
 }
 
-/** values: any matches; notValues: none matches. Empty lists are no condition, as in Istio. */
+/** `key` and `notKey` of a source or operation. */
 function condition(spec: Fields, key: string, owner: string, field: string, test: (value: string, attributes: AuthzAttributes) => boolean): Predicate[] {
     const negated = `not${key[0].toUpperCase()}${key.slice(1)}`;
-    const values = strings(spec[key], owner, `${field}.${key}`);
-    const notValues = strings(spec[negated], owner, `${field}.${negated}`);
-    return [
-        ...(values.length > 0 ? [(a: AuthzAttributes) => values.some((v) => test(v, a))] : []),
-        ...(notValues.length > 0 ? [(a: AuthzAttributes) => !notValues.some((v) => test(v, a))] : []),
-    ];
+    return valuesCondition(strings(spec[key], owner, `${field}.${key}`), strings(spec[negated], owner, `${field}.${negated}`), test);
 }
 
 function compileSource(entry: unknown, owner: string, field: string): Predicate {
-    const source = fields(fields(entry, ["source"], owner, field).source ?? {}, ["principals", "notPrincipals", "namespaces", "notNamespaces"], owner, `${field}.source`);
+    const known = ["principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces"];
+    const source = fields(fields(entry, ["source"], owner, field).source ?? {}, known, owner, `${field}.source`);
     const checks = [
         ...condition(source, "principals", owner, `${field}.source`, (v, a) => authzPattern(v, a.principal)),
+        ...condition(source, "requestPrincipals", owner, `${field}.source`, (v, a) => requestPrincipalMatches(v, a.jwt)),
         ...condition(source, "namespaces", owner, `${field}.source`, (v, a) => namespacePattern(v, a.principal)),
     ];
     return (a) => checks.every((check) => check(a));
@@ -137,12 +124,13 @@ function compileOperation(entry: unknown, owner: string, field: string): Predica
     return (a) => checks.every((check) => check(a));
 }
 
-/** A rule matches when one `from` entry and one `to` entry match (absent lists match anything). */
+/** A rule matches when one `from` entry and one `to` entry match (absent lists match anything) and every `when` condition holds. */
 export function compileRule(rule: unknown, owner: string, field: string): Predicate {
-    const spec = fields(rule, ["from", "to"], owner, field);
+    const spec = fields(rule, ["from", "to", "when"], owner, field);
     const from = list(spec.from, owner, `${field}.from`).map((e, i) => compileSource(e, owner, `${field}.from[${i}]`));
     const to = list(spec.to, owner, `${field}.to`).map((e, i) => compileOperation(e, owner, `${field}.to[${i}]`));
-    return (a) => (from.length === 0 || from.some((m) => m(a))) && (to.length === 0 || to.some((m) => m(a)));
+    const when = list(spec.when, owner, `${field}.when`).flatMap((e, i) => compileWhen(e, owner, `${field}.when[${i}]`));
+    return (a) => (from.length === 0 || from.some((m) => m(a))) && (to.length === 0 || to.some((m) => m(a))) && when.every((holds) => holds(a));
 }
 
 export interface CompiledPolicy {

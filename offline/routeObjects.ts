@@ -62,3 +62,16 @@ export function strings(value: unknown, owner: string, field: string): string[] 
     });
     return values as string[];
 }
+
+/** Whether `o` is visible to proxies of `namespace` (absent `exportTo`: everywhere). */
+export function exportedTo(o: IstioObject, namespace: string): boolean {
+    const exportTo = strings(o.spec?.exportTo, ownerOf(o), "spec.exportTo");
+    return exportTo.length === 0 || exportTo.some((e) => e === "*" || e === namespace || (e === "." && namespaceOf(o) === namespace));
+}
+
+/** `{a=1, b=2}`, how messages show a label set. */
+export const formatLabels = (labels: Readonly<Record<string, string>>): string => `{${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(", ")}}`;
+
+/** Whether every `selector` label is in `labels`. */
+export const labelsMatch = (selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean =>
+    Object.entries(selector).every(([k, v]) => labels[k] === v);

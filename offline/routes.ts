@@ -1,208 +1,133 @@
 /**
  * Where an HTTP request goes through rendered Istio objects, and whether it is authorized there,
- * as Istio 1.30 and Envoy decide it: Gateway server, VirtualService binding and route,
- * DestinationRule subsets, and the AuthorizationPolicies of the ingress gateway and of every pod
- * reached. Pure. It never approximates: a kind, field or case it does not model throws an Error
+ * as Istio 1.30 and Envoy decide it: Gateway server, RequestAuthentication, VirtualService binding
+ * and route, header operations, DestinationRule subsets and TLS, and the AuthorizationPolicies of
+ * the ingress gateway and of every pod reached, hop after hop when a destination is a gateway's own
+ * listener. Pure. It never approximates: a kind, field or case it does not model throws an Error
  * naming the object and the field. Choices the Istio reference leaves open:
- * - A destination that cannot be reached (no DestinationRule subset, no Backend, no pods) is
- *   reported with `authorized: false` and the reason, not as a no-route, so a canary's broken
- *   subset shows next to the healthy one. Weights are percent of the route's total; 0 stays 0.
+ * - A destination that cannot be reached (no DestinationRule subset, no Backend, no pods, no TLS
+ *   handshake) is reported with `authorized: false` and the reason, not as a no-route, so a canary's
+ *   broken subset shows next to the healthy one. Weights are percent of the route's total; 0 stays 0.
  * - Ingress gateway pods run in their Gateway's namespace and are known by its selector labels; a
  *   policy selecting them by another label throws. Their clients are plaintext (no principal).
- * - A request the ingress gateway denies is still routed, every destination unauthorized with a
- *   reason starting `403`; with no route, it is a no-route with that reason.
+ * - A request the ingress gateway refuses (401 for a bad token, 403 from its policies) is still
+ *   routed, every destination unauthorized with a reason starting `401` or `403`; with no route, it
+ *   is a no-route with that reason.
  * - Policy `ports` compare the service port, taken to equal the pod's target port.
+ * - A destination whose pods a Gateway selects, on a port one of its servers listens on, is that
+ *   gateway's listener: the request enters it as a new request (`RoutedDestination.next`).
+ * - Tokens are taken as validly signed and current (see routeJwt.ts).
  * @see https://istio.io/latest/docs/ops/best-practices/traffic-management/#cross-namespace-configuration
  */
-import { ISTIO_ROOT_NAMESPACE } from "../components/mesh/istioCharts";
-import { decide, policiesFor, type AuthzAttributes, type Decision, type Workload } from "./routeAuthz";
-import {
-    compareHostSpecificity, gatewayReference, gatewayVirtualHosts, hostMatches, httpMatch, MATCH_FIELDS, meshHost, normalizePath, pathOnly,
-    resolveShortName, rewritePath, withoutPort, type HttpRequestView, type MatchResult,
-} from "./routeMatch";
 import { assertOutboundOnly, SERVICE_ENTRY_KIND, SIDECAR_KIND } from "./egressCheck";
-import { fields, groupKind, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, record, strings, type IstioObject } from "./routeObjects";
-export type { IstioObject };
-
-/** A Kubernetes Service host and the pods behind it (one entry per distinct pod label set). */
-export interface Backend {
-    /** FQDN, e.g. `resnet.ml-serving.svc.cluster.local`. */
-    readonly host: string;
-    readonly namespace: string;
-    readonly pods: readonly { readonly labels: Readonly<Record<string, string>> }[];
-    /**
-     * The Service's ports. A route that names no port reaches a one-port Service on that port,
-     * and a several-port Service on the listener's port (the Gateway server's, e.g. 443), which
-     * usually does not exist (istio/istio:pilot/pkg/networking/core/route/route.go@1.30.3; IST0112).
-     */
-    readonly ports?: readonly number[];
-}
-
-export interface RouteRequest {
-    /** `gateway`: enters through an ingress Gateway; `mesh`: sent by a sidecar. */
-    readonly via: "gateway" | "mesh";
-    /** Host/:authority: the public host through a gateway; a service host (FQDN or short name) in the mesh. */
-    readonly host: string;
-    /** May include a query string, which matching ignores. */
-    readonly path: string;
-    readonly method: string;
-    readonly headers?: Readonly<Record<string, string>>;
-    /** The Gateway port, or the service port in the mesh. @default 443 through a gateway */
-    readonly port?: number;
-    /** SPIFFE principal without `spiffe://`; through a gateway, the gateway's own (the hop that reaches the model). */
-    readonly sourcePrincipal: string;
-}
-
-export interface RoutedDestination {
-    host: string;
-    subset?: string;
-    port?: number;
-    /** Percent of the route's traffic. */
-    weight: number;
-    /** Label sets of the pods reached. */
-    pods: Record<string, string>[];
-    /** After rewrite, with the query string. */
-    path: string;
-    authorized: boolean;
-    /** The policy and rule that allowed, or why the request is denied or cannot arrive. */
-    reason: string;
-}
-
-export type RouteOutcome =
-    | {
-        kind: "routed";
-        /** `<namespace>/<name>`; undefined for default Kubernetes routing. */
-        virtualService?: string;
-        /** The http route's name. */
-        route?: string;
-        timeout?: string;
-        retries?: unknown;
-        destinations: RoutedDestination[];
-        /** Configuration Istio ignores for this request, such as a second VirtualService for a mesh host. */
-        notes?: string[];
-    }
-    | { kind: "no-route"; reason: string };
+import { decide, policiesFor, type AuthzAttributes, type Decision, type Workload } from "./routeAuthz";
+import { clientTls, destinationRule } from "./routeDestinationRule";
+import { connect, describeServer, GATEWAY_KIND, gatewayServers, gatewaysSelecting, serverFor, serverMode, type GatewayServer } from "./routeGateway";
+import { applyHeaderOperations, headerOperations, removesToken, rewrittenAuthority } from "./routeHeaders";
+import { authenticate, jwtRulesFor, REQUEST_AUTHENTICATION_KIND, type RequestToken } from "./routeJwt";
+import {
+    compareHostSpecificity, gatewayVirtualHosts, hostMatches, httpMatch, meshHost, normalizePath, pathOnly, resolveShortName, rewritePath, withoutPort,
+    type HttpRequestView, type MatchResult,
+} from "./routeMatch";
+import { exportedTo, formatLabels, groupKind, labelsMatch, list, namespaceOf, notModelled, ownerOf, record, type IstioObject } from "./routeObjects";
+import { checkVirtualService, virtualServices, type VirtualService } from "./routeVirtualService";
+import type { Backend, RoutedDestination, RouteOutcome, RouteRequest } from "./routeTypes";
+export type { IstioObject, RequestToken };
+export type { Backend, RoutedDestination, RouteOutcome, RouteRequest };
+export { finalLegs, type RouteHop, type RouteLeg } from "./routeLegs";
 
 export const DEFAULT_GATEWAY_PORT = 443;
+/** Routing decisions one request may take (the first, then one per gateway listener re-entered) before it counts as a loop. */
+export const MAX_HOPS = 4;
 
 /** Kinds read here, or that never change a route or a decision. Other kinds of these API groups throw. */
 const KNOWN_KINDS = new Set([
-    "networking.istio.io/Gateway", "networking.istio.io/VirtualService", "networking.istio.io/DestinationRule",
-    "security.istio.io/AuthorizationPolicy", "security.istio.io/PeerAuthentication", "telemetry.istio.io/Telemetry", "networking.istio.io/ProxyConfig", SERVICE_ENTRY_KIND, SIDECAR_KIND,
+    GATEWAY_KIND, "networking.istio.io/VirtualService", "networking.istio.io/DestinationRule", "security.istio.io/AuthorizationPolicy", REQUEST_AUTHENTICATION_KIND,
+    "security.istio.io/PeerAuthentication", "telemetry.istio.io/Telemetry", "networking.istio.io/ProxyConfig", SERVICE_ENTRY_KIND, SIDECAR_KIND,
 ]);
 const ROUTING_GROUPS = /(^|\.)istio\.io$|^gateway\.networking\.k8s\.io$|^inference\.networking\.(x-)?k8s\.io$/;
 
 const noRoute = (reason: string): RouteOutcome => ({ kind: "no-route", reason });
 
-interface Context {
+/** One request as one proxy receives it. */
+interface Hop {
+    /** The authority as sent. */
+    readonly host: string;
+    /** Normalized, with the query string. */
+    readonly path: string;
+    readonly method: string;
+    /** Lower-case names, `Authorization` excluded (the token is `token`). */
+    readonly headers: ReadonlyMap<string, string>;
+    readonly port?: number;
+    readonly token?: RequestToken;
+}
+
+interface Run {
     readonly objects: readonly IstioObject[];
     readonly backends: readonly Backend[];
     readonly request: RouteRequest;
+    /** The selector of the Gateway the request entered by: its pods send on as `request.sourcePrincipal`. */
+    readonly ingressSelector?: Readonly<Record<string, string>>;
+}
+
+/** The principal the destinations see, or why it is unknown (thrown only when needed). */
+type Sender = { readonly principal: string } | { readonly unknown: string };
+
+interface Context {
+    readonly run: Run;
+    /** After the routing proxy's own authentication (a token it does not forward is gone). */
+    readonly hop: Hop;
     readonly view: HttpRequestView;
-    /** The client proxy's namespace (exportTo, DestinationRule lookup). */
+    /** The routing proxy's namespace (exportTo, DestinationRule lookup). */
     readonly clientNamespace: string;
+    readonly sender: Sender;
     readonly gatewayDenial?: string;
+    /** The gateway listeners entered so far, for loop detection. */
+    readonly trail: readonly string[];
 }
 
-interface VirtualService {
-    readonly object: IstioObject;
-    readonly id: string;
-    readonly owner: string;
-    readonly namespace: string;
-    readonly hosts: readonly string[];
-    /** Resolved `<namespace>/<name>` references, or `mesh`. */
-    readonly gateways: readonly string[];
+interface Target {
+    readonly host: string;
+    readonly subset?: string;
+    readonly port?: number;
+    readonly weight: number;
+    readonly path: string;
+    readonly authority: string;
+    readonly headers: ReadonlyMap<string, string>;
+    readonly token?: RequestToken;
+    /** The route taken, for loop messages. */
+    readonly route: string;
 }
 
-function exportedTo(o: IstioObject, namespace: string): boolean {
-    const exportTo = strings(o.spec?.exportTo, ownerOf(o), "spec.exportTo");
-    return exportTo.length === 0 || exportTo.some((e) => e === "*" || e === namespace || (e === "." && namespaceOf(o) === namespace));
-}
-
-function virtualServices(objects: readonly IstioObject[]): VirtualService[] {
-    return ofKind(objects, "networking.istio.io/VirtualService").map((object) => {
-        const owner = ownerOf(object);
-        const namespace = namespaceOf(object);
-        const gateways = strings(object.spec?.gateways, owner, "spec.gateways");
-        return {
-            object, owner, namespace, id: idOf(object),
-            hosts: strings(object.spec?.hosts, owner, "spec.hosts").map((h) => resolveShortName(h, namespace)),
-            gateways: gateways.length === 0 ? ["mesh"] : gateways.map((g, i) => gatewayReference(g, namespace, owner, `spec.gateways[${i}]`)),
-        };
-    });
-}
-
-/** The whole VirtualService's shape, so an unmodelled field fails even in a route this request does not take. */
-function checkVirtualService(vs: VirtualService): void {
-    const spec = fields(vs.object.spec, ["hosts", "gateways", "http", "exportTo"], vs.owner, "spec");
-    list(spec.http, vs.owner, "spec.http").forEach((entry, i) => {
-        const at = `spec.http[${i}]`;
-        const route = fields(entry, ["name", "match", "route", "redirect", "directResponse", "rewrite", "timeout", "retries", "headers", "corsPolicy"], vs.owner, at);
-        list(route.match, vs.owner, `${at}.match`).forEach((m, j) => fields(m, MATCH_FIELDS, vs.owner, `${at}.match[${j}]`));
-        fields(route.rewrite ?? {}, ["uri", "authority"], vs.owner, `${at}.rewrite`);
-        const destinations = list(route.route, vs.owner, `${at}.route`);
-        destinations.forEach((d, j) => {
-            const destination = fields(fields(d, ["destination", "weight", "headers"], vs.owner, `${at}.route[${j}]`).destination, ["host", "subset", "port"], vs.owner, `${at}.route[${j}].destination`);
-            fields(destination.port ?? {}, ["number"], vs.owner, `${at}.route[${j}].destination.port`);
-        });
-        if (destinations.length === 0 && route.redirect === undefined && route.directResponse === undefined) {
-            throw notModelled(vs.owner, at, "has no route, redirect or directResponse");
-        }
-    });
-}
-
-function checkTls(policy: unknown, owner: string, field: string): void {
-    const spec = record(policy, owner, field);
-    const levels = [spec, ...list(spec.portLevelSettings, owner, `${field}.portLevelSettings`)] as { tls?: { mode?: string } }[];
-    levels.forEach((level, i) => {
-        if (level.tls !== undefined && level.tls.mode !== "ISTIO_MUTUAL") {
-            const at = i === 0 ? field : `${field}.portLevelSettings[${i - 1}]`;
-            throw notModelled(owner, `${at}.tls.mode`, `${String(level.tls.mode)} replaces Istio mutual TLS, which is not modelled`);
-        }
-    });
-}
-
-/** Istio looks in the client's namespace, then the service's, then the root namespace; the most specific host wins and equal hosts merge. */
-function destinationRule(ctx: Context, host: string, serviceNamespace: string): { ids: string[]; subsets: Map<string, Record<string, string>> } | undefined {
-    const rules = ofKind(ctx.objects, "networking.istio.io/DestinationRule");
-    for (const namespace of [...new Set([ctx.clientNamespace, serviceNamespace, ISTIO_ROOT_NAMESPACE])]) {
-        const candidates = rules
-            .filter((o) => namespaceOf(o) === namespace && (namespace === ctx.clientNamespace || exportedTo(o, ctx.clientNamespace)))
-            .map((o) => ({ o, pattern: resolveShortName(String(o.spec?.host), namespace) }))
-            .filter((c) => hostMatches(c.pattern, host));
-        if (candidates.length === 0) {
-            continue;
-        }
-        const best = candidates.map((c) => c.pattern).sort(compareHostSpecificity)[0];
-        const chosen = candidates.filter((c) => c.pattern === best).map((c) => c.o);
-        const subsets = new Map<string, Record<string, string>>();
-        for (const o of chosen) {
-            const owner = ownerOf(o);
-            const spec = fields(o.spec, ["host", "subsets", "trafficPolicy", "exportTo"], owner, "spec");
-            checkTls(spec.trafficPolicy, owner, "spec.trafficPolicy");
-            list(spec.subsets, owner, "spec.subsets").forEach((s, i) => {
-                const subset = fields(s, ["name", "labels", "trafficPolicy"], owner, `spec.subsets[${i}]`);
-                checkTls(subset.trafficPolicy, owner, `spec.subsets[${i}].trafficPolicy`);
-                if (!subsets.has(String(subset.name))) {
-                    subsets.set(String(subset.name), record(subset.labels, owner, `spec.subsets[${i}].labels`) as Record<string, string>);
-                }
-            });
-        }
-        return { ids: chosen.map(idOf), subsets };
+const principalOf = (sender: Sender): string => {
+    if ("unknown" in sender) {
+        throw new Error(sender.unknown);
     }
-    return undefined;
+    return sender.principal;
+};
+
+/**
+ * One workload's jwt_authn filter, then its RBAC filter: `rejected` is why the token got 401; else
+ * the RBAC decision. And the token it forwards.
+ */
+function admit(objects: readonly IstioObject[], workload: Workload, hop: Hop, attributes: AuthzAttributes): { rejected?: string; decision: Decision; token?: RequestToken } {
+    const authn = authenticate(jwtRulesFor(objects, workload), { token: hop.token, path: hop.path, method: hop.method, headers: hop.headers });
+    if (authn.kind === "rejected") {
+        return { rejected: authn.reason, decision: { allowed: false, reason: `401 ${authn.reason}` } };
+    }
+    const jwt = authn.kind === "verified" ? { jwt: authn.jwt } : {};
+    const token = authn.kind === "verified" && !authn.forwarded ? {} : { token: hop.token };
+    return { decision: decide(policiesFor(objects, workload), { ...attributes, ...jwt, headers: hop.headers }), ...token };
 }
 
-const formatLabels = (labels: Readonly<Record<string, string>>): string => `{${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(", ")}}`;
-
-/** The pods a destination reaches and the decision of each pod label set's policies. */
-function reach(ctx: Context, target: { host: string; subset?: string; port?: number; weight: number; path: string; authority: string }): RoutedDestination {
+/** The pods a destination reaches and the decision of each pod label set's policies, or the gateway listener it enters. */
+function reach(ctx: Context, target: Target): RoutedDestination {
     const { host, subset, port, weight, path } = target;
     const base = { host, ...(subset !== undefined ? { subset } : {}), ...(port !== undefined ? { port } : {}), weight, pods: [] as Record<string, string>[], path };
     const unreachable = (reason: string): RoutedDestination => ({ ...base, authorized: false, reason });
-    const backend = ctx.backends.find((b) => b.host.toLowerCase() === host);
-    const rule = destinationRule(ctx, host, backend?.namespace ?? host.split(".")[1] ?? ctx.clientNamespace);
-    const selector = subset === undefined ? {} : rule?.subsets.get(subset);
+    const backend = ctx.run.backends.find((b) => b.host.toLowerCase() === host);
+    const rule = destinationRule(ctx.run.objects, ctx.clientNamespace, host, backend?.namespace ?? host.split(".")[1] ?? ctx.clientNamespace);
+    const selector = subset === undefined ? {} : rule?.subsets.get(subset)?.labels;
     if (selector === undefined) {
         return unreachable(`no subset ${subset} in ${rule ? `DestinationRule ${rule.ids.join(", ")}` : "any DestinationRule"} for host ${host}`);
     }
@@ -212,19 +137,26 @@ function reach(ctx: Context, target: { host: string; subset?: string; port?: num
     if (backend.ports !== undefined && backend.ports.length > 1 && (port === undefined || !backend.ports.includes(port))) {
         return unreachable(`no port ${port} on ${host} (ports ${backend.ports.join(", ")}); the route must name the destination port`);
     }
-    const pods = backend.pods.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v)).map((p) => ({ ...p.labels }));
+    const pods = backend.pods.filter((p) => labelsMatch(selector, p.labels));
     if (pods.length === 0) {
         return unreachable(subset !== undefined ? `no pods of ${host} match subset ${subset} ${formatLabels(selector)}` : `no pods behind ${host}`);
     }
-    const reached = { ...base, pods };
+    const reached = { ...base, pods: pods.map((p) => ({ ...p.labels })) };
     if (ctx.gatewayDenial !== undefined) {
         return { ...reached, authorized: false, reason: ctx.gatewayDenial };
     }
-    const attributes: AuthzAttributes = { principal: ctx.request.sourcePrincipal, path: pathOnly(path), method: ctx.request.method, authority: target.authority, port };
-    const distinct = [...new Map(pods.map((labels) => [JSON.stringify(Object.entries(labels).sort()), labels])).values()];
-    const decisions = distinct.map((labels) => ({
+    const distinct = [...new Map(pods.map((p) => [JSON.stringify(Object.entries(p.labels).sort()), p])).values()];
+    if (distinct.some((p) => gatewaysSelecting(ctx.run.objects, p.labels).length > 0)) {
+        if (distinct.length > 1) {
+            throw new Error(`Backend ${host}: gateway pods among several pod label sets are not modelled by the route evaluator`);
+        }
+        return { ...reached, ...enterListener(ctx, target, backend, distinct[0], rule) };
+    }
+    const attributes = { principal: principalOf(ctx.sender), path: pathOnly(path), method: ctx.hop.method, authority: target.authority, port };
+    const hop: Hop = { ...ctx.hop, host: target.authority, path, headers: target.headers, token: target.token };
+    const decisions = distinct.map(({ labels }) => ({
         labels,
-        decision: decide(policiesFor(ctx.objects, { namespace: backend.namespace, labels, labelsComplete: true, description: `pods ${formatLabels(labels)}` }), attributes),
+        decision: admit(ctx.run.objects, { namespace: backend.namespace, labels, labelsComplete: true, description: `pods ${formatLabels(labels)}` }, hop, attributes).decision,
     }));
     const prefix = (labels: Readonly<Record<string, string>>): string => (decisions.length > 1 ? `pods ${formatLabels(labels)}: ` : "");
     const denied = decisions.find((d) => !d.decision.allowed);
@@ -234,32 +166,74 @@ function reach(ctx: Context, target: { host: string; subset?: string; port?: num
     return { ...reached, authorized: true, reason: [...new Set(decisions.map((d) => d.decision.reason))].join("; ") };
 }
 
+/** A hairpin: the destination's pods are a gateway's, so the request enters that gateway's listener on the destination port. */
+function enterListener(
+    ctx: Context, target: Target, backend: Backend, pod: Backend["pods"][number], rule: ReturnType<typeof destinationRule>,
+): Pick<RoutedDestination, "authorized" | "reason" | "next"> {
+    const { host, subset, port } = target;
+    if (port === undefined) {
+        throw new Error(`request to ${host}: the gateway pods behind it need a destination port; give the request or the route destination a port`);
+    }
+    const selecting = gatewaysSelecting(ctx.run.objects, pod.labels);
+    const connection = connect(gatewayServers(ctx.run.objects).filter((s) => selecting.includes(s.gateway)), port, clientTls(rule, subset, port), { host, subset });
+    if (connection.kind === "refused") {
+        return { authorized: false, reason: connection.reason };
+    }
+    const here = `${target.route} → ${host}:${port}`;
+    if (ctx.trail.length + 2 > MAX_HOPS) {
+        throw new Error(`route loop: ${[...ctx.trail, here].join(", then ")}; stopped after ${MAX_HOPS} hops`);
+    }
+    const sender: Sender = pod.principal !== undefined
+        ? { principal: pod.principal }
+        : ctx.run.ingressSelector !== undefined && labelsMatch(ctx.run.ingressSelector, pod.labels)
+            ? { principal: ctx.run.request.sourcePrincipal }
+            : { unknown: `Backend ${host}: its gateway pods ${formatLabels(pod.labels)} send the request on; give their \`principal\` so the next hop can authorize it` };
+    const entered = enterGateway(ctx.run, {
+        servers: connection.servers,
+        port,
+        workload: { namespace: backend.namespace, labels: pod.labels, labelsComplete: true, description: `gateway pods ${formatLabels(pod.labels)}` },
+        hop: { host: target.authority, path: target.path, method: ctx.hop.method, headers: target.headers, port, token: target.token },
+        peer: connection.mtls ? principalOf(ctx.sender) : undefined,
+        sender,
+        trail: [...ctx.trail, here],
+    });
+    return { authorized: entered.admitted.allowed, reason: entered.admitted.reason, next: entered.outcome };
+}
+
 function followRoute(ctx: Context, route: { vs: VirtualService; index: number; spec: Record<string, unknown> }, matched: MatchResult, notes: readonly string[]): RouteOutcome {
     const { vs, spec } = route;
     const at = `spec.http[${route.index}]`;
+    const name = typeof spec.name === "string" ? `route ${spec.name}` : at;
     if (spec.redirect !== undefined || spec.directResponse !== undefined) {
         const answer = spec.redirect !== undefined ? "a redirect" : "a direct response";
-        return noRoute(ctx.gatewayDenial ?? `${vs.id} ${typeof spec.name === "string" ? `route ${spec.name}` : at} answers with ${answer}`);
+        return noRoute(ctx.gatewayDenial ?? `${vs.id} ${name} answers with ${answer}`);
     }
-    if (spec.corsPolicy !== undefined && ctx.request.method.toUpperCase() === "OPTIONS") {
+    if (spec.corsPolicy !== undefined && ctx.hop.method.toUpperCase() === "OPTIONS") {
         throw notModelled(vs.owner, `${at}.corsPolicy`, "answers CORS preflight requests, which is not modelled");
     }
     const rewrite = record(spec.rewrite, vs.owner, `${at}.rewrite`);
     const path = rewrite.uri !== undefined ? rewritePath(ctx.view.path, String(rewrite.uri), matched) : ctx.view.path;
-    const authority = rewrite.authority !== undefined ? String(rewrite.authority) : ctx.request.host;
-    const entries = list(spec.route, vs.owner, `${at}.route`) as { destination: { host: string; subset?: string; port?: { number?: number } }; weight?: number }[];
+    const routeOps = headerOperations(spec.headers, vs.owner, `${at}.headers`);
+    const entries = list(spec.route, vs.owner, `${at}.route`) as { destination: { host: string; subset?: string; port?: { number?: number } }; weight?: number; headers?: unknown }[];
     const total = entries.reduce((sum, e) => sum + (e.weight ?? 0), 0);
     if (entries.length > 1 && total <= 0) {
         throw notModelled(vs.owner, `${at}.route`, "has weights that sum to 0");
     }
-    const destinations = entries.map((entry) => reach(ctx, {
-        host: resolveShortName(entry.destination.host, vs.namespace),
-        subset: entry.destination.subset,
-        port: entry.destination.port?.number ?? ctx.view.port,
-        weight: entries.length === 1 ? 100 : ((entry.weight ?? 0) * 100) / total,
-        path,
-        authority,
-    }));
+    const destinations = entries.map((entry, j) => {
+        const field = `${at}.route[${j}].headers`;
+        const ops = headerOperations(entry.headers, vs.owner, field);
+        return reach(ctx, {
+            host: resolveShortName(entry.destination.host, vs.namespace),
+            subset: entry.destination.subset,
+            port: entry.destination.port?.number ?? ctx.view.port,
+            weight: entries.length === 1 ? 100 : ((entry.weight ?? 0) * 100) / total,
+            path,
+            authority: rewrittenAuthority(ctx.hop.host, typeof rewrite.authority === "string" ? rewrite.authority : undefined, routeOps, ops),
+            headers: applyHeaderOperations(ctx.hop.headers, routeOps, ops, entries.length > 1, vs.owner, field),
+            ...(removesToken(routeOps, ops) ? {} : { token: ctx.hop.token }),
+            route: `${vs.id} ${name}`,
+        });
+    });
     return {
         kind: "routed",
         virtualService: vs.id,
@@ -285,103 +259,105 @@ function routeThrough(ctx: Context, services: readonly VirtualService[], notes: 
         }
     }
     const names = services.map((vs) => vs.id).join(", ");
-    return noRoute(ctx.gatewayDenial ?? `404 NR: no http route of ${names} matches ${ctx.request.method} ${ctx.view.path}`);
+    return noRoute(ctx.gatewayDenial ?? `404 NR: no http route of ${names} matches ${ctx.hop.method} ${ctx.view.path}`);
 }
 
-function requestView(request: RouteRequest, gateway: string, port: number | undefined): HttpRequestView {
-    const { path, query } = normalizePath(request.path);
+/** The request as its first proxy receives it. */
+function firstHop(request: RouteRequest, port: number | undefined): Hop {
     const headers = new Map(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    return { path: path + query, method: request.method, headers, port, gateway };
+    if (headers.has("authorization")) {
+        throw new Error("request headers: give a bearer token as `jwt`; an Authorization header is not modelled by the route evaluator");
+    }
+    return { host: request.host, path: request.path, method: request.method, headers, ...(port !== undefined ? { port } : {}), ...(request.jwt ? { token: request.jwt } : {}) };
 }
 
-/** Every Gateway server; a host's `namespace` is `*` or the one namespace whose VirtualServices may bind it. */
-function gatewayServers(objects: readonly IstioObject[]) {
-    return ofKind(objects, "networking.istio.io/Gateway").flatMap((gateway) => {
-        const owner = ownerOf(gateway);
-        const spec = fields(gateway.spec, ["selector", "servers"], owner, "spec");
-        return list(spec.servers, owner, "spec.servers").map((entry, i) => {
-            const field = `spec.servers[${i}]`;
-            const server = fields(entry, ["port", "hosts", "tls", "name"], owner, field);
-            const port = fields(server.port, ["number", "name", "protocol", "targetPort"], owner, `${field}.port`);
-            const hosts = strings(server.hosts, owner, `${field}.hosts`).map((h) => {
-                const [namespace, host] = h.includes("/") ? [h.slice(0, h.indexOf("/")), h.slice(h.indexOf("/") + 1)] : ["*", h];
-                return { namespace: namespace === "." ? namespaceOf(gateway) : namespace, host: host.toLowerCase() };
-            });
-            return { gateway, field, spec: server, port: Number(port.number), hosts };
-        });
-    });
+const viewOf = (hop: Hop, gateway: string): HttpRequestView => {
+    const { path, query } = normalizePath(hop.path);
+    return { path: path + query, method: hop.method, headers: hop.headers, port: hop.port, gateway };
+};
+
+interface GatewayEntry {
+    /** The servers the connection reached (one TLS chain, or every plaintext server on the port). */
+    readonly servers: readonly GatewayServer[];
+    readonly port: number;
+    readonly workload: Workload;
+    readonly hop: Hop;
+    /** The client's mTLS principal; undefined for plaintext. */
+    readonly peer?: string;
+    /** The identity the gateway sends on with. */
+    readonly sender: Sender;
+    readonly trail: readonly string[];
 }
 
-/** Whether the server redirects to HTTPS; throws for protocols and TLS modes other than plaintext HTTP and SIMPLE HTTPS. */
-function redirectsToHttps(server: ReturnType<typeof gatewayServers>[number]): boolean {
-    const owner = ownerOf(server.gateway);
-    const protocol = String(record(server.spec.port, owner, `${server.field}.port`).protocol ?? "").toUpperCase();
-    const tls = record(server.spec.tls, owner, `${server.field}.tls`);
-    if (protocol === "HTTPS") {
-        if (tls.mode !== "SIMPLE") {
-            throw notModelled(owner, `${server.field}.tls.mode`, `${String(tls.mode ?? "PASSTHROUGH")} is not modelled: only SIMPLE TLS termination is`);
-        }
-        return false;
+/** A request entering a gateway listener: jwt_authn, then RBAC, then the server's routes. */
+function enterGateway(run: Run, entry: GatewayEntry): { admitted: Decision; outcome: RouteOutcome } {
+    const { hop, workload } = entry;
+    const host = withoutPort(hop.host);
+    const server = serverFor(entry.servers, entry.port, host) ?? entry.servers[0];
+    const view = viewOf(hop, server.id);
+    const attributes = { principal: entry.peer, path: pathOnly(view.path), method: hop.method, authority: hop.host, port: entry.port };
+    const { rejected, decision, token } = admit(run.objects, workload, { ...hop, path: view.path }, attributes);
+    const denial = rejected !== undefined ? `401 at the ingress gateway: ${rejected}` : decision.allowed ? undefined : `403 at the ingress gateway: ${decision.reason}`;
+    const how = entry.peer !== undefined ? `over Istio mTLS as ${entry.peer}` : "in plaintext";
+    const admitted = denial !== undefined ? { allowed: false, reason: denial } : { allowed: true, reason: `enters ${describeServer(server)} on port ${entry.port} ${how}: ${decision.reason}` };
+    if (!server.hosts.some((h) => hostMatches(h.host, host))) {
+        return { admitted, outcome: noRoute(denial ?? `404 NR: ${describeServer(server)} does not serve host ${host}`) };
     }
-    if (!["HTTP", "HTTP2", "GRPC"].includes(protocol)) {
-        throw notModelled(owner, `${server.field}.port.protocol`, `${protocol} is not modelled: only HTTP, HTTP2, GRPC and HTTPS servers are`);
-    }
-    return tls.httpsRedirect === true;
-}
-
-function viaGateway(objects: readonly IstioObject[], backends: readonly Backend[], request: RouteRequest): RouteOutcome {
-    const port = request.port ?? DEFAULT_GATEWAY_PORT;
-    const host = withoutPort(request.host);
-    const servers = gatewayServers(objects).filter((s) => s.port === port && s.hosts.some((h) => hostMatches(h.host, host)));
-    if (servers.length === 0) {
-        return noRoute(`no Gateway server on port ${port} serves host ${host}`);
-    }
-    if (servers.length > 1) {
-        const names = servers.map((s) => `${ownerOf(s.gateway)} \`${s.field}\``).join(" and ");
-        throw new Error(`${names} all serve host ${host} on port ${port}; overlapping Gateway servers are not modelled by the route evaluator`);
-    }
-    const [server] = servers;
-    const gateway = idOf(server.gateway);
-    const namespace = namespaceOf(server.gateway);
-    const view = requestView(request, gateway, port);
-    const owner = ownerOf(server.gateway);
-    const workload: Workload = { namespace, labels: record(server.gateway.spec.selector, owner, "spec.selector") as Record<string, string>, labelsComplete: false, description: `the pods of ${owner}, known only by its selector` };
-    const atGateway: Decision = decide(policiesFor(objects, workload), { path: pathOnly(view.path), method: request.method, authority: request.host, port });
-    const gatewayDenial = atGateway.allowed ? undefined : `403 at the ingress gateway: ${atGateway.reason}`;
-    if (redirectsToHttps(server)) {
-        return noRoute(gatewayDenial ?? "redirect to https");
+    if (serverMode(server) === "HTTPS_REDIRECT") {
+        return { admitted, outcome: noRoute(denial ?? "redirect to https") };
     }
     // Envoy picks the most specific virtual host, and VirtualServices sharing it are merged.
-    const bound = virtualServices(objects)
-        .filter((vs) => vs.gateways.includes(gateway) && exportedTo(vs.object, namespace))
+    const bound = virtualServices(run.objects)
+        .filter((vs) => vs.gateways.includes(server.id) && exportedTo(vs.object, workload.namespace))
         .map((vs) => ({ vs, keys: gatewayVirtualHosts(server.hosts, vs.namespace, vs.hosts, host) }))
         .filter((b) => b.keys.length > 0);
     if (bound.length === 0) {
-        return noRoute(gatewayDenial ?? `404 NR: no VirtualService bound to Gateway ${gateway} serves host ${host}`);
+        return { admitted, outcome: noRoute(denial ?? `404 NR: no VirtualService bound to Gateway ${server.id} serves host ${host}`) };
     }
     const best = bound.flatMap((b) => b.keys).sort(compareHostSpecificity)[0];
-    const ctx: Context = { objects, backends, request, view, clientNamespace: namespace, gatewayDenial };
-    return routeThrough(ctx, bound.filter((b) => b.keys.includes(best)).map((b) => b.vs), []);
+    const ctx: Context = {
+        run, view, clientNamespace: workload.namespace, sender: entry.sender, trail: entry.trail,
+        hop: { ...hop, path: view.path, token },
+        ...(denial !== undefined ? { gatewayDenial: denial } : {}),
+    };
+    return { admitted, outcome: routeThrough(ctx, bound.filter((b) => b.keys.includes(best)).map((b) => b.vs), []) };
 }
 
-function viaMesh(objects: readonly IstioObject[], backends: readonly Backend[], request: RouteRequest): RouteOutcome {
+function viaGateway(run: Run, request: RouteRequest): RouteOutcome {
+    const port = request.port ?? DEFAULT_GATEWAY_PORT;
+    const host = withoutPort(request.host);
+    const server = serverFor(gatewayServers(run.objects), port, host);
+    if (server === undefined) {
+        return noRoute(`no Gateway server on port ${port} serves host ${host}`);
+    }
+    if (serverMode(server) === "ISTIO_MUTUAL") {
+        return noRoute(`${describeServer(server)} on port ${port} has tls.mode ISTIO_MUTUAL: it requires an Istio mTLS client certificate, which a client outside the mesh does not have`);
+    }
+    const namespace = namespaceOf(server.gateway);
+    const workload: Workload = { namespace, labels: server.selector, labelsComplete: false, description: `the pods of ${ownerOf(server.gateway)}, known only by its selector` };
+    const entered = enterGateway({ ...run, ingressSelector: server.selector }, { servers: [server], port, workload, hop: firstHop(request, port), sender: { principal: request.sourcePrincipal }, trail: [] });
+    return entered.outcome;
+}
+
+function viaMesh(run: Run, request: RouteRequest): RouteOutcome {
     const namespace = /^[^/]+\/ns\/([^/]+)\/sa\/[^/]+$/.exec(request.sourcePrincipal)?.[1];
     if (namespace === undefined) {
         throw new Error(`sourcePrincipal ${request.sourcePrincipal} must look like <trust domain>/ns/<namespace>/sa/<account>, without spiffe://`);
     }
     const portInHost = /:(\d+)$/.exec(request.host)?.[1];
     const port = request.port ?? (portInHost !== undefined ? Number(portInHost) : undefined);
-    const host = meshHost(withoutPort(request.host), namespace, new Set(backends.map((b) => b.host.toLowerCase())));
-    const ctx: Context = { objects, backends, request, view: requestView(request, "mesh", port), clientNamespace: namespace };
-    const candidates = virtualServices(objects)
+    const host = meshHost(withoutPort(request.host), namespace, new Set(run.backends.map((b) => b.host.toLowerCase())));
+    const hop = firstHop(request, port);
+    const ctx: Context = { run, hop, view: viewOf(hop, "mesh"), clientNamespace: namespace, sender: { principal: request.sourcePrincipal }, trail: [] };
+    const candidates = virtualServices(run.objects)
         .filter((vs) => vs.gateways.includes("mesh") && exportedTo(vs.object, namespace))
         .map((vs) => ({ vs, best: vs.hosts.filter((h) => hostMatches(h, host)).sort(compareHostSpecificity)[0] }))
         .filter((c) => c.best !== undefined);
     if (candidates.length === 0) {
-        if (!backends.some((b) => b.host.toLowerCase() === host)) {
+        if (!run.backends.some((b) => b.host.toLowerCase() === host)) {
             return noRoute(`no Backend or VirtualService for host ${host}`);
         }
-        return { kind: "routed", destinations: [reach(ctx, { host, port, weight: 100, path: ctx.view.path, authority: request.host })] };
+        return { kind: "routed", destinations: [reach(ctx, { host, port, weight: 100, path: ctx.view.path, authority: request.host, headers: hop.headers, token: hop.token, route: "default routing" })] };
     }
     const best = candidates.map((c) => c.best).sort(compareHostSpecificity)[0];
     const used = candidates.find((c) => c.best === best)!.vs;
@@ -396,5 +372,6 @@ export function evaluateRequest(objects: readonly IstioObject[], backends: reado
         throw new Error(`${ownerOf(unknown)}: kind ${unknown.apiVersion} ${unknown.kind} is not modelled by the route evaluator`);
     }
     assertOutboundOnly(objects, backends.map((b) => b.host));
-    return request.via === "gateway" ? viaGateway(objects, backends, request) : viaMesh(objects, backends, request);
+    const run: Run = { objects, backends, request };
+    return request.via === "gateway" ? viaGateway(run, request) : viaMesh(run, request);
 }

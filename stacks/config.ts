@@ -9,7 +9,8 @@ import type { NatGatewayMode } from "../components/cluster/clusterVpc";
 import { describeProblem, PropertyErrors, type PropertyProblem } from "../components/propertyErrors";
 import { placementOf } from "../components/cluster/gpuNodeGroup";
 import { SidecarResources } from "../components/mesh/sidecarResources";
-import { validateModels, type ModelSpec } from "../components/serving/modelSpec";
+import { isServed, validateModels, type ModelEntry } from "../components/serving/modelSpec";
+import { validateFrontDoor } from "../components/gateway/doorSpec";
 import { platformImageReport } from "../components/platform/imageSources";
 import { eksImageRegionProblem } from "../components/cluster/imageCache";
 import { imageCacheRegionProblem, secretRegionProblems } from "../components/images";
@@ -32,7 +33,7 @@ export interface PlatformConfig {
     readonly network: NetworkConfig;
     readonly cluster: ClusterConfig & { readonly name: string };
     readonly mesh: MeshConfig;
-    readonly models: readonly ModelSpec[];
+    readonly models: readonly ModelEntry[];
 }
 
 /** Every bad setting of a stack, thrown before any resource is created. */
@@ -135,14 +136,14 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     const mesh = parseKey(meshSchema(environment), `${CONFIG_NAMESPACE}:mesh`, setting("mesh") ?? {}, problems);
     const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
     if (cluster && mesh && models) {
-        problems.push(...modelProblems(models, cluster, mesh, environment));
+        problems.push(...modelProblems(models, { ...cluster, name: cluster.name ?? `mlmesh-${stack}` }, mesh, environment));
         if (region) {
             problems.push(...secretRegionProblems(cluster.imageCache, region)
                 .map((p) => ({ path: `${CONFIG_NAMESPACE}:cluster.imageCache.${p.field}`, value: p.value, reason: p.reason })));
         }
         if (environment) {
             problems.push(...platformImageReport(
-                { environment, imageCache: cluster.imageCache, gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf), models },
+                { environment, imageCache: cluster.imageCache, gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf), models: (models as readonly ModelEntry[]).filter(isServed) },
                 { cluster: `${CONFIG_NAMESPACE}:cluster.`, models: `${CONFIG_NAMESPACE}:models` },
             ).problems);
         }
@@ -162,15 +163,15 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
 }
 
 /** The serving components' checks, run against the cluster's GPU groups and the mesh's namespaces. */
-function modelProblems(models: readonly ModelSpec[], cluster: ClusterConfig, mesh: MeshConfig, environment: Environment | undefined): PropertyProblem[] {
+function modelProblems(models: readonly ModelEntry[], cluster: ClusterConfig & { name: string }, mesh: MeshConfig, environment: Environment | undefined): PropertyProblem[] {
     const errors = new PropertyErrors();
     validateModels(models, {
         gpuNodeGroups: cluster.gpuNodeGroups.map(placementOf),
         namespaces: mesh.namespaces,
         defaultSidecar: SidecarResources.of(mesh.defaultSidecar, `${CONFIG_NAMESPACE}:mesh.defaultSidecar`),
-        publishedOnGateway: mesh.ingressGateway.hosts.length > 0,
         environment,
     }, errors, `${CONFIG_NAMESPACE}:models`);
+    validateFrontDoor(models, { jwt: mesh.ingressGateway.jwt, hosts: mesh.ingressGateway.hosts, clusterName: cluster.name }, errors, `${CONFIG_NAMESPACE}:models`);
     return [...errors.list];
 }
 
@@ -187,14 +188,18 @@ function decodeConfigValue(text: string): unknown {
     return text;
 }
 
-/** Reads and validates the current stack's config from the Pulumi runtime. */
-export function loadPlatformConfig(): PlatformConfig {
-    const all = pulumi.runtime.allConfig();
+/** Parses config as Pulumi holds it (structured values as JSON text), e.g. a stack file's. */
+export function parseStackConfig(config: Readonly<Record<string, string>>, stack: string): PlatformConfig {
     const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(all)) {
+    for (const [key, value] of Object.entries(config)) {
         if (key.startsWith(`${CONFIG_NAMESPACE}:`) || key === "aws:region") {
             raw[key] = decodeConfigValue(value);
         }
     }
-    return parsePlatformConfig(raw, pulumi.getStack());
+    return parsePlatformConfig(raw, stack);
+}
+
+/** Reads and validates the current stack's config from the Pulumi runtime. */
+export function loadPlatformConfig(): PlatformConfig {
+    return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 }

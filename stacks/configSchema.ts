@@ -24,6 +24,8 @@ import { imageCacheProblems } from "../components/images";
 import type { PropertyProblem } from "../components/propertyErrors";
 import { OUTBOUND_MODES, validateEgress } from "../components/mesh/egress";
 import { POD_SECURITY_LEVELS } from "../components/mesh/podSecurity";
+import { prodGatewayProblem, validateJwtIssuers } from "../components/gateway/jwtIssuers";
+import { PropertyErrors } from "../components/propertyErrors";
 
 export { ENVIRONMENTS, type Environment };
 
@@ -218,14 +220,23 @@ export const meshSchema = (environment: Environment | undefined) => closed({
         maxReplicas: count(1, 100).optional(),
         hosts: z.array(hostname, { error: "must be a list of host names" }).default([]),
         tlsCredentialName: z.string({ error: "must be a Secret name" }).regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, { error: "must be a Kubernetes Secret name" }).optional(),
+        jwt: z.array(closed({
+            issuer: z.string({ error: "must be the issuer's URL" }),
+            jwksUri: z.string({ error: "must be the URL of the issuer's keys" }),
+            audiences: z.array(z.string({ error: "must be a string" }), { error: "must be a list of audiences" }),
+        }), { error: "must be a list of { issuer, jwksUri, audiences }" }).default([]),
     }).superRefine((gateway, ctx) => {
+        const errors = new PropertyErrors();
+        validateJwtIssuers(gateway.jwt, errors, "jwt");
+        errors.check("jwt", gateway.jwt, prodGatewayProblem(environment, gateway.scheme, gateway.jwt));
+        addProblems(ctx, errors.list);
         if (gateway.scheme === "internet-facing" && gateway.hosts.length === 0) {
             ctx.addIssue({ code: "custom", path: ["hosts"], input: gateway.hosts, message: "must list the public host names when `scheme` is internet-facing; an open gateway with no hosts is refused" });
         }
         if (gateway.maxReplicas !== undefined && gateway.maxReplicas < gateway.replicas) {
             ctx.addIssue({ code: "custom", path: ["maxReplicas"], input: gateway.maxReplicas, message: `is below \`replicas\` (${gateway.replicas}); raise maxReplicas or lower replicas` });
         }
-    }).default({ scheme: "internal", replicas: 2, hosts: [] }),
+    }).default({ scheme: "internal", replicas: 2, hosts: [], jwt: [] }),
     tracing: closed({
         sampling: z.number({ error: "must be a percentage" }).min(0, { error: "must be a percentage from 0 to 100" }).max(100, { error: "must be a percentage from 0 to 100" }).default(1),
         otelCollector: z.string({ error: "must be host:port" }).regex(/^[a-z0-9.-]+:\d{1,5}$/, { error: "must be host:port, e.g. opentelemetry-collector.observability.svc.cluster.local:4317" }).default(DEFAULT_OTEL_COLLECTOR),
@@ -260,6 +271,9 @@ export const meshSchema = (environment: Environment | undefined) => closed({
 const text = z.string({ error: "must be a string" });
 const integer = z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" });
 
+const retriesShape = closed({ attempts: integer.optional(), perTryTimeout: text.optional(), retryOn: text.optional() });
+const claimsShape = z.record(z.string(), z.array(text, { error: "must be a list of the values that admit" }), { error: "must map claim names to lists of values, e.g. { groups: [fraud-analysts] }" });
+
 /** Shapes only; the serving components' own checks (weights, durations, quantities, placement) run after. */
 const commonModelShape = {
     name: text,
@@ -276,7 +290,7 @@ const commonModelShape = {
     }).optional(),
     replicas: closed({ min: integer, max: integer }).optional(),
     timeout: text.optional(),
-    retries: closed({ attempts: integer.optional(), perTryTimeout: text.optional(), retryOn: text.optional() }).optional(),
+    retries: retriesShape.optional(),
     circuitBreaker: closed({
         consecutive5xxErrors: integer.optional(),
         interval: text.optional(),
@@ -287,7 +301,21 @@ const commonModelShape = {
     }).optional(),
     allowedPrincipals: z.array(text, { error: "must be a list of principals" }).optional(),
     modelKmsKeyArn: text.optional(),
+    paths: z.array(closed({ prefix: text, timeout: text.optional(), retries: retriesShape.optional() }), { error: "must be a list of { prefix, timeout, retries }" }).optional(),
+    requireClaims: claimsShape.optional(),
 };
+
+/** A split names other models; the front door checks its legs, weights and protocols. */
+const splitModelSchema = closed({
+    name: text,
+    namespace: text.default("ml-serving"),
+    backend: z.literal("split"),
+    routes: z.array(closed({ model: text, weight: integer }), { error: "must be a list of { model, weight }" }),
+    allowedPrincipals: z.array(text, { error: "must be a list of principals" }).optional(),
+    requireClaims: claimsShape.optional(),
+    timeout: text.optional(),
+    retries: retriesShape.optional(),
+});
 
 const tfServingModelSchema = closed({
     ...commonModelShape,
@@ -324,7 +352,7 @@ const sagemakerModelSchema = closed({
 });
 
 export const modelsSchema = z.array(
-    z.discriminatedUnion("backend", [tfServingModelSchema, kserveModelSchema, sagemakerModelSchema], { error: `must name its \`backend\`: one of ${MODEL_BACKENDS.join(", ")}` }),
+    z.discriminatedUnion("backend", [tfServingModelSchema, kserveModelSchema, sagemakerModelSchema, splitModelSchema], { error: `must name its \`backend\`: one of ${MODEL_BACKENDS.join(", ")}` }),
     { error: "must be a list of models" },
 ).default([]);
 

@@ -50,6 +50,7 @@ export function buildPlatform(config: PlatformConfig) {
         meshNamespaces: platform.meshNamespaces,
         gatewayServiceHost: platform.gatewayServiceHost,
         gatewayName: platform.gatewayName,
+        inferenceHost: platform.inferenceHost,
         models: platform.models,
     };
 }

@@ -9,6 +9,7 @@ import {
 import { childOptions } from "../childOptions";
 import { chartRelease } from "../helmRelease";
 import type { IngressRoutes } from "../serving/trafficPolicy";
+import { validateJwtIssuers, type JwtIssuer } from "../gateway/jwtIssuers";
 import { deferredManifest, defaultDenyPolicy, defaultValidator, ingressGateway, meshPeerAuthentication, meshTelemetry, MTLS_MODES, type IstioManifest, type MtlsMode } from "./meshPolicies";
 import { SidecarResources, type SidecarResourcesSpec } from "./sidecarResources";
 import { DNS_LABEL, HOST_NAME } from "../names";
@@ -33,6 +34,11 @@ export interface IngressGatewaySpec {
     hosts?: string[];
     /** TLS secret (in `istio-ingress`) holding the hosts' certificate, e.g. from cert-manager. @default "mlmesh-ingress-tls" */
     tlsCredentialName?: string;
+    /**
+     * OIDC issuers whose tokens the front door accepts; with any, model paths need a valid token.
+     * Required in prod when internet-facing. @default []
+     */
+    jwt?: JwtIssuer[];
 }
 
 export interface IstioMeshArgs {
@@ -86,6 +92,7 @@ export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, erro
     const hosts = gateway.hosts ?? [];
     hosts.forEach((host, i) => errors.check(`${prefix}ingressGateway.hosts[${i}]`, host, HOST_NAME.test(host) ? undefined : "must be a fully qualified host name without wildcards"));
     errors.check(`${prefix}ingressGateway.hosts`, hosts, gateway.scheme === "internet-facing" && hosts.length === 0 ? "must list the public host names when `scheme` is internet-facing" : undefined);
+    validateJwtIssuers(gateway.jwt ?? [], errors, `${prefix}ingressGateway.jwt`);
     const replicas = gateway.replicas ?? 2;
     errors.check(`${prefix}ingressGateway.maxReplicas`, gateway.maxReplicas, gateway.maxReplicas !== undefined && gateway.maxReplicas < replicas ? `is below \`replicas\` (${replicas})` : undefined);
     errors.check(`${prefix}tracingSampling`, args.tracingSampling, args.tracingSampling === undefined || (args.tracingSampling >= 0 && args.tracingSampling <= 100) ? undefined : "must be a percentage from 0 to 100");

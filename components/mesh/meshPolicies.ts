@@ -102,7 +102,9 @@ export function meshTelemetry(samplingPercent: number): IstioManifest {
 
 /**
  * The ingress Gateway: HTTPS on 443 for exactly the configured hosts (never `*`), with the
- * certificate from `credentialName` in the gateway's namespace, and plain HTTP redirected.
+ * certificate from `credentialName` in the gateway's namespace, and plain HTTP redirected. Only
+ * VirtualServices of the gateway's own namespace bind the hosts (`./<host>`): the front door's
+ * one route table, which no team's VirtualService elsewhere can extend or shadow.
  */
 export function ingressGateway(name: string, hosts: readonly string[], credentialName: string): IstioManifest {
     return {
@@ -114,12 +116,12 @@ export function ingressGateway(name: string, hosts: readonly string[], credentia
             servers: [
                 {
                     port: { number: 443, name: "https", protocol: "HTTPS" },
-                    hosts: [...hosts],
+                    hosts: hosts.map((host) => `./${host}`),
                     tls: { mode: "SIMPLE", credentialName, minProtocolVersion: "TLSV1_2" },
                 },
                 {
                     port: { number: 80, name: "http", protocol: "HTTP" },
-                    hosts: [...hosts],
+                    hosts: hosts.map((host) => `./${host}`),
                     tls: { httpsRedirect: true },
                 },
             ],

@@ -10,7 +10,11 @@ import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import { IstioMesh, type IstioMeshArgs } from "../mesh/istioMesh";
 import { KServe } from "../serving/kserve";
 import { KServeModel } from "../serving/kserveModel";
-import { validateModels, type ModelSpec } from "../serving/modelSpec";
+import { isServed, validateModels, type ModelEntry } from "../serving/modelSpec";
+import { InferenceGateway } from "../gateway/inferenceGateway";
+import { validateFrontDoor } from "../gateway/doorSpec";
+import { prodGatewayProblem } from "../gateway/jwtIssuers";
+import { INFERENCE_SERVICE } from "../gateway/doorRoutes";
 import { TfServingModel } from "../serving/tfServingModel";
 import type { Environment } from "./environment";
 import { serveSageMakerModels, type ServedSageMakerModel } from "./sagemakerModels";
@@ -31,8 +35,8 @@ export interface MlPlatformArgs {
     cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags" | "privateImages">;
     /** Istio on the cluster. */
     mesh: Omit<IstioMeshArgs, "cluster">;
-    /** Models to serve; KServe is installed when any model uses it. */
-    models?: readonly ModelSpec[];
+    /** Models to serve, and splits between them; KServe is installed when any model uses it. */
+    models?: readonly ModelEntry[];
     /** Tags added to every AWS resource. */
     tags?: Record<string, string>;
 }
@@ -58,9 +62,11 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
             gpuNodeGroups: (args.cluster.gpuNodeGroups ?? []).map(placementOf),
             namespaces: args.mesh.namespaces ?? ["ml-serving"],
             defaultSidecar: SidecarResources.of(sidecar),
-            publishedOnGateway: (args.mesh.ingressGateway?.hosts ?? []).length > 0,
             environment: args.environment,
         }, errors, "models");
+        const gateway = args.mesh.ingressGateway ?? {};
+        validateFrontDoor(args.models ?? [], { jwt: gateway.jwt ?? [], hosts: gateway.hosts ?? [], clusterName: args.cluster.clusterName }, errors, "models");
+        errors.check("mesh.ingressGateway.jwt", gateway.jwt, prodGatewayProblem(args.environment, gateway.scheme, gateway.jwt ?? []));
     }
     return errors;
 }
@@ -70,15 +76,16 @@ function platformImages(args: MlPlatformArgs) {
         environment: args.environment,
         imageCache: args.cluster.imageCache,
         gpuNodeGroups: (args.cluster.gpuNodeGroups ?? []).map(placementOf),
-        models: args.models ?? [],
+        models: (args.models ?? []).filter(isServed),
     }, { cluster: "cluster.", models: "models" });
 }
 
-/** Where a served model answers inside the mesh. */
+/** Where a served model (or a split) answers inside the mesh. */
 export interface ServedModel {
     readonly name: string;
     readonly namespace: string;
-    readonly backend: ModelSpec["backend"];
+    readonly backend: ModelEntry["backend"];
+    /** The model's own Service host; a split's is the front door's in-mesh host. */
     readonly serviceHost: string;
 }
 
@@ -104,6 +111,8 @@ export class MlPlatform extends pulumi.ComponentResource {
     /** The mesh component, for the workloads that join it. */
     public readonly mesh: IstioMesh;
     public readonly models: readonly (ServedModel | ServedSageMakerModel)[];
+    /** The host in-mesh callers reach every model by, `inference.istio-ingress.svc.cluster.local`. */
+    public readonly inferenceHost: string;
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
@@ -127,7 +136,8 @@ export class MlPlatform extends pulumi.ComponentResource {
         }, { parent: this });
         // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
         this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
-        const models = args.models ?? [];
+        const entries = args.models ?? [];
+        const models = entries.filter(isServed);
         const kserveFormats = models.flatMap((model) => (model.backend === "kserve" ? [model.modelFormat] : []));
         const kserve = kserveFormats.length > 0
             ? new KServe(`${name}-kserve`, {
@@ -137,18 +147,30 @@ export class MlPlatform extends pulumi.ComponentResource {
                 certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images }, { parent: this, dependsOn: [this.cluster] }),
             }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
+        const components: pulumi.Resource[] = [];
         const inCluster = models.flatMap((model) => {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };
             const opts = { parent: this, dependsOn: [this.mesh] };
             const served = model.backend === "tfserving" ? new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model }, opts)
                 : model.backend === "kserve" ? new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts)
                 : undefined;
+            components.push(...(served ? [served] : []));
             return served ? [{ name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: served.serviceHost }] : [];
         });
         const onSageMaker = serveSageMakerModels(name, models.filter((model): model is SageMakerModelSpec => model.backend === "sagemaker"), {
             parent: this, environment: args.environment, cluster: this.cluster, mesh: this.mesh, network, clusterName, tags,
         });
-        this.models = [...inCluster, ...onSageMaker];
+        // The door's routes wait for the models they open paths to.
+        const door = new InferenceGateway(`${name}-front-door`, {
+            cluster: this.cluster,
+            mesh: this.mesh,
+            models: entries,
+            clusterName,
+            jwt: args.mesh.ingressGateway?.jwt,
+        }, { parent: this, dependsOn: [this.mesh, ...components] });
+        this.inferenceHost = door.meshHost;
+        const splits = entries.filter((entry) => !isServed(entry)).map((split) => ({ name: split.name, namespace: split.namespace, backend: split.backend, serviceHost: INFERENCE_SERVICE.host }));
+        this.models = [...inCluster, ...onSageMaker, ...splits];
 
         this.environment = args.environment;
         this.vpcId = pulumi.output(network.vpcId);
@@ -176,6 +198,7 @@ export class MlPlatform extends pulumi.ComponentResource {
             gatewayServiceHost: this.gatewayServiceHost,
             gatewayName: this.gatewayName,
             models: this.models,
+            inferenceHost: this.inferenceHost,
         });
     }
 }

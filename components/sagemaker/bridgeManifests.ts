@@ -162,16 +162,6 @@ export function meshRoutes(model: BridgedModel): IstioManifest {
     };
 }
 
-/** The same route on the ingress Gateway's hosts. */
-export function gatewayRoutes(model: BridgedModel, ingress: { readonly gateway: string; readonly hosts: readonly string[] }): IstioManifest {
-    return {
-        apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
-        metadata: { name: `${model.name}-ingress`, namespace: model.namespace },
-        spec: { hosts: [...ingress.hosts], gateways: [ingress.gateway], http: [predictRoute(model)] },
-    };
-}
-
 /** One subset per model, each with that model's connection limits and outlier detection. */
 export function bridgeDestinationRule(models: readonly BridgedModel[]): IstioManifest {
     return {

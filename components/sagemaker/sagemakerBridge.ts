@@ -12,7 +12,7 @@ import type { ServingCluster, ServingMesh } from "../serving/tfServingModel";
 import { MESH_REVISION_ANNOTATION } from "../serving/workloadPlacement";
 import {
     BRIDGE_LABELS, BRIDGE_NAME, BRIDGE_NAMESPACE, bridgeAuthorization, bridgeDeployment, bridgeDestinationRule, bridgeService, bridgeSidecar,
-    gatewayRoutes, meshRoutes, modelService, runtimeServiceEntry, SIGV4_PROXY_IMAGE, type BridgedModel,
+    meshRoutes, modelService, runtimeServiceEntry, SIGV4_PROXY_IMAGE, type BridgedModel,
 } from "./bridgeManifests";
 
 /** The Interface VPC endpoint service of SageMaker Runtime (China's carry a `cn.` prefix). */
@@ -167,9 +167,6 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             const id = `${name}-${model.namespace}-${model.name}`;
             new k8s.core.v1.Service(`${id}-service`, modelService(model) as k8s.core.v1.ServiceArgs, k8sOpts());
             custom(`${model.namespace}-${model.name}-routes`, meshRoutes(model), [workload]);
-            if (args.mesh.ingress) {
-                custom(`${model.namespace}-${model.name}-ingress-routes`, gatewayRoutes(model, args.mesh.ingress), [workload]);
-            }
         });
 
         this.vpcEndpointDnsName = vpceHost;

@@ -9,6 +9,6 @@ export {
     DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRIES, DEFAULT_TIMEOUT,
     parseDuration, parseS3Uri, tfServingImage, validateModelSpec, validateModels,
 } from "./modelSpec";
-export type { CircuitBreaker, KServeModelSpec, ModelSpec, ModelVersionSpec, RetryPolicy, TfServingModelSpec } from "./modelSpec";
+export type { CircuitBreaker, KServeModelSpec, ModelEntry, ModelSpec, ModelVersionSpec, PathOverride, RequiredClaims, RetryPolicy, SplitModelSpec, SplitRoute, TfServingModelSpec } from "./modelSpec";
 export { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService, INGRESS_GATEWAY_PRINCIPAL, VERSION_HEADER } from "./trafficPolicy";
 export { containerResources, gpuScheduling, s3ReadPolicy, versionReplicas } from "./workloadPlacement";

@@ -10,7 +10,7 @@ import { childOptions } from "../childOptions";
 import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
 import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
-import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService } from "./trafficPolicy";
+import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, s3ReadPolicy } from "./workloadPlacement";
 import { RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
 
@@ -201,9 +201,6 @@ export class KServeModel extends pulumi.ComponentResource {
         const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts({ dependsOn: [isvc] }));
         if ((model.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) === "Standard") {
             custom("routes", modelVirtualService(routed));
-            if (args.mesh.ingress) {
-                custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, { apis: kserveApis(model.modelFormat, model.name), servicePort: KSERVE_PREDICTOR_PORT }));
-            }
         }
         custom("traffic", modelDestinationRule({ ...routed, versions: [], circuitBreaker: model.circuitBreaker }));
         if (canary) {

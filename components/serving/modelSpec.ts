@@ -10,13 +10,18 @@ import { SidecarResources, type SidecarResourcesSpec } from "../mesh/sidecarReso
 import { SHORT_NAME } from "../names";
 import type { Environment } from "../platform/environment";
 import { validateSageMaker, type SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
+import { checkCount, checkDuration, checkTraffic, parseDuration } from "./trafficSpec";
+import type { PathOverride, RequiredClaims, SplitModelSpec } from "./routeSpec";
+
+export { parseDuration };
+export type { PathOverride, RequiredClaims, SplitModelSpec, SplitRoute } from "./routeSpec";
 
 /** TF Serving release mlmesh runs when a model names no image. */
 export const TF_SERVING_VERSION = "2.20.0";
 export const TF_SERVING_IMAGE = `tensorflow/serving:${TF_SERVING_VERSION}`;
 export const TF_SERVING_GPU_IMAGE = `tensorflow/serving:${TF_SERVING_VERSION}-gpu`;
 
-export const MODEL_BACKENDS = ["tfserving", "kserve", "sagemaker"] as const;
+export const MODEL_BACKENDS = ["tfserving", "kserve", "sagemaker", "split"] as const;
 export const KSERVE_MODEL_FORMATS = ["tensorflow", "pytorch", "sklearn", "xgboost", "onnx", "triton", "huggingface"] as const;
 export type KServeModelFormat = (typeof KSERVE_MODEL_FORMATS)[number];
 export const KSERVE_DEPLOYMENT_MODES = ["Standard", "Knative"] as const;
@@ -84,6 +89,16 @@ export interface CommonModelSpec {
      * only through S3. @default none (SSE-S3 or unencrypted objects)
      */
     modelKmsKeyArn?: string;
+    /**
+     * Timeout and retries for the requests under a path, where calls differ in cost (an LLM's chat
+     * completions and its embeddings). The prefix is a path the model's server answers. @default []
+     */
+    paths?: PathOverride[];
+    /**
+     * Claims a caller's JWT must carry at the front door, each claim one of its listed values,
+     * e.g. `{ groups: [fraud-analysts] }`. Needs `mlmesh:mesh.ingressGateway.jwt`. @default none
+     */
+    requireClaims?: RequiredClaims;
 }
 
 export interface TfServingModelSpec extends CommonModelSpec {
@@ -111,6 +126,12 @@ export interface KServeModelSpec extends CommonModelSpec {
 }
 
 export type ModelSpec = TfServingModelSpec | KServeModelSpec | SageMakerModelSpec;
+/** What a stack lists under `models`: served models and splits between them. */
+export type ModelEntry = ModelSpec | SplitModelSpec;
+
+export function isServed(entry: ModelEntry): entry is ModelSpec {
+    return entry.backend !== "split";
+}
 
 /** Replica range of a model that sets none. */
 export const DEFAULT_MODEL_REPLICAS = { min: 1, max: 3 } as const;
@@ -133,7 +154,7 @@ export const DEFAULT_CIRCUIT_BREAKER: Required<CircuitBreaker> = {
 export const LLM_TRAFFIC_DEFAULTS = { timeout: "300s", retries: { attempts: 0 } } as const;
 
 /** The timeout and retries a model's routes carry: its own, else its kind's defaults. */
-export function effectiveTraffic(spec: ModelSpec): { timeout: string; retries: Required<RetryPolicy> } {
+export function effectiveTraffic(spec: ModelEntry): { timeout: string; retries: Required<RetryPolicy> } {
     const llm = spec.backend === "kserve" && spec.modelFormat === "huggingface";
     return {
         timeout: spec.timeout ?? (llm ? LLM_TRAFFIC_DEFAULTS.timeout : DEFAULT_TIMEOUT),
@@ -148,24 +169,14 @@ export interface ModelContext {
     readonly defaultSidecar: SidecarResources;
     /** Whether Knative Serving runs in the cluster (KServe's Knative mode needs it). @default false */
     readonly knativeServing?: boolean;
-    /** Whether models are published on the ingress Gateway, whose paths carry the model name alone. @default false */
-    readonly publishedOnGateway?: boolean;
     /** The deployment tier; prod asks more of SageMaker endpoints. @default undefined (no tier rules) */
     readonly environment?: Environment;
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const DURATION_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z]?)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[a-f0-9-]{32,36}$/;
 const PRINCIPAL = /^[a-z0-9.-]+\/ns\/[a-z0-9-]+\/sa\/[a-z0-9.-]+$/;
 const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/;
 const IMAGE = /^[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
-
-/** Milliseconds of an Istio duration ("30s", "500ms", "1m"), or the reason it is not one. */
-export function parseDuration(text: string): number | string {
-    const match = DURATION.exec(text);
-    return match ? Number(match[1]) * DURATION_MS[match[2]] : "is not a duration; write it like 30s, 500ms or 2m";
-}
 
 /** Bucket and key prefix of an `s3://` URI. */
 export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
@@ -196,26 +207,20 @@ export function chosenGpuGroup(spec: CommonModelSpec, groups: readonly GpuNodeGr
     return spec.gpuNodeGroup === undefined ? groups[0] : groups.find((group) => group.name === spec.gpuNodeGroup);
 }
 
-function checkDuration(errors: PropertyErrors, path: string, value: string | undefined): number | undefined {
-    if (value === undefined) {
-        return undefined;
-    }
-    const parsed = parseDuration(value);
-    errors.check(path, value, typeof parsed === "string" ? parsed : undefined);
-    return typeof parsed === "number" ? parsed : undefined;
-}
-
-function checkCount(errors: PropertyErrors, path: string, value: number | undefined, min: number, max: number): void {
-    errors.check(path, value, value === undefined || (Number.isInteger(value) && value >= min && value <= max) ? undefined : `must be a whole number from ${min} to ${max}`);
-}
-
 /** Object names the mesh already takes in every ML namespace. */
 const RESERVED_MODEL_NAMES: readonly string[] = ["default-deny"];
 
-function validateCommon(spec: ModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
+/** What every entry has, split or served: its name, its namespace, and who may call it. */
+function validateIdentity(spec: Pick<ModelEntry, "name" | "namespace" | "allowedPrincipals">, context: Pick<ModelContext, "namespaces">, errors: PropertyErrors, at: string): void {
     errors.check(`${at}name`, spec.name, !SHORT_NAME.test(spec.name) ? "must be a DNS-1123 label of at most 40 characters, starting with a letter"
         : RESERVED_MODEL_NAMES.includes(spec.name) ? "is reserved: the namespace's default-deny AuthorizationPolicy has that name; pick another" : undefined);
     errors.check(`${at}namespace`, spec.namespace, context.namespaces.includes(spec.namespace) ? undefined : `is not a mesh namespace; add it to mlmesh:mesh.namespaces or use one of: ${context.namespaces.join(", ")}`);
+    (spec.allowedPrincipals ?? []).forEach((principal, i) =>
+        errors.check(`${at}allowedPrincipals[${i}]`, principal, PRINCIPAL.test(principal) ? undefined : "must be a SPIFFE principal like cluster.local/ns/ml-frontend/sa/frontend-sa (no wildcards)"));
+}
+
+function validateCommon(spec: ModelSpec, context: ModelContext, errors: PropertyErrors, at: string): void {
+    validateIdentity(spec, context, errors, at);
     const gpus = spec.gpus ?? 0;
     checkCount(errors, `${at}gpus`, spec.gpus, 0, 8);
     if (gpus > 0 && context.gpuNodeGroups.length === 0) {
@@ -245,24 +250,7 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
         checkCount(errors, `${at}replicas.max`, spec.replicas.max, 1, 1000);
         errors.check(`${at}replicas.max`, spec.replicas.max, spec.replicas.max < spec.replicas.min ? `is below \`replicas.min\` (${spec.replicas.min})` : undefined);
     }
-    // Compared with the defaults the routes will carry when either is unset.
-    const traffic = effectiveTraffic(spec);
-    const timeout = checkDuration(errors, `${at}timeout`, traffic.timeout);
-    const perTry = checkDuration(errors, `${at}retries.perTryTimeout`, traffic.retries.perTryTimeout);
-    const retriesOff = traffic.retries.attempts === 0;
-    for (const field of ["perTryTimeout", "retryOn"] as const) {
-        errors.check(`${at}retries.${field}`, spec.retries?.[field], retriesOff && spec.retries?.[field] !== undefined ? "has no effect with `attempts: 0` (retries off), and Istio refuses it there; remove it or allow a retry" : undefined);
-    }
-    if (!retriesOff && timeout !== undefined && perTry !== undefined && perTry > timeout) {
-        const timeoutText = spec.timeout ?? `${traffic.timeout} by default`;
-        const perTryText = spec.retries?.perTryTimeout ?? `${DEFAULT_RETRIES.perTryTimeout} by default`;
-        if (spec.retries?.perTryTimeout !== undefined) {
-            errors.check(`${at}retries.perTryTimeout`, spec.retries.perTryTimeout, `is longer than \`timeout\` (${timeoutText}); no retry could finish`);
-        } else {
-            errors.check(`${at}timeout`, spec.timeout, `is shorter than \`retries.perTryTimeout\` (${perTryText}); raise the timeout or set a shorter perTryTimeout`);
-        }
-    }
-    checkCount(errors, `${at}retries.attempts`, spec.retries?.attempts, 0, 10);
+    checkTraffic(errors, at, spec, effectiveTraffic(spec));
     const breaker = spec.circuitBreaker;
     checkDuration(errors, `${at}circuitBreaker.interval`, breaker?.interval);
     checkDuration(errors, `${at}circuitBreaker.baseEjectionTime`, breaker?.baseEjectionTime);
@@ -272,8 +260,6 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
     checkCount(errors, `${at}circuitBreaker.http2MaxRequests`, breaker?.http2MaxRequests, 1, 1_000_000);
     errors.check(`${at}modelKmsKeyArn`, spec.modelKmsKeyArn, spec.modelKmsKeyArn === undefined || KMS_KEY_ARN.test(spec.modelKmsKeyArn) ? undefined
         : "must be a KMS key ARN like arn:aws:kms:us-west-2:123456789012:key/<key id> (an alias cannot grant kms:Decrypt)");
-    (spec.allowedPrincipals ?? []).forEach((principal, i) =>
-        errors.check(`${at}allowedPrincipals[${i}]`, principal, PRINCIPAL.test(principal) ? undefined : "must be a SPIFFE principal like cluster.local/ns/ml-frontend/sa/frontend-sa (no wildcards)"));
 }
 
 function validateTfServing(spec: TfServingModelSpec, errors: PropertyErrors, at: string): void {
@@ -335,39 +321,48 @@ export function validateModelSpec(spec: ModelSpec, context: ModelContext, errors
 }
 
 /**
- * The Kubernetes object names a model takes in its namespace: its own, its gateway routes, one
- * per TF Serving version, and the predictor Services (and canary rule) KServe and mlmesh make.
+ * The Kubernetes object names a model takes in its namespace: its own, one per TF Serving
+ * version, and the predictor Services (and canary rule) KServe and mlmesh make. A split takes
+ * none: its routes live with the front door's.
  */
-function objectNames(model: ModelSpec): string[] {
-    const own = [model.name, `${model.name}-ingress`];
+function objectNames(model: ModelEntry): string[] {
+    if (model.backend === "split") {
+        return [];
+    }
     if (model.backend === "tfserving") {
-        return [...own, ...model.versions.map((version) => `${model.name}-${version.name}`)];
+        return [model.name, ...model.versions.map((version) => `${model.name}-${version.name}`)];
     }
     if (model.backend === "sagemaker") {
-        return own;
+        return [model.name];
     }
     const canary = model.canaryStorageUri !== undefined ? [`${model.name}-canary`, `${model.name}-canary-predictor`] : [];
-    return [...own, `${model.name}-predictor`, ...canary];
+    return [model.name, `${model.name}-predictor`, ...canary];
 }
 
 /**
- * Validates a list of models, including that no two claim one object name in a namespace
- * (model "a" version "b-c" and model "a-b" version "c" would both make Deployment a-b-c) and
- * that namespace and model names do not run together into one component name.
+ * Validates a list of models (splits only for their name, namespace and callers: the front door
+ * checks the rest), including that no two claim one object name in a namespace (model "a"
+ * version "b-c" and model "a-b" version "c" would both make Deployment a-b-c), that namespace
+ * and model names do not run together into one component name, and that names are unique
+ * across namespaces: the front door serves `/v1/models/<name>` by name alone.
  */
-export function validateModels(models: readonly ModelSpec[], context: ModelContext, errors = new PropertyErrors(), at = "models"): PropertyErrors {
+export function validateModels(models: readonly ModelEntry[], context: ModelContext, errors = new PropertyErrors(), at = "models"): PropertyErrors {
     const claimed = new Map<string, number>();
     const components = new Map<string, number>();
     const published = new Map<string, number>();
     models.forEach((model, i) => {
-        validateModelSpec(model, context, errors, `${at}[${i}].`);
+        if (isServed(model)) {
+            validateModelSpec(model, context, errors, `${at}[${i}].`);
+        } else {
+            validateIdentity(model, context, errors, `${at}[${i}].`);
+        }
         const clash = objectNames(model).map((name) => claimed.get(`${model.namespace}/${name}`)).find((owner) => owner !== undefined);
         const component = components.get(`${model.namespace}-${model.name}`);
-        const twin = context.publishedOnGateway ? published.get(model.name) : undefined;
+        const twin = published.get(model.name);
         errors.check(`${at}[${i}].name`, model.name, clash !== undefined
             ? `takes an object name that models[${clash}] already uses in namespace ${model.namespace}; rename the model or its versions`
             : component !== undefined ? `collides with models[${component}]: namespace and model name run together into the same name`
-            : twin !== undefined ? `is also the name of models[${twin}] in namespace ${models[twin].namespace}; the ingress Gateway serves /v1/models/${model.name} by name alone, so published models need names unique across namespaces` : undefined);
+            : twin !== undefined ? `is also the name of models[${twin}]${models[twin].namespace === model.namespace ? "" : ` in namespace ${models[twin].namespace}`}; the front door serves /v1/models/${model.name} by name alone, so model names must be unique across namespaces` : undefined);
         published.set(model.name, published.get(model.name) ?? i);
         objectNames(model).forEach((name) => claimed.set(`${model.namespace}/${name}`, i));
         components.set(`${model.namespace}-${model.name}`, i);

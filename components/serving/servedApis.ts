@@ -11,21 +11,41 @@ import type { KServeModelFormat } from "./modelSpec";
 /** An Istio HTTP URI match. */
 export type UriMatch = { readonly exact: string } | { readonly prefix: string };
 
-/** One request a client sends, for the route tests. */
+/** One request a client sends, for the route tests and the route table. */
 export interface Probe {
     readonly method: "GET" | "POST";
     readonly path: string;
+    readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** The header a gRPC client names its model with at the front door: gRPC paths carry only the method. */
+export const GRPC_MODEL_HEADER = "x-model-name";
+
+/**
+ * The gRPC methods a client of TF Serving needs: predict, classify, regress, metadata and model
+ * status. ModelService/HandleReloadConfigRequest (which unloads every model it is not given) is
+ * left out on purpose.
+ * @see tensorflow/serving:tensorflow_serving/apis/prediction_service.proto@2.20.0
+ * @see tensorflow/serving:tensorflow_serving/apis/model_service.proto@2.20.0
+ */
+export const TF_SERVING_CLIENT_METHODS = [
+    ...["Classify", "Regress", "Predict", "MultiInference", "GetModelMetadata"].map((method) => `/tensorflow.serving.PredictionService/${method}`),
+    "/tensorflow.serving.ModelService/GetModelStatus",
+] as const;
 
 /** One API a model server speaks. */
 export interface ServedApi {
-    readonly name: "tfserving-rest" | "v1" | "v2" | "openai";
+    readonly name: "tfserving-rest" | "tfserving-grpc" | "v1" | "v2" | "openai";
     /** Istio authorization path patterns the server answers (after any gateway rewrite). */
     readonly serverPaths: readonly string[];
     /** How the ingress Gateway matches the API's requests for this model. */
     readonly gatewayMatches: readonly UriMatch[];
     /** The gateway rewrites the matched prefix to this, so the server sees its own paths. */
     readonly gatewayRewrite?: string;
+    /** Headers every gateway match also requires (gRPC names the model in one). */
+    readonly gatewayHeaders?: Readonly<Record<string, string>>;
+    /** Served on the server's gRPC port rather than its REST port. */
+    readonly grpc?: boolean;
     /** Requests a client makes at the gateway (before any rewrite). */
     readonly probes: readonly Probe[];
 }
@@ -96,7 +116,23 @@ export function kserveApis(format: KServeModelFormat, model: string): ServedApi[
         : format === "tensorflow" ? tfServingRest(model) : v1Api("v1", model, ["predict", "explain"]));
 }
 
-/** The APIs a TF Serving model answers over REST. */
+/**
+ * TF Serving's gRPC API for one model. The model is named in the request body, so the front door
+ * routes by a header the client adds (gRPC metadata `x-model-name: <model>`).
+ */
+function tfServingGrpc(model: string): ServedApi {
+    const headers = { [GRPC_MODEL_HEADER]: model };
+    return {
+        name: "tfserving-grpc",
+        serverPaths: [...TF_SERVING_CLIENT_METHODS],
+        gatewayMatches: TF_SERVING_CLIENT_METHODS.map((exact) => ({ exact })),
+        gatewayHeaders: headers,
+        grpc: true,
+        probes: [{ method: "POST", path: "/tensorflow.serving.PredictionService/Predict", headers }, { method: "POST", path: "/tensorflow.serving.ModelService/GetModelStatus", headers }],
+    };
+}
+
+/** The APIs a TF Serving model answers: REST and gRPC. */
 export function tfServingApis(model: string): ServedApi[] {
-    return [tfServingRest(model)];
+    return [tfServingRest(model), tfServingGrpc(model)];
 }

@@ -7,10 +7,10 @@ import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
 import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
-import { modelAuthorizationPolicy, modelDestinationRule, modelIngressVirtualService, modelVirtualService, type IngressRoutes } from "./trafficPolicy";
+import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
 import { childOptions } from "../childOptions";
-import { tfServingApis } from "./servedApis";
+import { TF_SERVING_CLIENT_METHODS, tfServingApis } from "./servedApis";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
 import { cachedImage, type ImageRegistry } from "../images";
 
@@ -27,17 +27,7 @@ export const TF_SERVING_GRPC_PORT = 8500;
 export const TF_SERVING_REST_PORT = 8501;
 export const TF_SERVING_METRICS_PATH = "/monitoring/prometheus/metrics";
 
-/**
- * The gRPC methods a client of TF Serving needs: predict, classify, regress, metadata and model
- * status. ModelService/HandleReloadConfigRequest (which unloads every model it is not given) is
- * left out on purpose.
- * @see tensorflow/serving:tensorflow_serving/apis/prediction_service.proto@2.20.0
- * @see tensorflow/serving:tensorflow_serving/apis/model_service.proto@2.20.0
- */
-export const TF_SERVING_CLIENT_METHODS = [
-    ...["Classify", "Regress", "Predict", "MultiInference", "GetModelMetadata"].map((method) => `/tensorflow.serving.PredictionService/${method}`),
-    "/tensorflow.serving.ModelService/GetModelStatus",
-] as const;
+export { TF_SERVING_CLIENT_METHODS };
 
 /** What a model needs from the cluster it runs on (a GpuCluster fits). */
 export interface ServingCluster extends ClusterOidc {
@@ -53,8 +43,6 @@ export interface ServingMesh {
     readonly revision: string;
     readonly namespaces: readonly string[];
     readonly defaultSidecar: SidecarResources;
-    /** The ingress Gateway models are published on; none when the mesh has no public hosts. */
-    readonly ingress?: IngressRoutes;
     /** `host:port` of the trace collector, for workloads whose Sidecar scopes their egress. @default none */
     readonly otelCollector?: string;
 }
@@ -224,16 +212,13 @@ export class TfServingModel extends pulumi.ComponentResource {
         // Routing waits for every version to be Ready, so a new weight never lands on pending pods.
         const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, pulumi.mergeOptions(k8sOpts, { dependsOn: deployments }));
         custom("routes", modelVirtualService(routed));
-        if (args.mesh.ingress) {
-            custom("ingress-routes", modelIngressVirtualService(routed, args.mesh.ingress, { apis: tfServingApis(model.name), servicePort: TF_SERVING_REST_PORT }));
-        }
         custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));
         custom("access", modelAuthorizationPolicy({
             name: model.name,
             namespace,
             selector: { app: model.name },
             principals: model.allowedPrincipals ?? [],
-            httpPaths: tfServingApis(model.name).flatMap((api) => api.serverPaths),
+            httpPaths: tfServingApis(model.name).filter((api) => !api.grpc).flatMap((api) => api.serverPaths),
             grpcPaths: TF_SERVING_CLIENT_METHODS,
         }));
 

@@ -6,7 +6,7 @@
  */
 import { INGRESS_GATEWAY_RELEASE, ISTIO_INGRESS_NAMESPACE } from "../mesh/istioCharts";
 import type { IstioManifest } from "../mesh/meshPolicies";
-import type { ServedApi, UriMatch } from "./servedApis";
+import type { UriMatch } from "./servedApis";
 import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRIES, DEFAULT_TIMEOUT, type CircuitBreaker, type RetryPolicy } from "./modelSpec";
 
 /** The header that pins a request to one model version. */
@@ -30,14 +30,27 @@ export interface RouteOptions {
     readonly versions: readonly RoutedVersion[];
     readonly timeout?: string;
     readonly retries?: RetryPolicy;
+    /** The subset of `host` an unversioned model's requests go to (a SageMaker model's on the bridge). */
+    readonly subset?: string;
 }
 
-/** A group of gateway routes: the requests of one API, the prefix rewrite they need, and the Service port they go to. */
-interface RouteFamily {
+/** One request match of a route family: a URI, and the headers and method it also requires. */
+export interface FamilyMatch {
+    readonly uri: UriMatch;
+    readonly headers?: Readonly<Record<string, string>>;
+    readonly method?: string;
+}
+
+/** A group of routes: the requests of one API, the rewrite they need, and the Service port they go to. */
+export interface RouteFamily {
+    /** Prefixes the route names, e.g. `ml-serving-resnet-v1`. */
     readonly name: string;
-    readonly matches: readonly UriMatch[];
+    readonly matches: readonly FamilyMatch[];
+    /** Replaces a matched prefix (or a whole exact path), so the server sees its own paths. */
     readonly rewrite?: string;
     readonly port: number;
+    /** Request headers set on the way (the split's leg). */
+    readonly setHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A route's retries as Istio takes them: with retries off, `attempts: 0` alone (Istio refuses any other setting beside it, pkg/config/validation/validation.go@1.30.3). */
@@ -62,28 +75,32 @@ export function circuitBreakerPolicy(circuitBreaker: CircuitBreaker | undefined)
 /**
  * A header `x-model-version: <v>` goes to version v exactly; every other request is split by
  * weight. Each route has the timeout and retry policy. Within a family, every route also
- * requires one of the family's URIs.
+ * requires one of the family's matches.
  */
-function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string, unknown>[] {
+export function familyRoutes(options: RouteOptions, family?: RouteFamily): Record<string, unknown>[] {
     const retries = { ...DEFAULT_RETRIES, ...options.retries };
     const policy = {
         ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
+        ...(family?.setHeaders ? { headers: { request: { set: { ...family.setHeaders } } } } : {}),
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
         retries: retryPolicy(retries),
     };
     const port = family ? { port: { number: family.port } } : {};
-    const destination = (version?: RoutedVersion) => version?.host ? { host: version.host, ...port } : { host: options.host, ...(version ? { subset: version.name } : {}), ...port };
-    const uris: Record<string, unknown>[] = family ? family.matches.map((uri) => ({ uri })) : [{}];
+    const destination = (version?: RoutedVersion) => version?.host ? { host: version.host, ...port }
+        : { host: options.host, ...(version ? { subset: version.name } : options.subset ? { subset: options.subset } : {}), ...port };
+    const matches: Record<string, unknown>[] = family
+        ? family.matches.map((m) => ({ uri: m.uri, ...(m.method ? { method: { exact: m.method } } : {}), ...(m.headers ? { headers: exactHeaders(m.headers) } : {}) }))
+        : [{}];
     const named = (route: string) => (family ? `${family.name}-${route}` : route);
     const pinned = options.versions.map((version) => ({
         name: named(`pin-${version.name}`),
-        match: uris.map((uri) => ({ ...uri, headers: { [VERSION_HEADER]: { exact: version.name } } })),
+        match: matches.map((m) => ({ ...m, headers: { ...(m.headers as object | undefined), [VERSION_HEADER]: { exact: version.name } } })),
         route: [{ destination: destination(version) }],
         ...policy,
     }));
     const split = {
         name: named("weighted"),
-        ...(family ? { match: uris } : {}),
+        ...(family ? { match: matches } : {}),
         route: options.versions.length > 0
             ? options.versions.map((version) => ({ destination: destination(version), weight: version.weight }))
             : [{ destination: destination() }],
@@ -92,13 +109,18 @@ function httpRoutes(options: RouteOptions, family?: RouteFamily): Record<string,
     return [...pinned, split];
 }
 
+/** Istio header matches requiring each value exactly. */
+export function exactHeaders(headers: Readonly<Record<string, string>>): Record<string, { exact: string }> {
+    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, { exact: value }]));
+}
+
 /** The model's routes inside the mesh, for callers that address its Service host. */
 export function modelVirtualService(options: RouteOptions): IstioManifest {
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
         metadata: { name: options.name, namespace: options.namespace },
-        spec: { hosts: [options.host], gateways: ["mesh"], http: httpRoutes(options) },
+        spec: { hosts: [options.host], gateways: ["mesh"], http: familyRoutes(options) },
     };
 }
 
@@ -108,40 +130,6 @@ export interface IngressRoutes {
     readonly gateway: string;
     /** The Gateway's public hosts. */
     readonly hosts: readonly string[];
-}
-
-/** Where the gateway sends a model's HTTP requests: the Service port of its REST server. */
-export interface IngressTarget {
-    readonly apis: readonly ServedApi[];
-    /**
-     * Named on every gateway destination: without it, Istio sends to the Service port equal to the
-     * Gateway's (443), which a several-port Service such as TF Serving's (8500, 8501) lacks
-     * (istio/istio:pilot/pkg/networking/core/route/route.go@1.30.3).
-     */
-    readonly servicePort: number;
-}
-
-/** The object name of a model's gateway routes. */
-export function ingressRoutesName(model: string): string {
-    return `${model}-ingress`;
-}
-
-/**
- * The same routes (version pins, weights, timeout, retries) on the ingress Gateway's hosts,
- * limited to the paths of the APIs the model's server answers. Istio merges the gateway
- * VirtualServices of all models on a host, so each model matches only its own paths.
- */
-export function modelIngressVirtualService(options: RouteOptions, ingress: IngressRoutes, target: IngressTarget): IstioManifest {
-    return {
-        apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
-        metadata: { name: ingressRoutesName(options.name), namespace: options.namespace },
-        spec: {
-            hosts: [...ingress.hosts],
-            gateways: [ingress.gateway],
-            http: target.apis.flatMap((api) => httpRoutes(options, { name: api.name, matches: api.gatewayMatches, rewrite: api.gatewayRewrite, port: target.servicePort })),
-        },
-    };
 }
 
 /** A subset per version, least-request balancing, connection limits and outlier detection. */

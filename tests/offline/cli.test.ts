@@ -51,7 +51,8 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /mlmesh:mesh:IstioMesh\s+mlmesh-dev-mesh\n/);
             assert.match(run.stdout, /mlmesh:serving:TfServingModel\s+mlmesh-dev-ml-serving-resnet\n/);
             assert.match(run.stdout, /mlmesh:serving:KServeModel\s+mlmesh-dev-ml-serving-bert\n/);
-            assert.match(run.stdout, /Manifests: 61 written, 0 invalid, 0 without a schema/);
+            assert.match(run.stdout, /Manifests: 75 written, 0 invalid, 0 without a schema/);
+            assert.match(run.stdout, /Routes: 42 public path\(s\), 57 leg\(s\), every one reaches a server that admits it/);
             const files = readdirSync(path.join(out(), "manifests"));
             for (const expected of [
                 "peerauthentication-istio-system-default.yaml",
@@ -113,6 +114,18 @@ describe("mlmesh plan", () => {
             args: (f) => ["plan", "--stack", "x", "--config-file", f("bad.yaml", "config:\n  aws:region: us-west-2\n  mlmesh:environment: qa\n")],
             message: /bad\.yaml: stack config has 1 problem\(s\):\n {2}- `mlmesh:environment` \("qa"\) must be one of dev, staging, prod/,
         },
+        { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out` and `--policy-config` belong to `mlmesh plan`/ },
+        { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan` or `routes`, got `apply`/ },
+        {
+            name: "a split whose weights do not add up",
+            args: (f) => ["routes", "--stack", "x", "--config-file", f("split.yaml", [
+                "config:", "  aws:region: us-west-2", "  mlmesh:environment: dev", "  mlmesh:models:",
+                "    - { name: a, backend: kserve, modelFormat: xgboost, storageUri: s3://models/a }",
+                "    - { name: b, backend: kserve, modelFormat: xgboost, storageUri: s3://models/b }",
+                "    - { name: ab, backend: split, routes: [{ model: a, weight: 70 }, { model: b, weight: 20 }] }", "",
+            ].join("\n"))],
+            message: /`mlmesh:models\[2\]\.routes` \(\["a:70","b:20"\]\) have weights adding up to 90; they must add up to 100/,
+        },
         { name: "a policy config naming an unknown policy", args: (f) => ["plan", "--stack", "dev", "--policy-config", f("policy.json", '{"no-such-policy": {}}')], message: /`no-such-policy` is not a policy of the mlmesh pack/ },
     ];
     for (const { name, args, message } of badInputs) {
@@ -123,6 +136,14 @@ describe("mlmesh plan", () => {
             assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace for bad input");
         });
     }
+
+    it("mlmesh routes prints every public path with its legs, timeout and callers, and exits 0", async () => {
+        const run = await cli(["routes", "--stack", "dev"], work);
+        assert.equal(run.code, EXIT.ok, run.stderr);
+        assert.match(run.stdout, /POST \/v1\/models\/churn:predict {2}\(ml-tabular\/churn, split, public\)\n +80% {2}sagemaker-bridge\.mlmesh-sagemaker\.svc\.cluster\.local\/ml-tabular-churn-sm:80 {2}\/endpoints\/churn-xgb-2024\/invocations\n +20% {2}churn-kserve-predictor\.ml-tabular\.svc\.cluster\.local:80 {2}\/v1\/models\/churn-kserve:predict/);
+        assert.match(run.stdout, /callers: token from https:\/\/login\.dev\.example\.com\/oauth2\/default with groups ∈ \{fraud-analysts\}; mesh: cluster\.local\/ns\/ml-frontend\/sa\/frontend-sa/);
+        assert.match(run.stdout, /Routes: 42 public path\(s\), 57 leg\(s\), every one reaches a server that admits it/);
+    });
 
     it("exits 1 and names the file and field of an invalid manifest", async () => {
         const result = await plan({ stack: "test", projectDir: path.join(__dirname, "fixtures", "invalid-project"), outDir: path.join(work, "invalid") });

@@ -92,12 +92,13 @@ describe("podSecurityReport on the planned dev stack", () => {
         result = await plannedStack("dev");
     });
 
-    it("checks every pod of the restricted namespaces: TF Serving versions, the KServe predictor and canary, and the SageMaker bridge", () => {
+    it("checks every pod of the restricted namespaces: TF Serving versions, the KServe predictors and canary, and the SageMaker bridge", () => {
         assert.deepEqual(result.podSecurity.namespaces, ["ml-serving", "ml-tabular", "mlmesh-sagemaker"]);
         assert.deepEqual([...result.podSecurity.pods].sort(), [
             "Deployment ml-serving/fraud-v7", "Deployment ml-serving/resnet-v1", "Deployment ml-serving/resnet-v2",
             "Deployment mlmesh-sagemaker/sagemaker-bridge",
-            "InferenceService ml-serving/bert canary canary", "InferenceService ml-serving/bert predictor",
+            "InferenceService ml-serving/assistant predictor", "InferenceService ml-serving/bert canary canary", "InferenceService ml-serving/bert predictor",
+            "InferenceService ml-tabular/churn-kserve predictor",
         ]);
     });
     it("admits every one of them", () => assert.deepEqual(result.podSecurity.findings, []));

@@ -13,7 +13,7 @@ const V2 = { app: "resnet", version: "v2" };
 const MODEL_URIS = [{ exact: "/v1/models/resnet" }, { prefix: "/v1/models/resnet/" }, { prefix: "/v1/models/resnet:" }];
 
 function object(kind: string, namespace: string, name: string, spec: unknown): IstioObject {
-    const group = kind.endsWith("Policy") || kind === "PeerAuthentication" ? "security" : "networking";
+    const group = kind.endsWith("Policy") || kind.endsWith("Authentication") ? "security" : "networking";
     return { apiVersion: `${group}.istio.io/v1`, kind, metadata: { name, namespace }, spec };
 }
 
@@ -274,11 +274,47 @@ describe("routes in the mesh", () => {
     });
 });
 
+describe("header operations and tokens at the pods reached", () => {
+    it("sends a destination's header set to its pods only, where a policy condition reads it", () => {
+        const tagged = ingressRoutes({ http: [{ route: [{ ...split[0], headers: { request: { set: { "x-leg": "v1" } } } }, split[1]] }] });
+        const objects = withObjects(tagged, resnetAccess({ when: [{ key: "request.headers[x-leg]", values: ["v1"] }] }));
+        assert.deepEqual(shares(evaluate(viaGateway("/v1/models/resnet"), objects)), ["v1 90 true", "v2 10 false"]);
+    });
+
+    it("rewrites the host a route's headers set, which the pods' policy sees", () => {
+        const onlyInternal = resnetAccess({ to: [{ operation: { hosts: ["resnet.internal"] } }] });
+        const rewriting = ingressRoutes({ http: [{ headers: { request: { set: { Host: "resnet.internal" } } }, route: split }] });
+        assert.deepEqual(shares(evaluate(viaGateway("/v1/models/resnet"), withObjects(rewriting, onlyInternal))), ["v1 90 true", "v2 10 true"]);
+        assert.deepEqual(shares(evaluate(viaGateway("/v1/models/resnet"), withObjects(onlyInternal))), ["v1 90 false", "v2 10 false"]);
+    });
+
+    const ISSUER = "https://login.example.com/";
+    const podJwt = object("RequestAuthentication", "ml-serving", "resnet-jwt", { selector: { matchLabels: { app: "resnet" } }, jwtRules: [{ issuer: ISSUER, audiences: ["resnet"] }] });
+    const needsToken = resnetAccess({ from: [{ source: { principals: [FRONTEND], requestPrincipals: [`${ISSUER}/*`] } }] });
+    const tokens: [string, IstioObject[], RouteRequest["jwt"], RegExp][] = [
+        ["allows a caller with a token the pods' RequestAuthentication verifies", [podJwt, needsToken], { iss: ISSUER, sub: "svc", aud: "resnet" }, /^allowed by ml-serving\/resnet-access/],
+        ["answers 401 for a token of another issuer", [podJwt, needsToken], { iss: "https://other/", sub: "svc" }, /^401 Jwt issuer is not configured: https:\/\/other\/ /],
+        ["refuses a caller without a token where one is required", [podJwt, needsToken], undefined, /^denied: no ALLOW policy matches/],
+        ["gives no request principal where no RequestAuthentication selects the pods", [needsToken], { iss: ISSUER, sub: "svc", aud: "resnet" }, /^denied: no ALLOW policy matches/],
+    ];
+    for (const [behaviour, changed, jwt, reason] of tokens) {
+        it(behaviour, () => {
+            for (const destination of routed(evaluate(viaMesh(RESNET, "/v1/models/resnet", { jwt }), withObjects(...changed))).destinations) {
+                assert.match(destination.reason, reason);
+            }
+        });
+    }
+
+    it("wants a bearer token as `jwt`, not as a header", () => {
+        assert.throws(() => evaluate(viaMesh(RESNET, "/v1/models/resnet", { headers: { Authorization: "Bearer x" } })), /give a bearer token as `jwt`/);
+    });
+});
+
 describe("configuration the route evaluator does not model", () => {
     const withRoute = (extra: Record<string, unknown>) => ingressRoutes({ http: [{ route: split, ...extra }] });
     const cases: [string, IstioObject, RegExp, RouteRequest?][] = [
-        ["an AuthorizationPolicy condition", resnetAccess({ when: [{ key: "request.headers[x-team]", values: ["ml"] }] }), /AuthorizationPolicy ml-serving\/resnet-access: `spec\.rules\[0\]\.when` is not modelled/],
-        ["a JWT principal", resnetAccess({ from: [{ source: { requestPrincipals: ["*"] } }] }), /`spec\.rules\[0\]\.from\[0\]\.source\.requestPrincipals` is not modelled/],
+        ["a condition on an unmodelled attribute", resnetAccess({ when: [{ key: "source.ip", values: ["10.0.0.0/8"] }] }), /AuthorizationPolicy ml-serving\/resnet-access: `spec\.rules\[0\]\.when\[0\]\.key` source\.ip is not modelled/],
+        ["a source IP block", resnetAccess({ from: [{ source: { ipBlocks: ["10.0.0.0/8"] } }] }), /`spec\.rules\[0\]\.from\[0\]\.source\.ipBlocks` is not modelled/],
         ["a CUSTOM action", object("AuthorizationPolicy", "ml-serving", "ext", { action: "CUSTOM", provider: { name: "oauth" }, rules: [{}] }), /AuthorizationPolicy ml-serving\/ext: `spec\.provider`/],
         ["policy targetRefs", object("AuthorizationPolicy", "ml-serving", "svc", { targetRefs: [{ kind: "Service", name: "resnet" }] }), /`spec\.targetRefs` is not modelled/],
         ["a port rule with no port to check", resnetAccess({ to: [{ operation: { ports: ["8501"] } }] }), /needs the destination port/, viaMesh(RESNET, "/v1/models/resnet")],

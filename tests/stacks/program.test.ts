@@ -63,7 +63,7 @@ describe("the stack program through the offline engine", () => {
     it("publishes the outputs app teams read, with the kubeconfig as a secret", () => {
         const outputs = plans.prod.outputs;
         assert.deepEqual(Object.keys(outputs).sort(), [
-            "clusterEndpoint", "clusterName", "environment", "gatewayName", "gatewayServiceHost", "gpuNodeGroups", "kubeconfig",
+            "clusterEndpoint", "clusterName", "environment", "gatewayName", "gatewayServiceHost", "gpuNodeGroups", "inferenceHost", "kubeconfig",
             "meshNamespaces", "meshRevision", "models", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
         ]);
         assert.equal(outputs.kubeconfig, "[secret]");

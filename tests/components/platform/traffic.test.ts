@@ -5,12 +5,14 @@
  */
 import * as assert from "node:assert/strict";
 import { MlPlatform } from "../../../components/platform/mlPlatform";
-import { KSERVE_CANARY_NAME, KSERVE_ISVC_LABEL, kservePredictorHost } from "../../../components/serving/kserveModel";
+import { kservePredictorHost } from "../../../components/serving/kserveModel";
 import type { KServeModelSpec, TfServingModelSpec } from "../../../components/serving/modelSpec";
+import { TF_SERVING_GRPC_PORT } from "../../../components/serving/tfServingModel";
 import { kserveApis, tfServingApis, type ServedApi } from "../../../components/serving/servedApis";
 import { INGRESS_GATEWAY_PRINCIPAL, VERSION_HEADER } from "../../../components/serving/trafficPolicy";
 import type { RecordedRun } from "../../../offline/recorder";
 import { evaluateRequest, type Backend, type IstioObject, type RouteOutcome } from "../../../offline/routes";
+import { planBackends } from "../../../offline/planBackends";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
 
 const HOST = "inference.example.com";
@@ -31,28 +33,6 @@ const MODELS: (TfServingModelSpec | KServeModelSpec)[] = [RESNET, BERT, LLM, SCO
 /** The Istio objects the plan creates. */
 function istioObjects(run: RecordedRun): IstioObject[] {
     return run.resources.filter((r) => /\.istio\.io\//.test(r.type)).map((r) => r.inputs as unknown as IstioObject);
-}
-
-/**
- * The Services and pods behind each model: TF Serving's from mlmesh's own Deployments; KServe's as
- * its v0.20 controller creates them (a `<isvc>[-<name>]-predictor` Service selecting
- * `app: isvc.<service>`, pods labelled with the InferenceService and component).
- */
-function backends(run: RecordedRun): Backend[] {
-    const deployments = run.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment");
-    const podLabels = (app: string) => deployments
-        .map((d) => (d.inputs as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels)
-        .filter((labels) => labels.app === app);
-    const kservePods = (isvc: string, predictor?: string) => {
-        const service = kservePredictorHost(isvc, NS, predictor).split(".")[0];
-        return [{ labels: { [KSERVE_ISVC_LABEL]: isvc, component: "predictor", app: `isvc.${service}` } }];
-    };
-    return MODELS.flatMap((model): Backend[] => model.backend === "tfserving"
-        ? [{ host: `${model.name}.${NS}.svc.cluster.local`, namespace: NS, ports: [8500, 8501], pods: podLabels(model.name).map((labels) => ({ labels })) }]
-        : [
-            { host: kservePredictorHost(model.name, NS), namespace: NS, ports: [80], pods: kservePods(model.name) },
-            ...(model.canaryStorageUri ? [{ host: kservePredictorHost(model.name, NS, KSERVE_CANARY_NAME), namespace: NS, ports: [80], pods: kservePods(model.name, KSERVE_CANARY_NAME) }] : []),
-        ]);
 }
 
 const serviceHost = (model: TfServingModelSpec | KServeModelSpec) => model.backend === "tfserving" ? `${model.name}.${NS}.svc.cluster.local` : kservePredictorHost(model.name, NS);
@@ -82,26 +62,27 @@ describe("traffic through a whole platform, evaluated as Istio would", () => {
             models: MODELS,
         }));
         objects = istioObjects(run);
-        services = backends(run);
+        services = planBackends(run.resources);
     });
     const gateway = (path: string, method: string, headers?: Record<string, string>) =>
         evaluateRequest(objects, services, { via: "gateway", host: HOST, path, method, headers, sourcePrincipal: INGRESS_GATEWAY_PRINCIPAL });
-    const mesh = (model: TfServingModelSpec | KServeModelSpec, path: string, method: string, from = FRONTEND) =>
-        evaluateRequest(objects, services, { via: "mesh", host: serviceHost(model), port: port(model), path, method, sourcePrincipal: from });
+    const mesh = (model: TfServingModelSpec | KServeModelSpec, path: string, method: string, from = FRONTEND, servicePort = port(model)) =>
+        evaluateRequest(objects, services, { via: "mesh", host: serviceHost(model), port: servicePort, path, method, sourcePrincipal: from });
 
     for (const model of MODELS) {
         for (const api of apisOf(model)) {
             for (const probe of api.probes) {
                 it(`${model.name}: ${probe.method} ${probe.path} through the gateway reaches every version and is allowed`, () => {
-                    const outcome = routed(gateway(probe.path, probe.method));
+                    const outcome = routed(gateway(probe.path, probe.method, probe.headers));
                     assert.deepEqual(outcome.destinations.filter((d) => !d.authorized).map((d) => d.reason), []);
                     assert.equal(outcome.destinations.reduce((sum, d) => sum + d.weight, 0), 100);
                     assert.ok(outcome.destinations.every((d) => d.path === serverPath(api, probe.path)), outcome.destinations.map((d) => d.path).join(", "));
                 });
                 it(`${model.name}: ${probe.method} ${serverPath(api, probe.path)} from an allowed caller in the mesh is allowed, and refused to anyone else`, () => {
-                    const allowed = routed(mesh(model, serverPath(api, probe.path), probe.method));
+                    const servicePort = api.grpc ? TF_SERVING_GRPC_PORT : port(model);
+                    const allowed = routed(mesh(model, serverPath(api, probe.path), probe.method, FRONTEND, servicePort));
                     assert.deepEqual(allowed.destinations.filter((d) => !d.authorized).map((d) => d.reason), []);
-                    assert.ok(routed(mesh(model, serverPath(api, probe.path), probe.method, STRANGER)).destinations.every((d) => !d.authorized));
+                    assert.ok(routed(mesh(model, serverPath(api, probe.path), probe.method, STRANGER, servicePort)).destinations.every((d) => !d.authorized));
                 });
             }
         }

@@ -13,7 +13,7 @@ const GATEWAY_HOST = "inference.dev.example.com";
 const BACKENDS: Backend[] = [
     { host: BRIDGE_HOST, namespace: BRIDGE_NAMESPACE, ports: [80], pods: [{ labels: { ...BRIDGE_LABELS } }] },
     { host: "fraud-sm.ml-tabular.svc.cluster.local", namespace: "ml-tabular", ports: [80], pods: [] },
-    { host: "churn.ml-tabular.svc.cluster.local", namespace: "ml-tabular", ports: [80], pods: [] },
+    { host: "churn-sm.ml-tabular.svc.cluster.local", namespace: "ml-tabular", ports: [80], pods: [] },
 ];
 
 describe("SageMaker models in the planned dev stack, evaluated as Istio would", () => {
@@ -25,7 +25,11 @@ describe("SageMaker models in the planned dev stack, evaluated as Istio would", 
         fraudEndpoint = String(result.resources.find((r) => r.type === "aws:sagemaker/endpoint:Endpoint")?.inputs.name);
     });
     const mesh = (host: string, path: string, from: string, method = "POST") => evaluateRequest(objects, BACKENDS, { via: "mesh", host, port: 80, path, method, sourcePrincipal: from });
-    const gateway = (path: string, method = "POST") => evaluateRequest(objects, BACKENDS, { via: "gateway", host: GATEWAY_HOST, path, method, sourcePrincipal: INGRESS_GATEWAY_PRINCIPAL });
+    // The dev stack's door asks for a token from its issuer.
+    const gateway = (path: string, method = "POST") => evaluateRequest(objects, BACKENDS, {
+        via: "gateway", host: GATEWAY_HOST, path, method, sourcePrincipal: INGRESS_GATEWAY_PRINCIPAL,
+        jwt: { iss: "https://login.dev.example.com/oauth2/default", sub: "alice", aud: "mlmesh-dev" },
+    });
     const only = (outcome: RouteOutcome) => {
         assert.equal(outcome.kind, "routed", outcome.kind === "no-route" ? outcome.reason : "");
         const destinations = (outcome as Extract<RouteOutcome, { kind: "routed" }>).destinations;
@@ -42,12 +46,12 @@ describe("SageMaker models in the planned dev stack, evaluated as Istio would", 
         assert.deepEqual([outcome.timeout, outcome.retries], ["30s", { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" }]);
     });
     it("bridges the existing endpoint under its own name", () => {
-        const d = only(mesh("churn.ml-tabular.svc.cluster.local", "/v1/models/churn:predict", CRM));
+        const d = only(mesh("churn-sm.ml-tabular.svc.cluster.local", "/v1/models/churn-sm:predict", CRM));
         assert.deepEqual([d.path, d.authorized], ["/endpoints/churn-xgb-2024/invocations", true]);
     });
     it("refuses a caller another model allows: each endpoint's path admits only its own model's principals", () => {
         assert.equal(only(mesh("fraud-sm.ml-tabular.svc.cluster.local", "/v1/models/fraud-sm:predict", CRM)).authorized, false);
-        assert.equal(only(mesh("churn.ml-tabular.svc.cluster.local", "/v1/models/churn:predict", SCORER)).authorized, false);
+        assert.equal(only(mesh("churn-sm.ml-tabular.svc.cluster.local", "/v1/models/churn-sm:predict", SCORER)).authorized, false);
     });
     it("serves the same path through the ingress gateway, whose identity the bridge admits", () => {
         const d = only(gateway("/v1/models/fraud-sm:predict"));

@@ -137,10 +137,10 @@ describe("instance types with local NVMe storage", () => {
 describe("SageMaker models in the planned dev stack", () => {
     it("are in the stack's models output with their in-mesh URL, endpoint and the VPC endpoint's DNS name", async () => {
         const result = await plannedStack("dev");
-        const churn = (result.outputs.models as Record<string, unknown>[]).find((m) => m.name === "churn");
+        const churn = (result.outputs.models as Record<string, unknown>[]).find((m) => m.name === "churn-sm");
         assert.deepEqual({ ...churn, vpcEndpointDnsName: String(churn?.vpcEndpointDnsName).replace(/^vpce-[0-9a-f-]+\./, "vpce-….") }, {
-            name: "churn", namespace: "ml-tabular", backend: "sagemaker", serviceHost: "churn.ml-tabular.svc.cluster.local",
-            url: "http://churn.ml-tabular.svc.cluster.local/v1/models/churn:predict",
+            name: "churn-sm", namespace: "ml-tabular", backend: "sagemaker", serviceHost: "churn-sm.ml-tabular.svc.cluster.local",
+            url: "http://churn-sm.ml-tabular.svc.cluster.local/v1/models/churn-sm:predict",
             endpointName: "churn-xgb-2024", endpointArn: `arn:aws:sagemaker:us-west-2:${ACCOUNT_ID}:endpoint/churn-xgb-2024`,
             vpcEndpointDnsName: "vpce-….runtime.sagemaker.us-west-2.vpce.amazonaws.com",
         });

@@ -166,18 +166,13 @@ describe("validateModels", () => {
         assert.ok(problems[0].reason.includes("run together"), problems[0].reason);
     });
 
-    it("allows the same name in two namespaces", () => {
-        assert.deepEqual(validateModels([tfSpec(), tfSpec({ namespace: "ml-batch" })], context).list, []);
-    });
-
-    it("refuses the same name in two namespaces when models are published on the ingress Gateway, whose paths carry the name alone", () => {
-        const problems = validateModels([tfSpec(), tfSpec({ namespace: "ml-batch" })], { ...context, publishedOnGateway: true }).list;
+    it("refuses the same name in two namespaces: the front door's paths carry the name alone", () => {
+        const problems = validateModels([tfSpec(), tfSpec({ namespace: "ml-batch" })], context).list;
         assert.deepEqual(problems.map((p) => p.path), ["models[1].name"]);
         assert.match(problems[0].reason, /\/v1\/models\/resnet/);
     });
 
     const DERIVED: [string, ModelSpec, ModelSpec][] = [
-        ["a model named like another's gateway routes", tfSpec(), kserveSpec({ name: "resnet-ingress" })],
         ["a model named like another's canary DestinationRule", kserveSpec({ name: "bert", canaryStorageUri: "s3://models/bert/v2", canaryTrafficPercent: 10, deploymentMode: "Standard" }), kserveSpec({ name: "bert-canary" })],
         ["a model named like another's KServe predictor Service", kserveSpec({ name: "bert" }), tfSpec({ name: "bert-predictor" })],
     ];

@@ -1,0 +1,39 @@
+/**
+ * The OIDC issuers whose tokens the ingress gateway accepts, and their checks. Pure.
+ */
+import type { Environment } from "../platform/environment";
+import type { PropertyErrors } from "../propertyErrors";
+
+const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
+
+/**
+ * An OIDC issuer whose tokens the ingress gateway accepts.
+ * @see https://istio.io/latest/docs/reference/config/security/request_authentication/
+ */
+export interface JwtIssuer {
+    /** The token's `iss`, exactly as the issuer writes it, e.g. `https://example.okta.com/oauth2/default`. */
+    issuer: string;
+    /** Where istiod fetches the issuer's signing keys (HTTPS). */
+    jwksUri: string;
+    /** Accepted `aud` values; a token for another application of the same issuer is refused. */
+    audiences: string[];
+}
+
+/** The issuers' shape: HTTPS issuer and JWKS URIs, at least one audience, no issuer twice. */
+export function validateJwtIssuers(jwt: readonly JwtIssuer[], errors: PropertyErrors, at: string): void {
+    jwt.forEach((rule, i) => {
+        errors.check(`${at}[${i}].issuer`, rule.issuer, !HTTPS_URL.test(rule.issuer) ? "must be the issuer's HTTPS URL, exactly as tokens carry it in `iss`"
+            : jwt.findIndex((other) => other.issuer === rule.issuer) < i ? "is listed twice; give each issuer one entry with all its audiences" : undefined);
+        errors.check(`${at}[${i}].jwksUri`, rule.jwksUri, HTTPS_URL.test(rule.jwksUri) ? undefined : "must be an HTTPS URL of the issuer's JSON Web Key Set, e.g. https://example.okta.com/oauth2/default/v1/keys");
+        errors.check(`${at}[${i}].audiences`, rule.audiences, rule.audiences.length === 0 || rule.audiences.some((a) => a.trim() === "")
+            ? "must list the audiences (`aud`) tokens are issued for; without them any token of the issuer, for any application, would be accepted" : undefined);
+    });
+}
+
+/** In prod, a gateway on the internet admits only callers with a token. */
+export function prodGatewayProblem(environment: Environment | undefined, scheme: string | undefined, jwt: readonly JwtIssuer[]): string | undefined {
+    return environment === "prod" && scheme === "internet-facing" && jwt.length === 0
+        ? "must list at least one issuer in prod when the gateway is internet-facing: without JWT anyone on the internet can call every model; add { issuer, jwksUri, audiences } or use scheme: internal"
+        : undefined;
+}
+

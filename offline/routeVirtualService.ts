@@ -1,0 +1,54 @@
+/**
+ * VirtualServices as the route evaluator reads them: hosts and gateway bindings resolved, and the
+ * whole object's shape checked, so an unmodelled field fails even in a route a request does not take.
+ * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/
+ */
+import { headerOperations } from "./routeHeaders";
+import { gatewayReference, MATCH_FIELDS, resolveShortName } from "./routeMatch";
+import { fields, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, strings, type IstioObject } from "./routeObjects";
+
+export interface VirtualService {
+    readonly object: IstioObject;
+    /** `<namespace>/<name>`. */
+    readonly id: string;
+    readonly owner: string;
+    readonly namespace: string;
+    readonly hosts: readonly string[];
+    /** Resolved `<namespace>/<name>` references, or `mesh`. */
+    readonly gateways: readonly string[];
+}
+
+export function virtualServices(objects: readonly IstioObject[]): VirtualService[] {
+    return ofKind(objects, "networking.istio.io/VirtualService").map((object) => {
+        const owner = ownerOf(object);
+        const namespace = namespaceOf(object);
+        const gateways = strings(object.spec?.gateways, owner, "spec.gateways");
+        return {
+            object, owner, namespace, id: idOf(object),
+            hosts: strings(object.spec?.hosts, owner, "spec.hosts").map((h) => resolveShortName(h, namespace)),
+            gateways: gateways.length === 0 ? ["mesh"] : gateways.map((g, i) => gatewayReference(g, namespace, owner, `spec.gateways[${i}]`)),
+        };
+    });
+}
+
+/** The whole VirtualService's shape, header operations included. */
+export function checkVirtualService(vs: VirtualService): void {
+    const spec = fields(vs.object.spec, ["hosts", "gateways", "http", "exportTo"], vs.owner, "spec");
+    list(spec.http, vs.owner, "spec.http").forEach((entry, i) => {
+        const at = `spec.http[${i}]`;
+        const route = fields(entry, ["name", "match", "route", "redirect", "directResponse", "rewrite", "timeout", "retries", "headers", "corsPolicy"], vs.owner, at);
+        list(route.match, vs.owner, `${at}.match`).forEach((m, j) => fields(m, MATCH_FIELDS, vs.owner, `${at}.match[${j}]`));
+        fields(route.rewrite ?? {}, ["uri", "authority"], vs.owner, `${at}.rewrite`);
+        headerOperations(route.headers, vs.owner, `${at}.headers`);
+        const destinations = list(route.route, vs.owner, `${at}.route`);
+        destinations.forEach((d, j) => {
+            const entry = fields(d, ["destination", "weight", "headers"], vs.owner, `${at}.route[${j}]`);
+            const destination = fields(entry.destination, ["host", "subset", "port"], vs.owner, `${at}.route[${j}].destination`);
+            fields(destination.port ?? {}, ["number"], vs.owner, `${at}.route[${j}].destination.port`);
+            headerOperations(entry.headers, vs.owner, `${at}.route[${j}].headers`);
+        });
+        if (destinations.length === 0 && route.redirect === undefined && route.directResponse === undefined) {
+            throw notModelled(vs.owner, at, "has no route, redirect or directResponse");
+        }
+    });
+}
