@@ -105,6 +105,19 @@ function coreModel(apiVersion: string, kind: string): ModelClass | undefined {
 }
 
 /** Validates one Kubernetes object against the schema of its apiVersion and kind. */
+/**
+ * Rules Istio's validating webhook enforces beyond the CRD schema, for objects mlmesh renders
+ * that could break them: a VirtualService needs at least one route
+ * (istio/istio:pkg/config/validation/validation.go@1.30.3, "http, tcp or tls must be provided in virtual service").
+ */
+function istioRuleErrors(object: Record<string, unknown>): string[] {
+    if (object.kind !== "VirtualService" || !String(object.apiVersion).startsWith("networking.istio.io/")) {
+        return [];
+    }
+    const spec = (object.spec ?? {}) as Record<string, unknown[] | undefined>;
+    return ["http", "tcp", "tls"].some((key) => (spec[key] ?? []).length > 0) ? [] : ["/spec: http, tcp or tls must be provided in virtual service (Istio's webhook refuses it)"];
+}
+
 export function validateManifest(object: Record<string, unknown>): ManifestCheck {
     const apiVersion = String(object.apiVersion);
     const kind = String(object.kind);
@@ -112,7 +125,8 @@ export function validateManifest(object: Record<string, unknown>): ManifestCheck
     if (entry) {
         const validate = crdValidator(entry.file);
         const valid = validate(object);
-        return { status: valid ? "valid" : "invalid", schema: entry.file, errors: (validate.errors ?? []).map(describeAjvError) };
+        const errors = [...(validate.errors ?? []).map(describeAjvError), ...istioRuleErrors(object)];
+        return { status: valid && errors.length === 0 ? "valid" : "invalid", schema: entry.file, errors };
     }
     const Model = coreModel(apiVersion, kind);
     if (!Model) {

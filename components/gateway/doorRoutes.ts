@@ -16,7 +16,7 @@
  * KServe's Knative mode hairpins the same way (ingress gateway → knative-local-gateway).
  */
 import { ISTIO_INGRESS_NAMESPACE } from "../mesh/istioCharts";
-import { effectiveTraffic, type ModelEntry, type ModelSpec, type RequiredClaims, type RetryPolicy, type SplitModelSpec } from "../serving/modelSpec";
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT, parseDuration, type ModelEntry, type ModelSpec, type RequiredClaims, type RetryPolicy, type SplitModelSpec } from "../serving/modelSpec";
 import type { Probe } from "../serving/servedApis";
 import { familyRoutes, retryPolicy, VERSION_HEADER, type FamilyMatch, type RouteOptions } from "../serving/trafficPolicy";
 import { doorTarget, familyName, resolveOverride, type DoorProtocol, type DoorTarget } from "./doorTargets";
@@ -112,10 +112,29 @@ function splitFamily(split: Pick<SplitModelSpec, "name" | "namespace">, protocol
     return { protocol, name, matches, authzPaths: [base, ...separators.map((sep) => `${base}${sep}*`)], methods: ["GET", "POST"], probes };
 }
 
+/**
+ * A split's first-hop timeout and retries: its own, else what its legs allow together, the
+ * longest leg timeout and the leg retry policy with the fewest attempts (a leg that must not be
+ * retried, such as an LLM's, is not retried through the split either).
+ */
+export function splitTraffic(split: Pick<SplitModelSpec, "timeout" | "retries">, legs: readonly DoorTarget[]): { timeout: string; retries: Required<RetryPolicy> } {
+    const fewest = [...legs].sort((a, b) => a.options.retries.attempts - b.options.retries.attempts)[0];
+    const longest = [...legs].sort((a, b) => durationMs(b.options.timeout) - durationMs(a.options.timeout))[0];
+    return {
+        timeout: split.timeout ?? longest?.options.timeout ?? DEFAULT_TIMEOUT,
+        retries: { ...(fewest?.options.retries ?? DEFAULT_RETRIES), ...split.retries },
+    };
+}
+
+function durationMs(text: string): number {
+    const parsed = parseDuration(text);
+    return typeof parsed === "number" ? parsed : 0;
+}
+
 /** A split as the door routes it. Assumes validated entries (members exist and share a protocol). */
 export function doorSplit(split: SplitModelSpec, targets: readonly DoorTarget[]): DoorSplit {
     const legs = split.routes.map((route) => ({ target: targets.find((t) => t.name === route.model)!, weight: route.weight }));
-    const traffic = effectiveTraffic(split);
+    const traffic = splitTraffic(split, legs.map((leg) => leg.target));
     return {
         name: split.name,
         namespace: split.namespace,
@@ -146,9 +165,19 @@ function targetRoutes(target: DoorTarget): Record<string, unknown>[] {
     return [...overrides, ...target.families.flatMap((family) => familyRoutes(target.options, family))];
 }
 
-/** The first hop of a split: a pin per leg (`x-model-version: <leg>`), then the weighted route, each leg marked for the second hop. */
+/**
+ * The first hop of a split: a pin per leg (`x-model-version: <leg>`), then the weighted route,
+ * each leg marked for the second hop. An `Authorization` header goes no further: the gateway has
+ * already judged a public caller's token, and an in-mesh caller is judged by its identity (the
+ * listener's token check would refuse another issuer's token with 401).
+ */
 function splitRoutes(split: DoorSplit): Record<string, unknown>[] {
-    const policy = { rewrite: { authority: SPLIT_LISTENER.host }, timeout: split.timeout, retries: retryPolicy(split.retries) };
+    const policy = {
+        rewrite: { authority: SPLIT_LISTENER.host },
+        headers: { request: { remove: ["authorization"] } },
+        timeout: split.timeout,
+        retries: retryPolicy(split.retries),
+    };
     const toLeg = (leg: DoorTarget) => ({
         destination: { host: SPLIT_LISTENER.serviceHost, port: { number: SPLIT_LISTENER.port } },
         headers: { request: { set: { [LEG_HEADER]: leg.name } } },
@@ -179,8 +208,8 @@ export function doorHttpRoutes(table: DoorTable): Record<string, unknown>[] {
 /**
  * The second hop's routes: per split, leg and public match, the leg's own routes (its version
  * pins and weights, its timeout) for requests carrying the leg's mark, rewritten to the path the
- * leg's server answers. Retries stay with the first hop, so a failed request is retried once per
- * attempt there, possibly on the other leg, and not again here.
+ * leg's server answers. Retries stay with the first hop (Envoy picks the weighted leg once per
+ * request, so they retry the same leg) and are not repeated here.
  */
 export function splitLegRoutes(table: DoorTable): Record<string, unknown>[] {
     return table.splits.flatMap((split) => split.families.flatMap((family) => split.legs.flatMap(({ target }) => {

@@ -7,7 +7,7 @@ import { PropertyErrors } from "../propertyErrors";
 import { DEFAULT_DEPLOYMENT_MODE, effectiveTraffic, isServed, type ModelEntry, type ModelSpec, type RequiredClaims, type SplitModelSpec } from "../serving/modelSpec";
 import { checkCount, checkTraffic } from "../serving/trafficSpec";
 import { doorTarget, overridablePrefixes, resolveOverride, type DoorTarget } from "./doorTargets";
-import { sharedProtocols, splitProtocols } from "./doorRoutes";
+import { sharedProtocols, splitProtocols, splitTraffic } from "./doorRoutes";
 import type { JwtIssuer } from "./jwtIssuers";
 
 export type { JwtIssuer };
@@ -24,6 +24,8 @@ const CLAIM = /^[A-Za-z0-9_.:-]+$/;
 
 function checkClaims(claims: RequiredClaims | undefined, context: FrontDoorContext, errors: PropertyErrors, at: string): void {
     if (claims === undefined) {
+        const anyAudience = context.hosts.length > 0 ? context.jwt.find((rule) => rule.audiences.length === 0) : undefined;
+        errors.check(`${at}requireClaims`, claims, anyAudience ? `must name a claim that tells your application's tokens apart, e.g. { client_id: [<app client id>] }: issuer ${anyAudience.issuer} accepts tokens for any audience` : undefined);
         return;
     }
     const reason = context.jwt.length === 0 ? "needs JWT issuers (mlmesh:mesh.ingressGateway.jwt): claims come from a validated token; add an issuer or remove requireClaims"
@@ -68,7 +70,35 @@ function checkSplit(split: SplitModelSpec, targets: ReadonlyMap<string, DoorTarg
         const spoken = legs.map((leg) => `${leg.name} (${splitProtocols(leg).join(", ") || "none a split can carry"})`).join(", ");
         errors.check(`${at}routes`, split.routes.map((r) => r.model), `share no protocol a split can carry (v1 or v2 REST, or :predict with a SageMaker leg): ${spoken}; gRPC and OpenAI calls name the model in the body, so they cannot be split by path`);
     }
-    checkTraffic(errors, at, split, effectiveTraffic(split));
+    if (legs.length === split.routes.length) {
+        checkSplitAccess(split, legs, errors, at);
+        checkTraffic(errors, at, split, splitTraffic(split, legs));
+    }
+}
+
+/**
+ * A split reaches its legs as the ingress gateway, which every model admits, so it may open a leg
+ * no wider than the leg's own rules: its in-mesh callers must be the leg's, its required claims at
+ * least the leg's, and its retries no more than the leg allows.
+ */
+function checkSplitAccess(split: SplitModelSpec, legs: readonly DoorTarget[], errors: PropertyErrors, at: string): void {
+    (split.allowedPrincipals ?? []).forEach((principal, i) => {
+        const refusing = legs.filter((leg) => !leg.principals.includes(principal)).map((leg) => leg.name);
+        errors.check(`${at}allowedPrincipals[${i}]`, principal, refusing.length > 0
+            ? `is not in the allowedPrincipals of ${refusing.join(", ")}; the split would let it call them anyway. Add it there, or drop it here` : undefined);
+    });
+    const claims = split.requireClaims ?? {};
+    for (const leg of legs) {
+        const wider = Object.entries(leg.claims).some(([claim, values]) => claims[claim] === undefined || claims[claim].some((v) => !values.includes(v)));
+        const asked = Object.entries(leg.claims).map(([claim, values]) => `${claim} ∈ {${values.join(", ")}}`).join(", ");
+        if (errors.check(`${at}requireClaims`, split.requireClaims, wider ? `must ask at least what ${leg.name} asks (${asked}): the split would admit callers ${leg.name} refuses` : undefined)) {
+            break;
+        }
+    }
+    const fewest = Math.min(...legs.map((leg) => leg.options.retries.attempts));
+    const strict = legs.find((leg) => leg.options.retries.attempts === fewest)!;
+    errors.check(`${at}retries.attempts`, split.retries?.attempts, split.retries?.attempts !== undefined && split.retries.attempts > fewest
+        ? `retries a leg more than it allows: ${strict.name} allows ${fewest}; a split retries the same leg, so keep to ${fewest} or leave retries unset (the split then takes its legs' fewest)` : undefined);
 }
 
 /** Checks every split, per-path override and claim requirement of the list; paths are `models[i].…` under `at`. */

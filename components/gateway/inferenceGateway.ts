@@ -9,7 +9,7 @@ import {
     frontDoorAuthorization, frontDoorVirtualService, inferenceService, inferenceVirtualService, requestAuthentication,
     splitDestinationRule, splitGateway, splitLegsVirtualService, splitService,
 } from "./doorManifests";
-import { doorTable, INFERENCE_SERVICE } from "./doorRoutes";
+import { doorHttpRoutes, doorTable, INFERENCE_SERVICE } from "./doorRoutes";
 import { validateFrontDoor } from "./doorSpec";
 import { validateJwtIssuers, type JwtIssuer } from "./jwtIssuers";
 
@@ -62,22 +62,26 @@ export class InferenceGateway extends pulumi.ComponentResource {
         const jwt = args.jwt ?? [];
 
         const service = new k8s.core.v1.Service(`${name}-inference-service`, inferenceService() as k8s.core.v1.ServiceArgs, k8sOpts());
+        const listener: pulumi.Resource[] = [];
         if (table.splits.length > 0) {
-            const listener = [
+            listener.push(
                 new k8s.core.v1.Service(`${name}-split-service`, splitService() as k8s.core.v1.ServiceArgs, k8sOpts()),
                 custom("split-gateway", splitGateway()),
                 custom("split-tls", splitDestinationRule()),
-            ];
+            );
             custom("split-routes", splitLegsVirtualService(table), listener);
         }
         if (jwt.length > 0) {
             custom("jwt", requestAuthentication(jwt));
         }
-        // Admission first, then the routes that open paths to it.
+        // Admission first, then the routes that open paths to it (and a split's first hop after its listener).
         const access = custom("access", frontDoorAuthorization(table, jwt.length > 0));
-        custom("mesh-routes", inferenceVirtualService(table), [service, access]);
-        if (args.mesh.ingress) {
-            custom("routes", frontDoorVirtualService(table, args.mesh.ingress), [access]);
+        // Istio's webhook refuses a VirtualService without routes (pkg/config/validation/validation.go@1.30.3).
+        if (doorHttpRoutes(table).length > 0) {
+            custom("mesh-routes", inferenceVirtualService(table), [service, access, ...listener]);
+            if (args.mesh.ingress) {
+                custom("routes", frontDoorVirtualService(table, args.mesh.ingress), [access, ...listener]);
+            }
         }
 
         this.meshHost = INFERENCE_SERVICE.host;

@@ -15,7 +15,11 @@ export interface JwtIssuer {
     issuer: string;
     /** Where istiod fetches the issuer's signing keys (HTTPS). */
     jwksUri: string;
-    /** Accepted `aud` values; a token for another application of the same issuer is refused. */
+    /**
+     * Accepted `aud` values; a token for another application of the same issuer is refused. Empty
+     * only for issuers whose tokens carry no audience (Cognito access tokens): every model must
+     * then ask a claim that tells your application's tokens apart, e.g. `client_id`.
+     */
     audiences: string[];
 }
 
@@ -25,8 +29,8 @@ export function validateJwtIssuers(jwt: readonly JwtIssuer[], errors: PropertyEr
         errors.check(`${at}[${i}].issuer`, rule.issuer, !HTTPS_URL.test(rule.issuer) ? "must be the issuer's HTTPS URL, exactly as tokens carry it in `iss`"
             : jwt.findIndex((other) => other.issuer === rule.issuer) < i ? "is listed twice; give each issuer one entry with all its audiences" : undefined);
         errors.check(`${at}[${i}].jwksUri`, rule.jwksUri, HTTPS_URL.test(rule.jwksUri) ? undefined : "must be an HTTPS URL of the issuer's JSON Web Key Set, e.g. https://example.okta.com/oauth2/default/v1/keys");
-        errors.check(`${at}[${i}].audiences`, rule.audiences, rule.audiences.length === 0 || rule.audiences.some((a) => a.trim() === "")
-            ? "must list the audiences (`aud`) tokens are issued for; without them any token of the issuer, for any application, would be accepted" : undefined);
+        // An empty list is allowed (Cognito's access tokens carry no `aud`); the models must then ask a claim.
+        errors.check(`${at}[${i}].audiences`, rule.audiences, rule.audiences.some((a) => a.trim() === "") ? "has a blank audience; list the `aud` values tokens are issued for" : undefined);
     });
 }
 

@@ -43,14 +43,12 @@ export interface FamilyMatch {
 
 /** A group of routes: the requests of one API, the rewrite they need, and the Service port they go to. */
 export interface RouteFamily {
-    /** Prefixes the route names, e.g. `ml-serving-resnet-v1`. */
+    /** Prefixes the route names, e.g. `ml-serving.resnet.v1`. */
     readonly name: string;
     readonly matches: readonly FamilyMatch[];
     /** Replaces a matched prefix (or a whole exact path), so the server sees its own paths. */
     readonly rewrite?: string;
     readonly port: number;
-    /** Request headers set on the way (the split's leg). */
-    readonly setHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A route's retries as Istio takes them: with retries off, `attempts: 0` alone (Istio refuses any other setting beside it, pkg/config/validation/validation.go@1.30.3). */
@@ -81,7 +79,6 @@ export function familyRoutes(options: RouteOptions, family?: RouteFamily): Recor
     const retries = { ...DEFAULT_RETRIES, ...options.retries };
     const policy = {
         ...(family?.rewrite ? { rewrite: { uri: family.rewrite } } : {}),
-        ...(family?.setHeaders ? { headers: { request: { set: { ...family.setHeaders } } } } : {}),
         timeout: options.timeout ?? DEFAULT_TIMEOUT,
         retries: retryPolicy(retries),
     };

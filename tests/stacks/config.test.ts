@@ -199,6 +199,18 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a model sidecar request above the mesh default limit", mutate: (r) => { model(r).sidecar = { cpu: "4" }; }, path: "mlmesh:models[0].sidecar.cpu", value: "4", reason: "is above `cpuLimit`" },
 ];
 
+/** One bad setting gives exactly one problem, at its path, with its value and reason. */
+function rejectsExactlyOne(bad: { change: string; mutate: (raw: any) => void; path: string; value: unknown; reason: string }): void {
+    it(`rejects ${bad.change} at \`${bad.path}\``, () => {
+        const problems = problemsOf(changed(bad.mutate));
+        assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems, null, 1)}`);
+        const [problem] = problems;
+        assert.equal(problem.path, bad.path);
+        assert.deepEqual(problem.value, bad.value);
+        assert.ok(problem.reason.includes(bad.reason), `reason ${JSON.stringify(problem.reason)} lacks ${JSON.stringify(bad.reason)}`);
+    });
+}
+
 describe("parsePlatformConfig", () => {
     it("accepts the valid dev config the negative cases start from", () => {
         const config = parsePlatformConfig(validRaw(), "dev");
@@ -207,16 +219,7 @@ describe("parsePlatformConfig", () => {
     });
 
     describe("rejects one bad setting with exactly one problem at its path", () => {
-        for (const bad of BAD_CONFIGS) {
-            it(`rejects ${bad.change} at \`${bad.path}\``, () => {
-                const problems = problemsOf(changed(bad.mutate));
-                assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems, null, 1)}`);
-                const [problem] = problems;
-                assert.equal(problem.path, bad.path);
-                assert.deepEqual(problem.value, bad.value);
-                assert.ok(problem.reason.includes(bad.reason), `reason ${JSON.stringify(problem.reason)} lacks ${JSON.stringify(bad.reason)}`);
-            });
-        }
+        BAD_CONFIGS.forEach(rejectsExactlyOne);
     });
 
     it("reports every problem in different keys in a single throw", () => {
@@ -403,7 +406,11 @@ describe("parsePlatformConfig front door settings", () => {
         { change: "paths on a split", mutate: withSplit((s) => { s.paths = [{ prefix: "/v1/models/fraud:predict" }]; }), path: "mlmesh:models[2].paths", value: [{ prefix: "/v1/models/fraud:predict" }], reason: "is not a known setting" },
         { change: "a prod internet-facing gateway without JWT issuers", mutate: inProd(internetFacing), path: "mlmesh:mesh.ingressGateway.jwt", value: [], reason: "must list at least one issuer in prod" },
         { change: "a JWT issuer over http://", mutate: (r) => { mesh(r).ingressGateway.jwt = [{ ...ISSUER, issuer: "http://example.okta.com/oauth2/default" }]; }, path: "mlmesh:mesh.ingressGateway.jwt[0].issuer", value: "http://example.okta.com/oauth2/default", reason: "must be the issuer's HTTPS URL" },
-        { change: "a JWT issuer without audiences", mutate: (r) => { mesh(r).ingressGateway.jwt = [{ ...ISSUER, audiences: [] }]; }, path: "mlmesh:mesh.ingressGateway.jwt[0].audiences", value: [], reason: "must list the audiences" },
+        {
+            change: "a JWT issuer without audiences while a model asks no claim",
+            mutate: (r) => { model(r); mesh(r).ingressGateway = { ...mesh(r).ingressGateway, jwt: [{ ...ISSUER, audiences: [] }] }; },
+            path: "mlmesh:models[0].requireClaims", value: undefined, reason: "accepts tokens for any audience",
+        },
         { change: "a misspelt JWT issuer key", mutate: (r) => { mesh(r).ingressGateway.jwt = [{ ...ISSUER, jwks: "x" }]; }, path: "mlmesh:mesh.ingressGateway.jwt[0].jwks", value: "x", reason: "is not a known setting" },
         { change: "a split whose weights add up to 90", mutate: withSplit((s) => { s.routes = [{ model: "resnet", weight: 70 }, { model: "fraud-sm", weight: 20 }]; }), path: "mlmesh:models[2].routes", value: ["resnet:70", "fraud-sm:20"], reason: "adding up to 90; they must add up to 100" },
         { change: "required claims without JWT issuers", mutate: (r) => { model(r).requireClaims = { groups: ["vision-team"] }; }, path: "mlmesh:models[0].requireClaims", value: { groups: ["vision-team"] }, reason: "needs JWT issuers" },
@@ -414,14 +421,5 @@ describe("parsePlatformConfig front door settings", () => {
             path: "mlmesh:models[1].name", value: "resnet", reason: "model names must be unique across namespaces",
         },
     ];
-    for (const bad of BAD_FRONT_DOOR) {
-        it(`rejects ${bad.change} at \`${bad.path}\``, () => {
-            const problems = problemsOf(changed(bad.mutate));
-            assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems, null, 1)}`);
-            const [problem] = problems;
-            assert.equal(problem.path, bad.path);
-            assert.deepEqual(problem.value, bad.value);
-            assert.ok(problem.reason.includes(bad.reason), `reason ${JSON.stringify(problem.reason)} lacks ${JSON.stringify(bad.reason)}`);
-        });
-    }
+    BAD_FRONT_DOOR.forEach(rejectsExactlyOne);
 });

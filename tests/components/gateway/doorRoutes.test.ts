@@ -46,6 +46,16 @@ describe("the front door's route table", () => {
         ]);
         assert.deepEqual([weighted.rewrite, weighted.timeout, weighted.retries], [{ authority: SPLIT_LISTENER.host }, "25s", { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure" }]);
     });
+    it("drops any Authorization header on a split's first hop, so the internal listener never judges an in-mesh caller's token", () => {
+        const weighted = named(routes(), "ml-tabular.churn.predict-weighted") as Route & { headers?: unknown };
+        assert.deepEqual(weighted.headers, { request: { remove: ["authorization"] } });
+    });
+    it("gives a split without its own policy the longest timeout and the fewest retries of its legs", () => {
+        const split: SplitModelSpec = { ...SPLIT, timeout: undefined, routes: [{ model: "churn-sm", weight: 50 }, { model: "assistant", weight: 50 }] };
+        const llm: KServeModelSpec = { ...LLM, modelFormat: "xgboost", timeout: "45s", retries: { attempts: 1, perTryTimeout: "40s" } };
+        const weighted = named(routes([SM, llm, split]), "ml-tabular.churn.predict-weighted");
+        assert.deepEqual([weighted.timeout, weighted.retries], ["45s", { attempts: 1, perTryTimeout: "40s", retryOn: "5xx,reset,connect-failure" }]);
+    });
     it("pins a leg with x-model-version: <leg>", () => {
         const pin = named(routes(), "ml-tabular.churn.predict-pin-churn-kserve");
         assert.deepEqual([(pin.match![0].headers as Record<string, unknown>)["x-model-version"], pin.route.length, pin.route[0].headers], [{ exact: "churn-kserve" }, 1, { request: { set: { [LEG_HEADER]: "churn-kserve" } } }]);

@@ -124,6 +124,20 @@ const CASES: Case[] = [
         [["models[3].requireClaims.groups", ["vision-team", " "], "must list the values that admit a caller"]]],
     ["a claim name Istio cannot hold", resnetClaims({ "groups[0]": ["vision-team"] }), WITH_JWT,
         [["models[3].requireClaims.groups[0]", ["vision-team"], "names a claim with characters Istio's `request.auth.claims[...]` cannot hold"]]],
+    // A split reaches its legs as the ingress gateway, which every model admits: it may not open a leg wider than the leg's own rules.
+    ["a split admitting an in-mesh caller its legs do not", withSplit({ allowedPrincipals: ["cluster.local/ns/crm/sa/scorer"] }), IN_MESH,
+        [["models[5].allowedPrincipals[0]", "cluster.local/ns/crm/sa/scorer", "is not in the allowedPrincipals of fraud-sm, fraud-ks"]]],
+    ["a split whose callers every leg admits", [...served({ sm: { allowedPrincipals: ["cluster.local/ns/crm/sa/scorer"] }, ks: { allowedPrincipals: ["cluster.local/ns/crm/sa/scorer"] } }), split({ allowedPrincipals: ["cluster.local/ns/crm/sa/scorer"] })], IN_MESH, []],
+    ["a split asking fewer claims than a leg", [...served({ sm: { requireClaims: { groups: ["fraud-analysts"] } } }), split()], WITH_JWT,
+        [["models[5].requireClaims", undefined, "must ask at least what fraud-sm asks (groups ∈ {fraud-analysts})"]]],
+    ["a split admitting a claim value a leg does not", [...served({ sm: { requireClaims: { groups: ["fraud-analysts"] } } }), split({ requireClaims: { groups: ["fraud-analysts", "marketing"] } })], WITH_JWT,
+        [["models[5].requireClaims", { groups: ["fraud-analysts", "marketing"] }, "must ask at least what fraud-sm asks (groups ∈ {fraud-analysts})"]]],
+    ["a split whose claims cover its legs'", [...served({ sm: { requireClaims: { groups: ["fraud-analysts"] } } }), split({ requireClaims: { groups: ["fraud-analysts"] } })], WITH_JWT, []],
+    ["a split retrying more than a leg allows", [...served({ sm: { retries: { attempts: 0 } } }), split({ retries: { attempts: 2 } })], IN_MESH,
+        [["models[5].retries.attempts", 2, "fraud-sm allows 0"]]],
+    // Cognito's access tokens carry no `aud`: an issuer without audiences needs every model to tell its tokens apart by a claim.
+    ["an issuer without audiences, and a model asking no claim", [resnet(), resnet({ name: "vision", requireClaims: { client_id: ["app-1"] } })], { ...WITH_JWT, jwt: [{ ...ISSUER, audiences: [] }] },
+        [["models[0].requireClaims", undefined, "issuer https://example.okta.com/oauth2/default accepts tokens for any audience"]]],
 ];
 
 describe("validateFrontDoor", () => {

@@ -107,6 +107,11 @@ describe("the dev stack's front door, evaluated as Istio would", () => {
         assert.ok(split.length === 2 && split.every((l) => !l.authorized && /mlmesh-front-door/.test(l.reason)), JSON.stringify(split));
     });
 
+    it("does not wait for the models it routes to, so an upgrade never leaves the public hosts without routes while models roll out", () => {
+        const door = result.resources.find((r) => r.type.endsWith("VirtualService") && (r.inputs.metadata as { name: string }).name === "mlmesh-front-door")!;
+        const models = result.resources.filter((r) => /:(Deployment|InferenceService)$/.test(r.type)).map((r) => r.urn);
+        assert.deepEqual(door.dependencies.filter((urn) => models.includes(urn)), []);
+    });
     it("writes routes.md with the table and a Mermaid diagram of the split's weights", () => {
         const markdown = readFileSync(path.join(result.outDir, "routes.md"), "utf8");
         assert.match(markdown, /\| ml-tabular\/churn \| split \| `POST \/v1\/models\/churn:predict` \| 80% → sagemaker-bridge/);

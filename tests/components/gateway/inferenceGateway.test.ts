@@ -11,8 +11,9 @@ import { recordOffline } from "../../offline/fixtures/offlineRun";
 const INGRESS = { gateway: "istio-ingress/p-mesh-gateway", hosts: ["inference.example.com"] };
 const JWT = [{ issuer: "https://login.example.com/", jwksUri: "https://login.example.com/keys", audiences: ["mlmesh"] }];
 const TF: TfServingModelSpec = { backend: "tfserving", name: "resnet", namespace: "ml-serving", versions: [{ name: "v1", modelUri: "s3://m/r/1", weight: 100 }], requireClaims: { groups: ["vision"] } };
-const KS: KServeModelSpec = { backend: "kserve", name: "churn-kserve", namespace: "ml-tabular", modelFormat: "xgboost", storageUri: "s3://m/churn" };
-const SM: SageMakerModelSpec = { backend: "sagemaker", name: "churn-sm", namespace: "ml-tabular", endpointName: "churn-xgb-2024" };
+const CRM = ["cluster.local/ns/crm/sa/scorer"];
+const KS: KServeModelSpec = { backend: "kserve", name: "churn-kserve", namespace: "ml-tabular", modelFormat: "xgboost", storageUri: "s3://m/churn", allowedPrincipals: CRM };
+const SM: SageMakerModelSpec = { backend: "sagemaker", name: "churn-sm", namespace: "ml-tabular", endpointName: "churn-xgb-2024", allowedPrincipals: CRM };
 const SPLIT: ModelEntry = { backend: "split", name: "churn", namespace: "ml-tabular", routes: [{ model: "churn-sm", weight: 80 }, { model: "churn-kserve", weight: 20 }], allowedPrincipals: ["cluster.local/ns/crm/sa/scorer"] };
 
 function door(args: Partial<InferenceGatewayArgs> = {}): Promise<RecordedRun> {
@@ -75,6 +76,18 @@ describe("InferenceGateway", () => {
         for (const vs of byKind(run, "VirtualService").filter((r) => (r.inputs.metadata as { name: string }).name !== "mlmesh-split-legs")) {
             assert.ok(vs.dependencies.includes(access), vs.urn);
         }
+    });
+
+    it("opens the split's first hop only once its listener, Service and mTLS rule exist", () => {
+        const listener = [...byKind(run, "Gateway"), ...byKind(run, "DestinationRule"), ...byKind(run, "Service").filter((r) => (r.inputs.metadata as { name: string }).name === "mlmesh-split")].map((r) => r.urn);
+        for (const vs of byKind(run, "VirtualService").filter((r) => (r.inputs.metadata as { name: string }).name !== "mlmesh-split-legs")) {
+            assert.deepEqual(listener.filter((urn) => !vs.dependencies.includes(urn)), [], vs.urn);
+        }
+    });
+
+    it("creates no VirtualService when there is nothing to route: Istio's webhook refuses one without routes", async () => {
+        const empty = await door({ models: [], jwt: [] });
+        assert.deepEqual([byKind(empty, "VirtualService").length, names(byKind(empty, "AuthorizationPolicy"))], [0, ["mlmesh-front-door"]]);
     });
 
     it("makes no split listener without a split, no JWT objects without issuers, and no public routes without public hosts", async () => {
