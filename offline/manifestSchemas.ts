@@ -104,7 +104,6 @@ function coreModel(apiVersion: string, kind: string): ModelClass | undefined {
     }
 }
 
-/** Validates one Kubernetes object against the schema of its apiVersion and kind. */
 /**
  * Rules Istio's validating webhook enforces beyond the CRD schema, for objects mlmesh renders
  * that could break them: a VirtualService needs at least one route
@@ -118,6 +117,7 @@ function istioRuleErrors(object: Record<string, unknown>): string[] {
     return ["http", "tcp", "tls"].some((key) => (spec[key] ?? []).length > 0) ? [] : ["/spec: http, tcp or tls must be provided in virtual service (Istio's webhook refuses it)"];
 }
 
+/** Validates one Kubernetes object against the schema of its apiVersion and kind. */
 export function validateManifest(object: Record<string, unknown>): ManifestCheck {
     const apiVersion = String(object.apiVersion);
     const kind = String(object.kind);

@@ -13,7 +13,7 @@
  * 2. that listener's routes match the mark and rewrite the path to the one the leg's backend
  *    answers (`/endpoints/<endpoint>/invocations`, `/v1/models/<member>:predict`), to the leg's
  *    own versions, weights and timeout.
- * KServe's Knative mode hairpins the same way (ingress gateway → knative-local-gateway).
+ * Knative Serving's Istio integration hairpins the same way (ingress gateway → knative-local-gateway).
  */
 import { ISTIO_INGRESS_NAMESPACE } from "../mesh/istioCharts";
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT, parseDuration, type ModelEntry, type ModelSpec, type RequiredClaims, type RetryPolicy, type SplitModelSpec } from "../serving/modelSpec";
@@ -113,16 +113,17 @@ function splitFamily(split: Pick<SplitModelSpec, "name" | "namespace">, protocol
 }
 
 /**
- * A split's first-hop timeout and retries: its own, else what its legs allow together, the
- * longest leg timeout and the leg retry policy with the fewest attempts (a leg that must not be
- * retried, such as an LLM's, is not retried through the split either).
+ * A split's first-hop timeout and retries: its own, else what its legs allow together: the
+ * longest leg timeout, the fewest attempts and their retry conditions (a leg that must not be
+ * retried, such as an LLM's, is not retried through the split either), and the longest per-try
+ * timeout, so no try cuts the slowest leg short.
  */
 export function splitTraffic(split: Pick<SplitModelSpec, "timeout" | "retries">, legs: readonly DoorTarget[]): { timeout: string; retries: Required<RetryPolicy> } {
-    const fewest = [...legs].sort((a, b) => a.options.retries.attempts - b.options.retries.attempts)[0];
-    const longest = [...legs].sort((a, b) => durationMs(b.options.timeout) - durationMs(a.options.timeout))[0];
+    const longest = (durations: string[]) => [...durations].sort((a, b) => durationMs(b) - durationMs(a))[0];
+    const fewest = [...legs].sort((a, b) => a.options.retries.attempts - b.options.retries.attempts)[0]?.options.retries ?? DEFAULT_RETRIES;
     return {
-        timeout: split.timeout ?? longest?.options.timeout ?? DEFAULT_TIMEOUT,
-        retries: { ...(fewest?.options.retries ?? DEFAULT_RETRIES), ...split.retries },
+        timeout: split.timeout ?? longest(legs.map((leg) => leg.options.timeout)) ?? DEFAULT_TIMEOUT,
+        retries: { ...fewest, perTryTimeout: longest(legs.map((leg) => leg.options.retries.perTryTimeout)) ?? fewest.perTryTimeout, ...split.retries },
     };
 }
 

@@ -95,6 +95,10 @@ function checkSplitAccess(split: SplitModelSpec, legs: readonly DoorTarget[], er
             break;
         }
     }
+    const conditions = (retryOn: string) => retryOn.split(",").map((c) => c.trim()).filter((c) => c !== "");
+    const narrower = legs.find((leg) => leg.options.retries.attempts > 0 && conditions(split.retries?.retryOn ?? "").some((c) => !conditions(leg.options.retries.retryOn).includes(c)));
+    errors.check(`${at}retries.retryOn`, split.retries?.retryOn, narrower
+        ? `retries on conditions a leg does not: ${narrower.name} retries only on ${narrower.options.retries.retryOn}; keep to its conditions or leave retryOn unset` : undefined);
     const fewest = Math.min(...legs.map((leg) => leg.options.retries.attempts));
     const strict = legs.find((leg) => leg.options.retries.attempts === fewest)!;
     errors.check(`${at}retries.attempts`, split.retries?.attempts, split.retries?.attempts !== undefined && split.retries.attempts > fewest

@@ -69,13 +69,11 @@ export class InferenceGateway extends pulumi.ComponentResource {
                 custom("split-gateway", splitGateway()),
                 custom("split-tls", splitDestinationRule()),
             );
-            custom("split-routes", splitLegsVirtualService(table), listener);
+            listener.push(custom("split-routes", splitLegsVirtualService(table), [...listener]));
         }
-        if (jwt.length > 0) {
-            custom("jwt", requestAuthentication(jwt));
-        }
-        // Admission first, then the routes that open paths to it (and a split's first hop after its listener).
-        const access = custom("access", frontDoorAuthorization(table, jwt.length > 0));
+        // Token validation, then admission, then the routes that open paths to it (a split's first hop after its listener).
+        const validation = jwt.length > 0 ? [custom("jwt", requestAuthentication(jwt))] : [];
+        const access = custom("access", frontDoorAuthorization(table, jwt.length > 0), validation);
         // Istio's webhook refuses a VirtualService without routes (pkg/config/validation/validation.go@1.30.3).
         if (doorHttpRoutes(table).length > 0) {
             custom("mesh-routes", inferenceVirtualService(table), [service, access, ...listener]);

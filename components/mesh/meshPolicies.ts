@@ -102,9 +102,10 @@ export function meshTelemetry(samplingPercent: number): IstioManifest {
 
 /**
  * The ingress Gateway: HTTPS on 443 for exactly the configured hosts (never `*`), with the
- * certificate from `credentialName` in the gateway's namespace, and plain HTTP redirected. Only
- * VirtualServices of the gateway's own namespace bind the hosts (`./<host>`): the front door's
- * one route table, which no team's VirtualService elsewhere can extend or shadow.
+ * certificate from `credentialName` in the gateway's namespace, and plain HTTP redirected.
+ * VirtualServices of any namespace may still bind the hosts: the previous release's per-model
+ * routes live in the models' namespaces and must keep serving until the front door's routes
+ * exist (Pulumi deletes them last). Narrowing to `./<host>` waits for a release after that.
  */
 export function ingressGateway(name: string, hosts: readonly string[], credentialName: string): IstioManifest {
     return {
@@ -116,12 +117,12 @@ export function ingressGateway(name: string, hosts: readonly string[], credentia
             servers: [
                 {
                     port: { number: 443, name: "https", protocol: "HTTPS" },
-                    hosts: hosts.map((host) => `./${host}`),
+                    hosts: [...hosts],
                     tls: { mode: "SIMPLE", credentialName, minProtocolVersion: "TLSV1_2" },
                 },
                 {
                     port: { number: 80, name: "http", protocol: "HTTP" },
-                    hosts: hosts.map((host) => `./${host}`),
+                    hosts: [...hosts],
                     tls: { httpsRedirect: true },
                 },
             ],

@@ -147,26 +147,29 @@ export class MlPlatform extends pulumi.ComponentResource {
                 certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images }, { parent: this, dependsOn: [this.cluster] }),
             }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
+        const components: pulumi.Resource[] = [];
         const inCluster = models.flatMap((model) => {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };
             const opts = { parent: this, dependsOn: [this.mesh] };
             const served = model.backend === "tfserving" ? new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model }, opts)
                 : model.backend === "kserve" ? new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts)
                 : undefined;
+            components.push(...(served ? [served] : []));
             return served ? [{ name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: served.serviceHost }] : [];
         });
-        const onSageMaker = serveSageMakerModels(name, models.filter((model): model is SageMakerModelSpec => model.backend === "sagemaker"), {
+        const { served: onSageMaker, bridge } = serveSageMakerModels(name, models.filter((model): model is SageMakerModelSpec => model.backend === "sagemaker"), {
             parent: this, environment: args.environment, cluster: this.cluster, mesh: this.mesh, network, clusterName, tags,
         });
-        // The door waits for the mesh only: its routes must replace the models' old gateway routes
-        // as soon as the Gateway changes, and a model not yet Ready answers 503 until it is.
+        // The door's routes wait for each model's own routing (its Ready versions, their subsets, the
+        // bridge's), so a new weight never lands on a subset that does not exist yet. Meanwhile the
+        // previous release's per-model gateway routes keep serving: Pulumi deletes them last.
         const door = new InferenceGateway(`${name}-front-door`, {
             cluster: this.cluster,
             mesh: this.mesh,
             models: entries,
             clusterName,
             jwt: args.mesh.ingressGateway?.jwt,
-        }, { parent: this, dependsOn: [this.mesh] });
+        }, { parent: this, dependsOn: [this.mesh, ...components, ...(bridge ? [bridge] : [])] });
         this.inferenceHost = door.meshHost;
         const splits = entries.filter((entry) => !isServed(entry)).map((split) => ({ name: split.name, namespace: split.namespace, backend: split.backend, serviceHost: INFERENCE_SERVICE.host }));
         this.models = [...inCluster, ...onSageMaker, ...splits];

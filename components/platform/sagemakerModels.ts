@@ -37,9 +37,9 @@ export interface SageMakerPlatform {
  * The SageMaker models of a platform: an endpoint for each one that describes a `model`, and one
  * bridge for them all. An existing endpoint (`endpointName`) gets nothing created for it.
  */
-export function serveSageMakerModels(name: string, models: readonly SageMakerModelSpec[], platform: SageMakerPlatform): ServedSageMakerModel[] {
+export function serveSageMakerModels(name: string, models: readonly SageMakerModelSpec[], platform: SageMakerPlatform): { served: ServedSageMakerModel[]; bridge?: SageMakerBridge } {
     if (models.length === 0) {
-        return [];
+        return { served: [] };
     }
     const opts = { parent: platform.parent, dependsOn: [platform.mesh] };
     const partition = aws.getPartitionOutput({}, { parent: platform.parent }).partition;
@@ -74,7 +74,7 @@ export function serveSageMakerModels(name: string, models: readonly SageMakerMod
         environment: platform.environment,
         tags: platform.tags,
     }, opts);
-    return models.map((model, i) => {
+    const served = models.map((model, i): ServedSageMakerModel => {
         const serviceHost = `${model.name}.${model.namespace}.svc.cluster.local`;
         return {
             name: model.name,
@@ -87,4 +87,5 @@ export function serveSageMakerModels(name: string, models: readonly SageMakerMod
             vpcEndpointDnsName: bridge.vpcEndpointDnsName,
         };
     });
+    return { served, bridge };
 }

@@ -56,6 +56,13 @@ describe("the front door's route table", () => {
         const weighted = named(routes([SM, llm, split]), "ml-tabular.churn.predict-weighted");
         assert.deepEqual([weighted.timeout, weighted.retries], ["45s", { attempts: 1, perTryTimeout: "40s", retryOn: "5xx,reset,connect-failure" }]);
     });
+    it("gives a split's tries the longest per-try timeout of its legs, so no try cuts the slowest leg short", () => {
+        const split: SplitModelSpec = { ...SPLIT, timeout: undefined, routes: [{ model: "churn-sm", weight: 50 }, { model: "fast", weight: 50 }] };
+        const fast: KServeModelSpec = { ...KS, name: "fast", timeout: "10s", retries: { attempts: 2, perTryTimeout: "5s" } };
+        const slow: SageMakerModelSpec = { ...SM, timeout: "120s", retries: { attempts: 3, perTryTimeout: "60s" } };
+        const weighted = named(routes([slow, fast, split]), "ml-tabular.churn.predict-weighted");
+        assert.deepEqual([weighted.timeout, weighted.retries], ["120s", { attempts: 2, perTryTimeout: "60s", retryOn: "5xx,reset,connect-failure" }]);
+    });
     it("pins a leg with x-model-version: <leg>", () => {
         const pin = named(routes(), "ml-tabular.churn.predict-pin-churn-kserve");
         assert.deepEqual([(pin.match![0].headers as Record<string, unknown>)["x-model-version"], pin.route.length, pin.route[0].headers], [{ exact: "churn-kserve" }, 1, { request: { set: { [LEG_HEADER]: "churn-kserve" } } }]);

@@ -133,6 +133,8 @@ const CASES: Case[] = [
     ["a split admitting a claim value a leg does not", [...served({ sm: { requireClaims: { groups: ["fraud-analysts"] } } }), split({ requireClaims: { groups: ["fraud-analysts", "marketing"] } })], WITH_JWT,
         [["models[5].requireClaims", { groups: ["fraud-analysts", "marketing"] }, "must ask at least what fraud-sm asks (groups ∈ {fraud-analysts})"]]],
     ["a split whose claims cover its legs'", [...served({ sm: { requireClaims: { groups: ["fraud-analysts"] } } }), split({ requireClaims: { groups: ["fraud-analysts"] } })], WITH_JWT, []],
+    ["a split retrying on conditions a leg does not", [...served({ sm: { retries: { attempts: 2, retryOn: "reset" } } }), split({ retries: { retryOn: "5xx,reset" } })], IN_MESH,
+        [["models[5].retries.retryOn", "5xx,reset", "fraud-sm retries only on reset"]]],
     ["a split retrying more than a leg allows", [...served({ sm: { retries: { attempts: 0 } } }), split({ retries: { attempts: 2 } })], IN_MESH,
         [["models[5].retries.attempts", 2, "fraud-sm allows 0"]]],
     // Cognito's access tokens carry no `aud`: an issuer without audiences needs every model to tell its tokens apart by a claim.

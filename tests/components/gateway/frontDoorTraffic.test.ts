@@ -107,10 +107,15 @@ describe("the dev stack's front door, evaluated as Istio would", () => {
         assert.ok(split.length === 2 && split.every((l) => !l.authorized && /mlmesh-front-door/.test(l.reason)), JSON.stringify(split));
     });
 
-    it("does not wait for the models it routes to, so an upgrade never leaves the public hosts without routes while models roll out", () => {
+    it("opens a model's door routes only once its own routing objects exist, so a new version's weight never lands on a subset that is not there yet", () => {
         const door = result.resources.find((r) => r.type.endsWith("VirtualService") && (r.inputs.metadata as { name: string }).name === "mlmesh-front-door")!;
-        const models = result.resources.filter((r) => /:(Deployment|InferenceService)$/.test(r.type)).map((r) => r.urn);
-        assert.deepEqual(door.dependencies.filter((urn) => models.includes(urn)), []);
+        const rules = result.resources.filter((r) => r.type.endsWith("DestinationRule") && ["resnet", "sagemaker-bridge"].includes((r.inputs.metadata as { name: string }).name)).map((r) => r.urn);
+        assert.equal(rules.length, 2);
+        assert.deepEqual(rules.filter((urn) => !door.dependencies.includes(urn)), []);
+    });
+    it("keeps the public Gateway's hosts bindable from the models' namespaces during this release, so the old per-model routes serve until the door's exist", () => {
+        const gateway = result.resources.find((r) => r.type.endsWith("networking.istio.io/v1:Gateway") && (r.inputs.metadata as { name: string }).name.endsWith("-mesh-gateway"))!;
+        assert.deepEqual((gateway.inputs.spec as { servers: { hosts: string[] }[] }).servers.map((s) => s.hosts), [[HOST], [HOST]]);
     });
     it("writes routes.md with the table and a Mermaid diagram of the split's weights", () => {
         const markdown = readFileSync(path.join(result.outDir, "routes.md"), "utf8");

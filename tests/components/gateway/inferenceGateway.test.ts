@@ -78,8 +78,13 @@ describe("InferenceGateway", () => {
         }
     });
 
-    it("opens the split's first hop only once its listener, Service and mTLS rule exist", () => {
-        const listener = [...byKind(run, "Gateway"), ...byKind(run, "DestinationRule"), ...byKind(run, "Service").filter((r) => (r.inputs.metadata as { name: string }).name === "mlmesh-split")].map((r) => r.urn);
+    it("admits tokens only once the gateway can validate them: the authorization policy waits for the RequestAuthentication", () => {
+        assert.ok(byKind(run, "AuthorizationPolicy")[0].dependencies.includes(byKind(run, "RequestAuthentication")[0].urn));
+    });
+
+    it("opens the split's first hop only once its listener, Service, mTLS rule and leg routes exist", () => {
+        const listener = [...byKind(run, "Gateway"), ...byKind(run, "DestinationRule"), ...byKind(run, "Service").filter((r) => (r.inputs.metadata as { name: string }).name === "mlmesh-split"),
+            ...byKind(run, "VirtualService").filter((r) => (r.inputs.metadata as { name: string }).name === "mlmesh-split-legs")].map((r) => r.urn);
         for (const vs of byKind(run, "VirtualService").filter((r) => (r.inputs.metadata as { name: string }).name !== "mlmesh-split-legs")) {
             assert.deepEqual(listener.filter((urn) => !vs.dependencies.includes(urn)), [], vs.urn);
         }
