@@ -13,7 +13,7 @@
  * 2. that listener's routes match the mark and rewrite the path to the one the leg's backend
  *    answers (`/endpoints/<endpoint>/invocations`, `/v1/models/<member>:predict`), to the leg's
  *    own versions, weights and timeout.
- * Knative Serving's Istio integration hairpins the same way (ingress gateway → knative-local-gateway).
+ * KServe's Knative mode hairpins the same way (ingress gateway → knative-local-gateway).
  */
 import { ISTIO_INGRESS_NAMESPACE } from "../mesh/istioCharts";
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT, parseDuration, type ModelEntry, type ModelSpec, type RequiredClaims, type RetryPolicy, type SplitModelSpec } from "../serving/modelSpec";
@@ -114,16 +114,24 @@ function splitFamily(split: Pick<SplitModelSpec, "name" | "namespace">, protocol
 
 /**
  * A split's first-hop timeout and retries: its own, else what its legs allow together: the
- * longest leg timeout, the fewest attempts and their retry conditions (a leg that must not be
- * retried, such as an LLM's, is not retried through the split either), and the longest per-try
- * timeout, so no try cuts the slowest leg short.
+ * longest leg timeout; the fewest attempts, on the conditions every retried leg allows (none in
+ * common: no retries), so a leg that must not be retried, such as an LLM's, is not retried
+ * through the split either; and the longest per-try timeout, so no try cuts the slowest leg short.
  */
 export function splitTraffic(split: Pick<SplitModelSpec, "timeout" | "retries">, legs: readonly DoorTarget[]): { timeout: string; retries: Required<RetryPolicy> } {
     const longest = (durations: string[]) => [...durations].sort((a, b) => durationMs(b) - durationMs(a))[0];
-    const fewest = [...legs].sort((a, b) => a.options.retries.attempts - b.options.retries.attempts)[0]?.options.retries ?? DEFAULT_RETRIES;
+    const conditions = (retryOn: string) => retryOn.split(",").map((c) => c.trim()).filter((c) => c !== "");
+    const retried = legs.filter((leg) => leg.options.retries.attempts > 0).map((leg) => conditions(leg.options.retries.retryOn));
+    const shared = retried.length === 0 ? [] : retried[0].filter((c) => retried.every((set) => set.includes(c)));
+    const attempts = legs.length === 0 ? DEFAULT_RETRIES.attempts : Math.min(...legs.map((leg) => leg.options.retries.attempts));
     return {
         timeout: split.timeout ?? longest(legs.map((leg) => leg.options.timeout)) ?? DEFAULT_TIMEOUT,
-        retries: { ...fewest, perTryTimeout: longest(legs.map((leg) => leg.options.retries.perTryTimeout)) ?? fewest.perTryTimeout, ...split.retries },
+        retries: {
+            attempts: shared.length === 0 ? 0 : attempts,
+            perTryTimeout: longest(legs.map((leg) => leg.options.retries.perTryTimeout)) ?? DEFAULT_RETRIES.perTryTimeout,
+            retryOn: shared.join(",") || DEFAULT_RETRIES.retryOn,
+            ...split.retries,
+        },
     };
 }
 

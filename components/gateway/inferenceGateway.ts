@@ -23,6 +23,12 @@ export interface InferenceGatewayArgs {
     /** The cluster's name, which created SageMaker endpoints are named from. */
     clusterName: string;
     /**
+     * What the door's routes wait for: the models' own routing (their Ready versions and subsets),
+     * so a new weight never lands on a subset that does not exist yet. Token validation and
+     * admission do not wait. @default []
+     */
+    routesAfter?: pulumi.Resource[];
+    /**
      * OIDC issuers whose tokens the gateway accepts; with any, every model path at the public door
      * needs a valid token. @default [] (no token needed: in prod an internet-facing gateway refuses that)
      * @see https://istio.io/latest/docs/tasks/security/authentication/jwt-route/
@@ -76,9 +82,10 @@ export class InferenceGateway extends pulumi.ComponentResource {
         const access = custom("access", frontDoorAuthorization(table, jwt.length > 0), validation);
         // Istio's webhook refuses a VirtualService without routes (pkg/config/validation/validation.go@1.30.3).
         if (doorHttpRoutes(table).length > 0) {
-            custom("mesh-routes", inferenceVirtualService(table), [service, access, ...listener]);
+            const after = args.routesAfter ?? [];
+            custom("mesh-routes", inferenceVirtualService(table), [service, access, ...listener, ...after]);
             if (args.mesh.ingress) {
-                custom("routes", frontDoorVirtualService(table, args.mesh.ingress), [access, ...listener]);
+                custom("routes", frontDoorVirtualService(table, args.mesh.ingress), [access, ...listener, ...after]);
             }
         }
 

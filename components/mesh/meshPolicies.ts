@@ -104,8 +104,8 @@ export function meshTelemetry(samplingPercent: number): IstioManifest {
  * The ingress Gateway: HTTPS on 443 for exactly the configured hosts (never `*`), with the
  * certificate from `credentialName` in the gateway's namespace, and plain HTTP redirected.
  * VirtualServices of any namespace may still bind the hosts: the previous release's per-model
- * routes live in the models' namespaces and must keep serving until the front door's routes
- * exist (Pulumi deletes them last). Narrowing to `./<host>` waits for a release after that.
+ * routes live in the models' namespaces and keep serving while an upgrade runs (Pulumi deletes
+ * them last). Narrowing to `./<host>` waits for a release after that.
  */
 export function ingressGateway(name: string, hosts: readonly string[], credentialName: string): IstioManifest {
     return {

@@ -160,16 +160,14 @@ export class MlPlatform extends pulumi.ComponentResource {
         const { served: onSageMaker, bridge } = serveSageMakerModels(name, models.filter((model): model is SageMakerModelSpec => model.backend === "sagemaker"), {
             parent: this, environment: args.environment, cluster: this.cluster, mesh: this.mesh, network, clusterName, tags,
         });
-        // The door's routes wait for each model's own routing (its Ready versions, their subsets, the
-        // bridge's), so a new weight never lands on a subset that does not exist yet. Meanwhile the
-        // previous release's per-model gateway routes keep serving: Pulumi deletes them last.
         const door = new InferenceGateway(`${name}-front-door`, {
             cluster: this.cluster,
             mesh: this.mesh,
             models: entries,
             clusterName,
             jwt: args.mesh.ingressGateway?.jwt,
-        }, { parent: this, dependsOn: [this.mesh, ...components, ...(bridge ? [bridge] : [])] });
+            routesAfter: [...components, ...(bridge ? [bridge] : [])],
+        }, { parent: this, dependsOn: [this.mesh] });
         this.inferenceHost = door.meshHost;
         const splits = entries.filter((entry) => !isServed(entry)).map((split) => ({ name: split.name, namespace: split.namespace, backend: split.backend, serviceHost: INFERENCE_SERVICE.host }));
         this.models = [...inCluster, ...onSageMaker, ...splits];

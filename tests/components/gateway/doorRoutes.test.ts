@@ -56,6 +56,14 @@ describe("the front door's route table", () => {
         const weighted = named(routes([SM, llm, split]), "ml-tabular.churn.predict-weighted");
         assert.deepEqual([weighted.timeout, weighted.retries], ["45s", { attempts: 1, perTryTimeout: "40s", retryOn: "5xx,reset,connect-failure" }]);
     });
+    it("retries a split only on conditions every retried leg allows, and not at all when they share none", () => {
+        const split: SplitModelSpec = { ...SPLIT, timeout: undefined };
+        const sm: SageMakerModelSpec = { ...SM, retries: { attempts: 2, retryOn: "connect-failure,refused-stream" } };
+        const ks = (retryOn: string): KServeModelSpec => ({ ...KS, retries: { attempts: 1, retryOn } });
+        const retries = (legs: ModelEntry[]) => named(routes([...legs, split]), "ml-tabular.churn.predict-weighted").retries;
+        assert.deepEqual(retries([sm, ks("5xx,reset,connect-failure")]), { attempts: 1, perTryTimeout: "10s", retryOn: "connect-failure" });
+        assert.deepEqual(retries([sm, ks("5xx,reset")]), { attempts: 0 });
+    });
     it("gives a split's tries the longest per-try timeout of its legs, so no try cuts the slowest leg short", () => {
         const split: SplitModelSpec = { ...SPLIT, timeout: undefined, routes: [{ model: "churn-sm", weight: 50 }, { model: "fast", weight: 50 }] };
         const fast: KServeModelSpec = { ...KS, name: "fast", timeout: "10s", retries: { attempts: 2, perTryTimeout: "5s" } };

@@ -90,6 +90,18 @@ describe("InferenceGateway", () => {
         }
     });
 
+    it("makes only the routes wait for the models' routing: token validation and admission never wait behind a rollout", async () => {
+        const model = await recordOffline(() => {
+            const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+            const rollout = new k8s.core.v1.ConfigMap("rollout", { data: {} }, { provider });
+            return new InferenceGateway("door", { cluster: { provider }, mesh: { ingress: INGRESS }, models: [TF, KS, SM, SPLIT], clusterName: "p", jwt: JWT, routesAfter: [rollout] });
+        });
+        const rollout = model.resources.find((r) => r.type.endsWith(":ConfigMap"))!.urn;
+        const waiting = model.resources.filter((r) => r.dependencies.includes(rollout)).map((r) => (r.inputs.metadata as { name: string }).name).sort();
+        assert.deepEqual(waiting, ["inference", "mlmesh-front-door"].sort());
+        assert.ok(byKind(model, "VirtualService").filter((r) => (r.inputs.metadata as { name: string }).name !== "mlmesh-split-legs").every((r) => r.dependencies.includes(rollout)));
+    });
+
     it("creates no VirtualService when there is nothing to route: Istio's webhook refuses one without routes", async () => {
         const empty = await door({ models: [], jwt: [] });
         assert.deepEqual([byKind(empty, "VirtualService").length, names(byKind(empty, "AuthorizationPolicy"))], [0, ["mlmesh-front-door"]]);
