@@ -54,7 +54,7 @@ function report(result: PlanResult): string {
         ...imageLines(result),
         ...podSecurityLines(result),
         ...routeLines(result),
-        `Policies: ${result.policyViolations.length} violation(s)`,
+        ...policyLines(result),
         "",
         `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}`,
     ];
@@ -78,6 +78,18 @@ function podSecurityLines({ podSecurity }: PlanResult): string[] {
         `Pod Security: ${podSecurity.pods.length} pod(s) in restricted namespaces${where}, ${podSecurity.findings.length === 0 ? "all admitted" : `${podSecurity.findings.length} refused`}`,
         ...podSecurity.findings.flatMap((finding) => [`  refused ${finding.where}:`, ...finding.violations.map((v) => `    ${v}`)]),
     ];
+}
+
+/** Violations grouped by level, mandatory first, each with its policy, resource and message. */
+function policyLines({ policyViolations }: PlanResult): string[] {
+    const of = (level: string) => policyViolations.filter((v) => v.level === level);
+    const lines = [`Policies: ${of("mandatory").length} mandatory, ${of("advisory").length} advisory violation(s)`];
+    for (const level of ["mandatory", "advisory"]) {
+        for (const v of of(level)) {
+            lines.push(`  ${level} ${v.policy}: ${v.message}${v.urn ? `\n    ${v.urn}` : ""}`);
+        }
+    }
+    return lines;
 }
 
 function routeLines({ routes }: PlanResult): string[] {

@@ -3,12 +3,13 @@
  * what `pulumi up` would create: plan.json, every Kubernetes manifest, and the policy report.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { parseStackConfig, PlatformConfigError } from "../stacks/config";
 import { doorTable } from "../components/gateway/doorRoutes";
 import { planBackends } from "./planBackends";
+import { PolicyConfigError, runPolicies, type PolicyViolation } from "./policyRunner";
 import { renderRoutesMarkdown, routeRows, type RouteRow } from "./routeTable";
 import type { IstioObject } from "./routes";
 import { policies } from "../policy-pack/policies";
@@ -61,7 +62,7 @@ export interface PlanResult {
     readonly resources: readonly RecordedResource[];
     readonly summary: PlanSummary;
     readonly manifests: readonly ManifestResult[];
-    readonly policyViolations: readonly unknown[];
+    readonly policyViolations: readonly PolicyViolation[];
     /** Charts and objects that would be installed before something they need. */
     readonly installOrder: readonly InstallOrderProblem[];
     /** Every image the plan pulls, and where from. */
@@ -88,6 +89,12 @@ function readProject(projectDir: string): ProjectFile {
         throw new PlanInputError(`${file}: \`name\` is missing`);
     }
     return { name: project.name, main: project.main ?? ".", stackConfigDir: project.stackConfigDir ?? "." };
+}
+
+/** The policy config a stack's environment selects: `policy-pack/config/<environment>.json`, if the pack has one. */
+function environmentPolicyConfig(projectDir: string, environment: string | undefined): Record<string, unknown> {
+    const file = path.join(projectDir, "policy-pack", "config", `${environment}.json`);
+    return environment && existsSync(file) ? readPolicyConfig(file) : {};
 }
 
 /** Checks the policy settings file: a JSON object naming only policies the pack has. */
@@ -172,9 +179,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const project = readProject(projectDir);
     const configFile = request.configFile ?? path.join(projectDir, project.stackConfigDir, `Pulumi.${request.stack}.yaml`);
     const outDir = request.outDir ?? path.join(projectDir, ".mlmesh", "plan", request.stack);
-    if (request.policyConfig) {
-        readPolicyConfig(request.policyConfig);
-    }
+    const explicitPolicyConfig = request.policyConfig ? readPolicyConfig(request.policyConfig) : undefined;
 
     let run;
     let stackFile;
@@ -199,7 +204,17 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
 
     const rendered = renderManifests(run.resources);
     const manifests = rendered.map((manifest) => ({ fileName: manifest.fileName, urn: manifest.urn, check: validateManifest(manifest.object) }));
-    const policyViolations: unknown[] = [];
+    const policyConfig = explicitPolicyConfig ?? environmentPolicyConfig(projectDir, stackFile.config[`mlmesh:environment`]);
+    let policyRun;
+    try {
+        policyRun = await runPolicies(policies, run.resources, policyConfig);
+    } catch (error) {
+        if (error instanceof PolicyConfigError) {
+            throw new PlanInputError(`${request.policyConfig ?? "policy config"}: ${error.message}`);
+        }
+        throw error;
+    }
+    const policyViolations = policyRun.violations;
     const result = { stack: request.stack, project: project.name, configFile, outputs: run.outputs, resources: run.resources, manifests, policyViolations };
     writeOutputs(outDir, result, rendered);
     const installOrder = installOrderProblems(run.resources);
@@ -207,6 +222,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const podSecurity = podSecurityReport(run.resources);
     const routes = frontDoorRoutes(request.stack, stackFile.config, run.resources, outDir);
     const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0 || installOrder.length > 0
-        || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0);
+        || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0)
+        || policyViolations.some((v) => v.level === "mandatory");
     return { ...result, outDir, installOrder, images, podSecurity, routes, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
 }

@@ -1,0 +1,189 @@
+/**
+ * Runs CrossGuard policies in-process over recorded resources, with the engine's semantics as
+ * pulumi-policy 1.21's analyzer server applies them (pulumi/pulumi-policy:sdk/nodejs/policy/server.ts@v1.21.0):
+ * - enforcement level: the policy's config entry, else the config's `all`, else the policy's own,
+ *   else the pack's (advisory); `disabled` policies do not run;
+ * - remediations run first, in list order, each on the props the previous one returned, and the
+ *   validations then see the remediated props; a `remediate` policy that still finds a violation
+ *   reports it as mandatory;
+ * - `getConfig()` returns the policy's config without `enforcementLevel`, with the configSchema's
+ *   defaults filled in and checked against the schema, as the CLI does before it starts the pack;
+ * - a value unknown during preview throws when a policy reads it, and the policy reports, at
+ *   advisory level, that it cannot run during preview;
+ * - stack policies see every resource with its parent, dependencies and property dependencies.
+ */
+import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import Ajv from "ajv";
+import type { RecordedResource } from "./recorder";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { unknownCheckingProxy, unknownStringValue, UnknownValueError } = require("@pulumi/policy/proxy") as {
+    unknownCheckingProxy(value: unknown): any;
+    unknownStringValue: string;
+    UnknownValueError: new (...args: any[]) => Error;
+};
+
+/** The placeholder the recorder writes for a value unknown during preview. */
+export const UNKNOWN_PLACEHOLDER = "[unknown]";
+
+export type PolicyConfig = Readonly<Record<string, unknown>>;
+
+export interface PolicyViolation {
+    readonly policy: string;
+    readonly level: "advisory" | "mandatory";
+    readonly message: string;
+    /** Undefined for a stack policy's violation that names no resource. */
+    readonly urn?: string;
+}
+
+export interface PolicyRemediation {
+    readonly policy: string;
+    readonly urn: string;
+    /** The props before and after, as the engine would diff them. */
+    readonly before: Record<string, unknown>;
+    readonly after: Record<string, unknown>;
+}
+
+export interface PolicyRun {
+    readonly violations: readonly PolicyViolation[];
+    readonly remediations: readonly PolicyRemediation[];
+    /** The props each resource is validated with (remediated where a remediation applied), by URN. */
+    readonly props: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/** Bad policy config: a value the policy's configSchema refuses, or a policy the pack lacks. */
+export class PolicyConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PolicyConfigError";
+    }
+}
+
+type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
+const isResourcePolicy = (p: AnyPolicy): p is ResourceValidationPolicy => "validateResource" in p || "remediateResource" in p;
+
+/** A config entry may be a level (`"mandatory"`) or an object with `enforcementLevel` and properties. */
+function entryOf(config: PolicyConfig, name: string): Record<string, unknown> | undefined {
+    const entry = config[name];
+    return typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown> | undefined);
+}
+
+export function enforcementLevelOf(policy: AnyPolicy, config: PolicyConfig, packLevel: EnforcementLevel = "advisory"): EnforcementLevel {
+    return (entryOf(config, policy.name)?.enforcementLevel ?? entryOf(config, "all")?.enforcementLevel ?? policy.enforcementLevel ?? packLevel) as EnforcementLevel;
+}
+
+/** Each policy's config properties with the schema's defaults, checked; throws PolicyConfigError. */
+export function policySettings(policies: readonly AnyPolicy[], config: PolicyConfig): Map<string, Record<string, unknown>> {
+    const known = new Set(policies.map((p) => p.name));
+    const unknown = Object.keys(config).filter((name) => name !== "all" && !known.has(name));
+    if (unknown.length > 0) {
+        throw new PolicyConfigError(`\`${unknown.join("`, `")}\` ${unknown.length === 1 ? "is not a policy" : "are not policies"} of the pack`);
+    }
+    const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+    return new Map(policies.map((policy) => {
+        const { enforcementLevel: _level, ...properties } = entryOf(config, policy.name) ?? {};
+        const settings: Record<string, unknown> = structuredClone(properties);
+        if (policy.configSchema) {
+            const validate = ajv.compile({ type: "object", ...policy.configSchema });
+            if (!validate(settings)) {
+                const errors = (validate.errors ?? []).map((e) => `${e.instancePath || "(config)"} ${e.message}`).join("; ");
+                throw new PolicyConfigError(`config of policy \`${policy.name}\` is invalid: ${errors}`);
+            }
+        }
+        return [policy.name, settings];
+    }));
+}
+
+/** Turns the recorder's unknown placeholders back into the runtime's unknown sentinel, which the policy proxy detects. */
+export function withUnknowns(value: unknown): unknown {
+    if (value === UNKNOWN_PLACEHOLDER) {
+        return unknownStringValue;
+    }
+    if (Array.isArray(value)) {
+        return value.map(withUnknowns);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withUnknowns(v)]));
+    }
+    return value;
+}
+
+function resourceOptions(resource: RecordedResource) {
+    const o = resource.options;
+    return {
+        protect: o.protect ?? false,
+        ignoreChanges: o.ignoreChanges ?? [],
+        deleteBeforeReplace: o.deleteBeforeReplace,
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+    };
+}
+
+const notApplicable = (reason?: string): never => {
+    throw Object.assign(new Error(reason ?? "not applicable"), { notApplicable: true });
+};
+
+/** Runs every enabled policy over the resources (components and providers included, as the engine sends them). */
+export async function runPolicies(policies: readonly AnyPolicy[], resources: readonly RecordedResource[], config: PolicyConfig = {}, stackTags: ReadonlyMap<string, string> = new Map()): Promise<PolicyRun> {
+    const settings = policySettings(policies, config);
+    const violations: PolicyViolation[] = [];
+    const remediations: PolicyRemediation[] = [];
+    const props = new Map<string, Record<string, unknown>>();
+    const level = (p: AnyPolicy) => enforcementLevelOf(p, config);
+    const reporter = (p: AnyPolicy, urn?: string): ReportViolation => (message: string, violationUrn?: string) => {
+        const reported = level(p) === "remediate" ? "mandatory" : level(p);
+        violations.push({ policy: p.name, level: reported as "advisory" | "mandatory", message, ...((violationUrn ?? urn) ? { urn: violationUrn ?? urn } : {}) });
+    };
+    const run = async (p: AnyPolicy, urn: string | undefined, body: () => unknown): Promise<void> => {
+        try {
+            await Promise.resolve(body());
+        } catch (error) {
+            if (error instanceof UnknownValueError) {
+                violations.push({ policy: p.name, level: "advisory", message: `can't run policy '${p.name}' during preview: ${error.message}`, ...(urn ? { urn } : {}) });
+            } else if (!(error as { notApplicable?: boolean }).notApplicable) {
+                throw new Error(`policy ${p.name} failed on ${urn ?? "the stack"}: ${(error as Error).message}`);
+            }
+        }
+    };
+    const enabled = policies.filter((p) => level(p) !== "disabled");
+    for (const resource of resources) {
+        let current = withUnknowns(resource.inputs) as Record<string, unknown>;
+        const base = { urn: resource.urn, name: resource.name, type: resource.type, opts: resourceOptions(resource), stackTags, isType: () => false, asType: () => undefined, notApplicable };
+        for (const p of enabled.filter(isResourcePolicy)) {
+            if (level(p) !== "remediate" || !p.remediateResource) {
+                continue;
+            }
+            const remediate = p.remediateResource;
+            await run(p, resource.urn, async () => {
+                const result = await Promise.resolve(remediate({ ...base, props: unknownCheckingProxy(current), getConfig: () => settings.get(p.name) as any } as any));
+                if (result) {
+                    remediations.push({ policy: p.name, urn: resource.urn, before: current, after: result as Record<string, unknown> });
+                    current = result as Record<string, unknown>;
+                }
+            });
+        }
+        props.set(resource.urn, current);
+        for (const p of enabled.filter(isResourcePolicy)) {
+            const validations = p.validateResource === undefined ? [] : Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+            for (const validate of validations) {
+                await run(p, resource.urn, () => validate({ ...base, props: unknownCheckingProxy(current), getConfig: () => settings.get(p.name) as any } as any, reporter(p, resource.urn)));
+            }
+        }
+    }
+    const byUrn = new Map<string, PolicyResource>();
+    const stackResources: PolicyResource[] = resources.map((r) => {
+        const resource = { type: r.type, props: unknownCheckingProxy(props.get(r.urn)), urn: r.urn, name: r.name, opts: resourceOptions(r), dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined } as unknown as PolicyResource;
+        byUrn.set(r.urn, resource);
+        return resource;
+    });
+    resources.forEach((r, i) => {
+        const resource = stackResources[i] as { parent?: PolicyResource; dependencies: PolicyResource[] };
+        resource.parent = r.parent ? byUrn.get(r.parent) : undefined;
+        resource.dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
+    });
+    for (const p of enabled.filter((p): p is StackValidationPolicy => !isResourcePolicy(p))) {
+        await run(p, undefined, () => p.validateStack({ resources: stackResources, stackTags, getConfig: () => settings.get(p.name) as any, notApplicable } as any, reporter(p)));
+    }
+    return { violations, remediations, props };
+}

@@ -1,0 +1,36 @@
+/**
+ * Runs pack policies the way the engine would, through mlmesh's in-process runner: on one
+ * resource built here, or on a committed stack's plan.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { policies } from "../../policy-pack/policies";
+import { runPolicies, type PolicyConfig, type PolicyRun, type PolicyViolation } from "../../offline/policyRunner";
+import type { RecordedResource } from "../../offline/recorder";
+import { plannedStack } from "../offline/fixtures/plannedStack";
+
+type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
+
+/** A recorded resource of `type` with `props` as its inputs. */
+export function resource(type: string, props: Record<string, unknown>, extra: Partial<RecordedResource> = {}): RecordedResource {
+    const name = String((props.metadata as { name?: string } | undefined)?.name ?? "r");
+    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs: props, outputs: {}, options: {}, dependencies: [], ...extra };
+}
+
+/** The violations `policy` reports on these resources, at the level the config gives it (mandatory unless set). */
+export async function violationsOf(policy: AnyPolicy, resources: RecordedResource | RecordedResource[], config: PolicyConfig = { [policy.name]: { enforcementLevel: policy.enforcementLevel ?? "mandatory" } }): Promise<PolicyViolation[]> {
+    const run = await runPolicies([policy], Array.isArray(resources) ? resources : [resources], config);
+    return [...run.violations];
+}
+
+/** The committed environment config of the pack. */
+export function environmentConfig(environment: string): PolicyConfig {
+    return JSON.parse(readFileSync(path.join(__dirname, "..", "..", "policy-pack", "config", `${environment}.json`), "utf8")) as PolicyConfig;
+}
+
+/** Every pack policy over a committed stack's plan, with its environment's config. */
+export async function stackRun(stack: "dev" | "prod", environment: string = stack): Promise<PolicyRun> {
+    const plan = await plannedStack(stack);
+    return runPolicies(policies, plan.resources, environmentConfig(environment));
+}
