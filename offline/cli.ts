@@ -2,6 +2,7 @@
  * The `mlmesh` command line:
  *   mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
  *   mlmesh routes --stack NAME [--config-file FILE] [--json]
+ *   mlmesh check PATH... [--environment ENV | --policy-config FILE] [--json]
  * Exit codes: 0 ok; 1 invalid manifests, mandatory policy violations or routes that reach no
  * admitting server (or an engine failure); 2 bad config, stack file or arguments.
  */
@@ -10,6 +11,7 @@ import * as path from "node:path";
 import { EXIT, plan, PlanInputError, type PlanResult } from "./plan";
 import { renderSummary, renderTree } from "./tree";
 import { renderRoutesText } from "./routeTable";
+import { CHECK_USAGE, runCheck } from "./checkCommand";
 
 export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
        mlmesh routes --stack NAME [--config-file FILE] [--json]
@@ -25,7 +27,9 @@ export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--ou
   --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
   --json                print a machine-readable result instead of the tree
 
-exit codes: 0 ok, 1 invalid manifests, install-order problems, images outside the cache, pods Pod Security
+${CHECK_USAGE}
+
+plan and routes exit codes: 0 ok, 1 invalid manifests, install-order problems, images outside the cache, pods Pod Security
             would refuse, routes that reach no admitting server or policy violations, 2 bad config or arguments`;
 
 export interface CliIo {
@@ -143,6 +147,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
                 out: { type: "string" },
                 "policy-config": { type: "string" },
                 json: { type: "boolean", default: false },
+                environment: { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
@@ -156,8 +161,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return EXIT.ok;
     }
     const command = positionals[0];
+    if (command === "check") {
+        const paths = positionals.slice(1).map((p) => path.resolve(io.cwd, p));
+        return runCheck({ paths, environment: values.environment, policyConfig: values["policy-config"] && path.resolve(io.cwd, values["policy-config"]), json: values.json ?? false }, io);
+    }
+    if (values.environment !== undefined) {
+        io.err(`mlmesh ${command}: \`--environment\` belongs to \`mlmesh check\` (a stack's environment comes from its config)\n${USAGE}`);
+        return EXIT.badInput;
+    }
     if (positionals.length !== 1 || (command !== "plan" && command !== "routes")) {
-        io.err(`mlmesh: expected the command \`plan\` or \`routes\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
+        io.err(`mlmesh: expected the command \`plan\`, \`routes\` or \`check\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
         return EXIT.badInput;
     }
     if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined)) {

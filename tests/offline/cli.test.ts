@@ -115,7 +115,7 @@ describe("mlmesh plan", () => {
             message: /bad\.yaml: stack config has 1 problem\(s\):\n {2}- `mlmesh:environment` \("qa"\) must be one of dev, staging, prod/,
         },
         { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out` and `--policy-config` belong to `mlmesh plan`/ },
-        { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan` or `routes`, got `apply`/ },
+        { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan`, `routes` or `check`, got `apply`/ },
         {
             name: "a split whose weights do not add up",
             args: (f) => ["routes", "--stack", "x", "--config-file", f("split.yaml", [
