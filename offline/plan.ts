@@ -221,7 +221,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const images = imageReport(run.resources);
     const podSecurity = podSecurityReport(run.resources);
     const routes = frontDoorRoutes(request.stack, stackFile.config, run.resources, outDir);
-    const unsafe = manifests.some((m) => m.check.status === "invalid") || policyViolations.length > 0 || installOrder.length > 0
+    const unsafe = manifests.some((m) => m.check.status === "invalid") || installOrder.length > 0
         || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0)
         || policyViolations.some((v) => v.level === "mandatory");
     return { ...result, outDir, installOrder, images, podSecurity, routes, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };

@@ -40,6 +40,8 @@ export interface ClusterVpcArgs {
     s3Accounts?: string[];
     /** Tags added to every AWS resource of the VPC. */
     tags?: Record<string, string>;
+    /** Protect the VPC from deletion (prod): replacing it would replace everything in it. @default false */
+    protect?: boolean;
 }
 
 /** Where the network's subnets live; what a GpuCluster needs, created here or brought by the user. */
@@ -119,7 +121,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
             enableDnsHostnames: true,
             enableDnsSupport: true,
             tags: tags("vpc"),
-        }, parent);
+        }, { parent: this, protect: args.protect ?? false });
 
         new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: tags("default-sg") }, parent);
 

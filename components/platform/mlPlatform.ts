@@ -27,7 +27,7 @@ export type PlatformNetworkArgs =
     | { readonly create: Omit<ClusterVpcArgs, "clusterName" | "tags"> };
 
 export interface MlPlatformArgs {
-    /** Deployment tier; prod protects the cluster and its secrets key from deletion. */
+    /** Deployment tier; prod protects the cluster, its VPC and its secrets key from deletion. */
     environment: Environment;
     /** Where the cluster runs. */
     network: PlatformNetworkArgs;
@@ -122,7 +122,7 @@ export class MlPlatform extends pulumi.ComponentResource {
 
         const network: ClusterNetwork = "existing" in args.network
             ? args.network.existing
-            : new ClusterVpc(`${name}-network`, { ...args.network.create, clusterName, tags }, { parent: this });
+            : new ClusterVpc(`${name}-network`, { ...args.network.create, clusterName, tags, protect: args.environment === "prod" }, { parent: this });
         const images = platformImages(args);
         for (const warning of images.warnings) {
             pulumi.log.warn(warning, this);

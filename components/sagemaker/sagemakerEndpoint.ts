@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { KEY_ADMIN_ACTIONS } from "../cluster/secretsKeyPolicy";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyDocument } from "../cluster/irsaServiceAccount";
 import { parseImage } from "../images";
@@ -112,6 +113,31 @@ export interface SageMakerEndpointArgs {
  * goes and the endpoint moves to it without downtime), the endpoint under a stable name, and
  * target-tracking autoscaling of its variant.
  */
+/**
+ * The endpoint key's policy. KMS's default lets any IAM principal of the account use the key
+ * directly; this one keeps administration with IAM (no cryptographic action) and lets the key
+ * encrypt and decrypt only through SageMaker (the endpoint's volumes, the grants it creates) and S3
+ * (captured data), for callers of this account. Nobody decrypts captured data outside S3.
+ * @see https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+export function endpointKeyPolicy(partition: string, region: string, accountId: string): Record<string, unknown> {
+    const account = { AWS: `arn:${partition}:iam::${accountId}:root` };
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "Administration", Effect: "Allow", Principal: account, Action: [...KEY_ADMIN_ACTIONS], Resource: "*" },
+            {
+                Sid: "UseThroughSageMakerAndS3",
+                Effect: "Allow",
+                Principal: account,
+                Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+                Resource: "*",
+                Condition: { StringEquals: { "kms:ViaService": [`sagemaker.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`], "kms:CallerAccount": accountId } },
+            },
+        ],
+    };
+}
+
 export class SageMakerEndpoint extends pulumi.ComponentResource {
     public readonly endpointName: pulumi.Output<string>;
     public readonly endpointArn: pulumi.Output<string>;
@@ -131,8 +157,9 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             description: `SageMaker endpoint ${endpointName}: storage volumes and captured data`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            policy: pulumi.all([partition, region, accountId]).apply(([p, r, account]) => JSON.stringify(endpointKeyPolicy(p, r, account))),
             tags,
-        }, parent);
+        }, { parent: this, protect: args.protect ?? false });
         // No inbound: SageMaker reaches the instances itself. Outbound HTTPS only, for the model
         // archive (through the VPC's S3 endpoint) and the image.
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {

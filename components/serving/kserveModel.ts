@@ -203,6 +203,11 @@ export class KServeModel extends pulumi.ComponentResource {
             custom("routes", modelVirtualService(routed));
         }
         custom("traffic", modelDestinationRule({ ...routed, versions: [], circuitBreaker: model.circuitBreaker }));
+        // KServe v0.20 makes no disruption budget for a predictor; one pod at a time may go in a drain.
+        new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption`, {
+            metadata: { name: `${model.name}-predictor`, namespace, labels: { app: model.name } },
+            spec: { maxUnavailable: 1, selector: { matchLabels: { [KSERVE_ISVC_LABEL]: model.name, component: "predictor" } } },
+        }, k8sOpts({ dependsOn: [isvc] }));
         if (canary) {
             custom("canary-traffic", modelDestinationRule({ name: `${model.name}-${KSERVE_CANARY_NAME}`, namespace, host: canaryHost, versions: [], circuitBreaker: model.circuitBreaker }));
         }

@@ -137,6 +137,8 @@ export class TfServingModel extends pulumi.ComponentResource {
                                 // The pod's own non-root user: the native sidecar is ready before init
                                 // containers start, so the download goes through the mesh.
                                 securityContext: { runAsNonRoot: true, ...RESTRICTED_CONTAINER_SECURITY_CONTEXT },
+                                // KServe's own sizing of this image (kserve/kserve:charts/kserve-resources/values.yaml@v0.20.0 `kserve.storage.resources`).
+                                resources: { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1Gi" } },
                                 volumeMounts: [
                                     { name: "model", mountPath: MODEL_MOUNT_PATH },
                                     { name: "tmp", mountPath: "/tmp" },

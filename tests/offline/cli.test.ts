@@ -51,7 +51,7 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /mlmesh:mesh:IstioMesh\s+mlmesh-dev-mesh\n/);
             assert.match(run.stdout, /mlmesh:serving:TfServingModel\s+mlmesh-dev-ml-serving-resnet\n/);
             assert.match(run.stdout, /mlmesh:serving:KServeModel\s+mlmesh-dev-ml-serving-bert\n/);
-            assert.match(run.stdout, /Manifests: 75 written, 0 invalid, 0 without a schema/);
+            assert.match(run.stdout, /Manifests: 78 written, 0 invalid, 0 without a schema/);
             assert.match(run.stdout, /Routes: 42 public path\(s\), 57 leg\(s\), every one reaches a server that admits it/);
             const files = readdirSync(path.join(out(), "manifests"));
             for (const expected of [
@@ -89,8 +89,10 @@ describe("mlmesh plan", () => {
             assert.equal(vpc.inputs.cidrBlock, "10.40.0.0/16");
         });
 
-        it("writes an empty policy report and a manifests folder", () => {
-            assert.deepEqual(JSON.parse(readFileSync(path.join(out(), "policy-report.json"), "utf8")), []);
+        it("writes the policy report, with no mandatory violation, and a manifests folder", () => {
+            const report = JSON.parse(readFileSync(path.join(out(), "policy-report.json"), "utf8")) as { level: string; policy: string; message: string }[];
+            assert.ok(report.length > 0 && report.every((v) => v.level === "advisory" && v.policy && v.message), JSON.stringify(report.slice(0, 3)));
+            assert.match(run.stdout, /Policies: 0 mandatory, \d+ advisory violation\(s\)/);
             assert.ok(existsSync(path.join(out(), "manifests")));
         });
 

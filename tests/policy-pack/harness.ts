@@ -24,9 +24,14 @@ export async function violationsOf(policy: AnyPolicy, resources: RecordedResourc
     return [...run.violations];
 }
 
-/** The committed environment config of the pack. */
-export function environmentConfig(environment: string): PolicyConfig {
-    return JSON.parse(readFileSync(path.join(__dirname, "..", "..", "policy-pack", "config", `${environment}.json`), "utf8")) as PolicyConfig;
+/**
+ * The committed environment config of the pack; with `only`, narrowed to those policies (the
+ * runner refuses config naming a policy the run lacks, as the engine refuses it for a pack).
+ */
+export function environmentConfig(environment: string, only?: readonly AnyPolicy[]): PolicyConfig {
+    const config = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "policy-pack", "config", `${environment}.json`), "utf8")) as PolicyConfig;
+    const names = only && new Set(["all", ...only.map((p) => p.name)]);
+    return names ? Object.fromEntries(Object.entries(config).filter(([name]) => names.has(name))) : config;
 }
 
 /** Every pack policy over a committed stack's plan, with its environment's config. */

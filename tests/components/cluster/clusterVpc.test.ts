@@ -79,6 +79,12 @@ describe("ClusterVpc with default arguments", () => {
         );
     });
 
+    it("protects the VPC from deletion only when asked (prod): replacing it replaces everything in it", async () => {
+        assert.equal(plan.of(T.vpc)[0].options.protect ?? false, false);
+        const protectedPlan = await planVpc({ protect: true });
+        assert.equal(protectedPlan.of(T.vpc)[0].options.protect, true);
+    });
+
     it("creates one private and one public subnet per zone with the CIDRs from subnetLayout", () => {
         const layout = subnetLayout("10.40.0.0/16", 3);
         assert.deepEqual(tier(plan, "private").map((s) => input(s, "cidrBlock")), layout.privateCidrs);

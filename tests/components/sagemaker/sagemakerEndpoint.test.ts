@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { executionRolePolicy, hasLocalStorage, SageMakerEndpoint } from "../../../components/sagemaker/sagemakerEndpoint";
 import type { SageMakerCreatedModel, SageMakerModelSpec } from "../../../components/sagemaker/sagemakerSpec";
 import type { RecordedRun } from "../../../offline/recorder";
-import { ACCOUNT_ID, decide, DEFAULT_KEY_POLICY, type AwsCall, type Decision } from "../../iamSimulation";
+import { ACCOUNT_ID, decide, decideFor, DEFAULT_KEY_POLICY, type AwsCall, type Decision } from "../../iamSimulation";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
 import { plannedStack } from "../../offline/fixtures/plannedStack";
 
@@ -68,6 +68,19 @@ describe("SageMakerEndpoint under the offline engine", () => {
         assert.match(vpcConfig.securityGroupIds[0], /^sg-[0-9a-f]{17}$/);
         assert.deepEqual((sg.inputs.egress as { fromPort: number; toPort: number }[]).map((rule) => [rule.fromPort, rule.toPort]), [[443, 443]]);
         assert.equal(sg.inputs.ingress, undefined, "no inbound rule");
+    });
+    it("gives its key an explicit policy: IAM administers it, and it encrypts and decrypts only through SageMaker and S3; kept from deletion in prod", async () => {
+        const [key] = of("aws:kms/key:Key");
+        const policy = JSON.parse(String(key.inputs.policy)) as { Statement: { Sid: string; Action: string[]; Condition?: Record<string, Record<string, string[]>> }[] };
+        assert.deepEqual(policy.Statement.map((s) => s.Sid), ["Administration", "UseThroughSageMakerAndS3"]);
+        assert.ok(!policy.Statement[0].Action.some((a) => /Decrypt|Encrypt|GenerateDataKey/.test(a)));
+        assert.deepEqual(policy.Statement[1].Condition?.StringEquals["kms:ViaService"], ["sagemaker.us-west-2.amazonaws.com", "s3.us-west-2.amazonaws.com"]);
+        assert.equal(key.options.protect, true);
+        assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/data-science`, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }] },
+            { api: "Decrypt", action: "kms:Decrypt", resource: String(key.outputs.arn), source: "https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html", resourcePolicy: policy } as never), "ImplicitlyDenied");
+        assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/deployer`, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:CreateGrant", Resource: "*" }] },
+            { api: "CreateGrant", action: "kms:CreateGrant", resource: String(key.outputs.arn), context: { "kms:ViaService": "sagemaker.us-west-2.amazonaws.com", "kms:CallerAccount": ACCOUNT_ID },
+                source: "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html", resourcePolicy: policy } as never), "Allowed");
     });
     it("trusts only SageMaker with the execution role", () => {
         const [role] = of("aws:iam/role:Role");

@@ -117,6 +117,11 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
     });
 
     describe("the InferenceService", () => {
+        it("gets a disruption budget over its predictor pods, which KServe creates none for, so a node drain never evicts them all at once", () => {
+            const pdb = p.run.resources.find((r) => r.type === "kubernetes:policy/v1:PodDisruptionBudget")!;
+            assert.deepEqual(pdb.inputs.spec, { maxUnavailable: 1, selector: { matchLabels: { "serving.kserve.io/inferenceservice": "bert", component: "predictor" } } });
+            assert.ok(dependsOn(pdb).includes(p.one(T.isvc).urn));
+        });
         it("is created only after the whole KServe install, runtimes included", () => {
             const isvc = p.one(T.isvc);
             const kserve = p.run.resources.find((r) => r.type === "mlmesh:serving:KServe")!;

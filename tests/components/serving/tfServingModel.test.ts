@@ -113,6 +113,10 @@ describe("TfServingModel resnet on the a10g GPU group with versions v1 (90%) and
                 assert.deepEqual(serverMounts.find((m) => m.name === "model"), { name: "model", mountPath: "/models", readOnly: true });
                 assert.ok(init.volumeMounts.some((m) => m.name === "model" && m.mountPath === "/models"));
             });
+            it("sizes the downloader as KServe sizes its storage initializer, so the namespace's quota and the scheduler can count it", () => {
+                const [init] = at(p.named(T.deployment, deployment).inputs, "spec", "template", "spec", "initContainers") as { resources: unknown }[];
+                assert.deepEqual(init.resources, { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+            });
             it("tells the downloader's SDK to use the regional STS endpoint, the one the mesh lets out", () => {
                 const [init] = at(p.named(T.deployment, deployment).inputs, "spec", "template", "spec", "initContainers") as { env: { name: string; value: string }[] }[];
                 assert.deepEqual(init.env.find((e) => e.name === "AWS_STS_REGIONAL_ENDPOINTS"), { name: "AWS_STS_REGIONAL_ENDPOINTS", value: "regional" });
