@@ -9,6 +9,7 @@ import * as path from "node:path";
 import Ajv from "ajv";
 import { policies } from "../../policy-pack/policies";
 import { plannedStack } from "../offline/fixtures/plannedStack";
+import { environmentConfigs, policyTable } from "../../offline/policyTable";
 
 const PACK = path.join(__dirname, "..", "..", "policy-pack");
 const sources = readdirSync(PACK).filter((f) => f.endsWith(".ts"));
@@ -60,4 +61,12 @@ describe("every committed stack under its environment's policy config", () => {
             assert.equal(result.exitCode, 0);
         });
     }
+});
+
+describe("the README's table of guardrails", () => {
+    it("is the table the pack generates: every policy, its level per environment, what it checks and how to fix it", () => {
+        const readme = readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        const inReadme = /<!-- policy-table:start -->\n([\s\S]*?)\n<!-- policy-table:end -->/.exec(readme)?.[1];
+        assert.equal(inReadme, policyTable(policies, environmentConfigs(PACK)), "regenerate the table in README.md from offline/policyTable.ts");
+    });
 });
