@@ -17,6 +17,8 @@ import Ajv from "ajv";
 import type { RecordedResource } from "./recorder";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const { secretsPreservingProxy } = require("@pulumi/policy/secret") as { secretsPreservingProxy(value: unknown): any };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { unknownCheckingProxy, unknownStringValue, UnknownValueError } = require("@pulumi/policy/proxy") as {
     unknownCheckingProxy(value: unknown): any;
     unknownStringValue: string;
@@ -156,7 +158,8 @@ export async function runPolicies(policies: readonly AnyPolicy[], resources: rea
             }
             const remediate = p.remediateResource;
             await run(p, resource.urn, async () => {
-                const result = await Promise.resolve(remediate({ ...base, props: unknownCheckingProxy(current), getConfig: () => settings.get(p.name) as any } as any));
+                // The engine hands remediations props deserialized with secrets kept, then proxied for unknowns (server.ts: makeRemediateRpcFun).
+                const result = await Promise.resolve(remediate({ ...base, props: unknownCheckingProxy(secretsPreservingProxy(current)), getConfig: () => settings.get(p.name) as any } as any));
                 if (result) {
                     remediations.push({ policy: p.name, urn: resource.urn, before: current, after: result as Record<string, unknown> });
                     current = result as Record<string, unknown>;
@@ -172,8 +175,13 @@ export async function runPolicies(policies: readonly AnyPolicy[], resources: rea
         }
     }
     const byUrn = new Map<string, PolicyResource>();
+    // Stack policies see each resource's outputs, not its inputs ("AnalyzeStack is called on the final outputs",
+    // pulumi/pulumi:pkg/resource/deploy/step_generator.go; pulumi-policy server.ts). Under mocks a remote
+    // component's outputs echo its inputs, so a rule that reads a component input passes here and not for real:
+    // read component inputs in resource policies.
     const stackResources: PolicyResource[] = resources.map((r) => {
-        const resource = { type: r.type, props: unknownCheckingProxy(props.get(r.urn)), urn: r.urn, name: r.name, opts: resourceOptions(r), dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined } as unknown as PolicyResource;
+        const outputs = withUnknowns(r.outputs) as Record<string, unknown>;
+        const resource = { type: r.type, props: unknownCheckingProxy(outputs), urn: r.urn, name: r.name, opts: { ...resourceOptions(r), parent: r.parent }, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined } as unknown as PolicyResource;
         byUrn.set(r.urn, resource);
         return resource;
     });

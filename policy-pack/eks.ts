@@ -248,6 +248,31 @@ function cniGrants(resources: PolicyResource[]): { resource: PolicyResource; rol
     });
 }
 
+/** pulumi-eks's own VPC CNI and instance role, read from the component's inputs (a resource policy sees them; a stack policy sees outputs). */
+export const eksCniSettings: ResourceValidationPolicy = {
+    name: "eks-cni-settings",
+    description: "Checks whether a pulumi-eks cluster leaves the VPC CNI to a managed add-on (or gives pulumi-eks's own CNI a role of its own) and creates no node instance role carrying AmazonEKS_CNI_Policy.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set `useDefaultVpcCni: true` and manage the vpc-cni add-on with its own `serviceAccountRoleArn` (or set `vpcCniOptions.serviceAccountRoleArn`), and set `skipDefaultNodeGroup: true` with node roles that lack AmazonEKS_CNI_Policy.",
+    validateResource: (args, report) => {
+        if (args.type !== COMPONENT) {
+            return;
+        }
+        const p = args.props;
+        if (known(() => p.autoMode?.enabled) === true || known(() => p.bootstrapSelfManagedAddons) === false) {
+            return;
+        }
+        const label = what(args.type, args.name);
+        if (p.useDefaultVpcCni !== true && !("serviceAccountRoleArn" in (p.vpcCniOptions ?? {}))) {
+            report(`${label}: pulumi-eks manages the VPC CNI (\`useDefaultVpcCni\` is not true) without \`vpcCniOptions.serviceAccountRoleArn\`, so aws-node uses the node role; set it to the CNI's own role.`);
+        }
+        const makesInstanceRole = p.createInstanceRole === true || (p.createInstanceRole === undefined && p.skipDefaultNodeGroup !== true && !("instanceRole" in p) && !("instanceRoles" in p));
+        if (makesInstanceRole) {
+            report(`${label}: pulumi-eks creates the node instance role with AmazonEKS_CNI_Policy attached (default node group or \`createInstanceRole\`); set \`skipDefaultNodeGroup: true\` and bring node roles without that policy.`);
+        }
+    },
+};
+
 export const cniOwnRole: StackValidationPolicy = {
     name: "cni-own-role",
     description: "Checks whether the VPC CNI add-on runs under its own IAM role (IRSA or Pod Identity) and the node role lacks AmazonEKS_CNI_Policy, so pods on the node cannot use the CNI's EC2 network permissions.",
@@ -281,7 +306,8 @@ export const cniOwnRole: StackValidationPolicy = {
                 report(`aws:eks/addon ${addon.name}: \`serviceAccountRoleArn\` is the node role ${roleNameOf(roleArn)}; give the vpc-cni add-on a role of its own.`, addon.urn);
             }
         }
-        for (const cluster of resources.filter((r) => CLUSTER_TYPES.includes(r.type))) {
+        // A cluster pulumi-eks makes is judged as the component (its add-ons depend on the component, not on it).
+        for (const cluster of resources.filter((r) => CLUSTER_TYPES.includes(r.type) && r.parent?.type !== COMPONENT)) {
             checkClusterCni(cluster, addons, report);
         }
     },
@@ -295,19 +321,7 @@ function checkClusterCni(cluster: PolicyResource, addons: PolicyResource[], repo
     if (autoMode === true || known(() => p.bootstrapSelfManagedAddons) === false) {
         return;
     }
-    if (cluster.type === COMPONENT) {
-        if (p.useDefaultVpcCni !== true && !("serviceAccountRoleArn" in (p.vpcCniOptions ?? {}))) {
-            report(`${label}: pulumi-eks manages the VPC CNI (\`useDefaultVpcCni\` is not true) without \`vpcCniOptions.serviceAccountRoleArn\`, so aws-node uses the node role; set it to the CNI's own role.`, cluster.urn);
-            return;
-        }
-        const makesInstanceRole = p.createInstanceRole === true || (p.createInstanceRole === undefined && p.skipDefaultNodeGroup !== true && !("instanceRole" in p) && !("instanceRoles" in p));
-        if (makesInstanceRole) {
-            report(`${label}: pulumi-eks creates the node instance role with AmazonEKS_CNI_Policy attached (default node group or \`createInstanceRole\`); set \`skipDefaultNodeGroup: true\` and bring node roles without that policy.`, cluster.urn);
-        }
-        if (p.useDefaultVpcCni !== true) {
-            return;
-        }
-    }
+    // The component's settings are inputs, which stack policies do not see (they get outputs): eks-cni-settings judges them.
     const name = known(() => p.name as string | undefined);
     const managed = addons.some((a) => a.dependencies.includes(cluster) || (name !== undefined && known(() => a.props.clusterName) === name));
     if (!managed) {
@@ -322,4 +336,5 @@ export const eksPolicies: readonly (ResourceValidationPolicy | StackValidationPo
     eksVersionSupported,
     eksAccessEntries,
     cniOwnRole,
+    eksCniSettings,
 ];

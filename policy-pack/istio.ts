@@ -266,13 +266,15 @@ function meshPods(object: KubeObject, injectedNamespaces: readonly string[]): { 
 
 const missingSidecarResources = (annotations: Record<string, string>) => (Object.keys(SIDECAR_RESOURCES) as (keyof typeof SIDECAR_RESOURCES)[]).filter((k) => annotations[SIDECAR_RESOURCES[k]] === undefined);
 
-/** Props without the engine's unknown-checking proxy, so a copy keeps values unknown during preview as they are (@pulumi/policy proxy.js). */
-const rawProps = (props: Record<string, any>): Record<string, any> => props.__getSpecialProxyTarget ?? props;
+/** A shallow copy that reads values by descriptor, so the engine's proxies (unknowns, secrets) are not triggered and values unknown during preview or secret stay as they are. */
+const rawCopy = (value: Record<string, any> | undefined): Record<string, any> =>
+    Object.fromEntries(Object.keys(value ?? {}).map((key) => [key, Object.getOwnPropertyDescriptor(value, key)?.value]));
 
+/** The props with `added` merged into the annotations at `field`, copying only the objects on that path (the engine's props are proxies that cannot be cloned). */
 function withAnnotations(props: Record<string, any>, field: string, added: Record<string, string>): Record<string, any> {
-    const copy = structuredClone(rawProps(props));
-    const holder = field.split(".").reduce((node, key) => (node[key] ??= {}), copy);
-    holder.annotations = { ...holder.annotations, ...added };
+    const copy = rawCopy(props);
+    const holder = field.split(".").reduce((node, key) => (node[key] = rawCopy(node[key])), copy);
+    holder.annotations = { ...rawCopy(holder.annotations), ...added };
     return copy;
 }
 

@@ -11,6 +11,7 @@ import { kservePolicies } from "./kserve";
 import { lifecyclePolicies } from "./lifecycle";
 import { networkPolicies } from "./network";
 import { nodesPolicies } from "./nodes";
+import { podHardeningPolicies } from "./podHardening";
 import { sagemakerPolicies } from "./sagemaker";
 import { workloadsPolicies } from "./workloads";
 
@@ -18,6 +19,7 @@ export const policies: readonly (ResourceValidationPolicy | StackValidationPolic
     ...eksPolicies,
     ...nodesPolicies,
     ...workloadsPolicies,
+    ...podHardeningPolicies,
     ...istioPolicies,
     ...kservePolicies,
     ...sagemakerPolicies,

@@ -125,14 +125,27 @@ export function endpointKeyPolicy(partition: string, region: string, accountId: 
     return {
         Version: "2012-10-17",
         Statement: [
-            { Sid: "Administration", Effect: "Allow", Principal: account, Action: [...KEY_ADMIN_ACTIONS], Resource: "*" },
+            // kms:Create* would include CreateGrant, with which an admin could grant itself Decrypt: aliases only.
+            { Sid: "Administration", Effect: "Allow", Principal: account, Action: KEY_ADMIN_ACTIONS.map((a) => (a === "kms:Create*" ? "kms:CreateAlias" : a)), Resource: "*" },
             {
                 Sid: "UseThroughSageMakerAndS3",
                 Effect: "Allow",
                 Principal: account,
-                Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+                Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
                 Resource: "*",
                 Condition: { StringEquals: { "kms:ViaService": [`sagemaker.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`], "kms:CallerAccount": accountId } },
+            },
+            {
+                // SageMaker creates grants for the endpoint's volumes with the caller's credentials.
+                Sid: "GrantsForSageMakerResources",
+                Effect: "Allow",
+                Principal: account,
+                Action: "kms:CreateGrant",
+                Resource: "*",
+                Condition: {
+                    StringEquals: { "kms:ViaService": `sagemaker.${region}.amazonaws.com`, "kms:CallerAccount": accountId },
+                    Bool: { "kms:GrantIsForAWSResource": "true" },
+                },
             },
         ],
     };

@@ -29,7 +29,8 @@ describe("mlmesh check", () => {
         const { violations } = JSON.parse(run.stdout) as { violations: { policy: string; level: string; where: string }[] };
         const found = [...new Set(violations.filter((v) => v.level === "mandatory").map((v) => `${path.relative(FIXTURES, v.where.split(":")[0])} ${v.policy}`))].sort();
         assert.deepEqual(found, [
-            "bad/latest-privileged.yaml#0 image-from-cache-or-digest", "bad/latest-privileged.yaml#0 k8s-image-pinned", "bad/latest-privileged.yaml#0 k8s-no-privilege-escalation",
+            "bad/latest-privileged.yaml#0 image-from-cache-or-digest", "bad/latest-privileged.yaml#0 k8s-drop-capabilities", "bad/latest-privileged.yaml#0 k8s-image-pinned",
+            "bad/latest-privileged.yaml#0 k8s-no-host-access", "bad/latest-privileged.yaml#0 k8s-no-privilege-escalation",
             "bad/latest-privileged.yaml#0 k8s-no-privileged", "bad/latest-privileged.yaml#0 k8s-non-root", "bad/latest-privileged.yaml#0 k8s-probes",
             "bad/latest-privileged.yaml#0 k8s-readonly-rootfs", "bad/latest-privileged.yaml#0 k8s-requests-limits",
             "bad/mesh.yaml#0 istio-mtls-strict", "bad/mesh.yaml#1 istio-gateway-no-wildcard-host", "bad/mesh.yaml#1 istio-gateway-tls", "bad/mesh.yaml#2 k8s-no-public-loadbalancer",

@@ -8,7 +8,7 @@ import { plan } from "../../offline/plan";
 import { PolicyConfigError, runPolicies, UNKNOWN_PLACEHOLDER, type PolicyConfig, type PolicyViolation } from "../../offline/policyRunner";
 import type { RecordedResource } from "../../offline/recorder";
 import {
-    cniOwnRole, eksAccessEntries, eksControlPlaneLogging, eksEndpointNotPublic, eksPolicies, eksSecretsKms, eksVersionSupported,
+    cniOwnRole, eksAccessEntries, eksCniSettings, eksControlPlaneLogging, eksEndpointNotPublic, eksPolicies, eksSecretsKms, eksVersionSupported,
 } from "../../policy-pack/eks";
 import { plannedStack } from "../offline/fixtures/plannedStack";
 import { environmentConfig, resource, violationsOf } from "./harness";
@@ -178,8 +178,6 @@ describe("cni-own-role", () => {
         ["a vpc-cni add-on with no role of its own", { addon: addon({ serviceAccountRoleArn: undefined }) }, /has no `serviceAccountRoleArn`/],
         ["a vpc-cni add-on under the node role", { addon: addon({ serviceAccountRoleArn: `arn:aws:iam::${ACCOUNT}:role/nodes` }) }, /is the node role nodes/],
         ["a cluster with no managed vpc-cni add-on", { addon: undefined }, /no vpc-cni add-on is managed/],
-        ["pulumi-eks's own VPC CNI without a role", { cluster: component({ useDefaultVpcCni: false }) }, /without `vpcCniOptions.serviceAccountRoleArn`/],
-        ["pulumi-eks's default node group and its instance role", { cluster: component({ skipDefaultNodeGroup: false }) }, /creates the node instance role with AmazonEKS_CNI_Policy/],
     ];
     for (const [what, replace, message] of leaks) {
         it(`refuses ${what}`, async () => {
@@ -191,6 +189,33 @@ describe("cni-own-role", () => {
     it("does not apply to a stack without EKS", async () => {
         assert.deepEqual(await violationsOf(cniOwnRole, [cniRole, named("aws:s3/bucket:Bucket", "b", {})]), []);
     });
+    it("reads no component input: the engine gives stack policies outputs, which lack pulumi-eks's CNI settings", async () => {
+        const cluster = component();
+        const { useDefaultVpcCni: _a, skipDefaultNodeGroup: _b, vpcCniOptions: _c, createInstanceRole: _d, ...outputs } = cluster.outputs as Record<string, unknown>;
+        assert.deepEqual(await violationsOf(cniOwnRole, stack({ cluster: { ...cluster, outputs } })), []);
+    });
+    it("judges the component, not the cluster pulumi-eks makes under it", async () => {
+        const cluster = component();
+        const child = named("aws:eks/cluster:Cluster", "ml-eks", { name: "ml-eks" }, { parent: cluster.urn });
+        assert.deepEqual(await violationsOf(cniOwnRole, [...stack(), child]), []);
+    });
+});
+
+describe("eks-cni-settings", () => {
+    it("passes mlmesh's settings: the managed add-on's CNI, no default node group", async () => {
+        assert.deepEqual(await violationsOf(eksCniSettings, component()), []);
+    });
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+        ["pulumi-eks's own VPC CNI without a role", { useDefaultVpcCni: false }, /without `vpcCniOptions.serviceAccountRoleArn`/],
+        ["pulumi-eks's default node group and its instance role", { skipDefaultNodeGroup: false }, /creates the node instance role with AmazonEKS_CNI_Policy/],
+    ];
+    for (const [what, props, message] of cases) {
+        it(`refuses ${what}`, async () => {
+            const found = await violationsOf(eksCniSettings, component(props));
+            assert.equal(found.length, 1, JSON.stringify(found));
+            assert.match(found[0].message, message);
+        });
+    }
 });
 
 function configFor(policies: readonly AnyPolicy[], environment: string): PolicyConfig {

@@ -15,7 +15,8 @@ type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 /** A recorded resource of `type` with `props` as its inputs. */
 export function resource(type: string, props: Record<string, unknown>, extra: Partial<RecordedResource> = {}): RecordedResource {
     const name = String((props.metadata as { name?: string } | undefined)?.name ?? "r");
-    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs: props, outputs: {}, options: {}, dependencies: [], ...extra };
+    // Outputs echo the inputs, as a provider returns them for what these rules read (and as the mocks do).
+    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs: props, outputs: props, options: {}, dependencies: [], ...extra };
 }
 
 /** The violations `policy` reports on these resources, at the level the config gives it (mandatory unless set). */
@@ -38,4 +39,17 @@ export function environmentConfig(environment: string, only?: readonly AnyPolicy
 export async function stackRun(stack: "dev" | "prod", environment: string = stack): Promise<PolicyRun> {
     const plan = await plannedStack(stack);
     return runPolicies(policies, plan.resources, environmentConfig(environment));
+}
+
+/** A copy of `object` with the value at `at` (dot path, `\\.` a dot in a key; numbers index arrays) set, or deleted when `value` is undefined. */
+export function changed<O>(object: O, at: string, value: unknown): O {
+    const copy = structuredClone(object) as any;
+    const keys = at.split(/(?<!\\)\./).map((key) => key.replace(/\\\./g, "."));
+    const holder = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), copy);
+    if (value === undefined) {
+        delete holder[keys[keys.length - 1]];
+    } else {
+        holder[keys[keys.length - 1]] = value;
+    }
+    return copy;
 }

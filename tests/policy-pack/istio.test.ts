@@ -16,7 +16,7 @@ import { plan } from "../../offline/plan";
 import { runPolicies, type PolicyConfig } from "../../offline/policyRunner";
 import type { RecordedResource } from "../../offline/recorder";
 import { plannedStack } from "../offline/fixtures/plannedStack";
-import { environmentConfig, resource, violationsOf } from "./harness";
+import { changed, environmentConfig, resource, violationsOf } from "./harness";
 
 type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 const [SEC, NET] = ["kubernetes:security.istio.io/v1:", "kubernetes:networking.istio.io/v1:"];
@@ -26,18 +26,6 @@ const T = {
     isvc: "kubernetes:serving.kserve.io/v1beta1:InferenceService", helm: "kubernetes:helm.sh/v3:Release",
 };
 
-/** A copy of `object` with the value at `at` (dot path, `\\.` a dot in a key; numbers index arrays) set, or deleted when `value` is undefined. */
-function changed<O>(object: O, at: string, value: unknown): O {
-    const copy = structuredClone(object) as any;
-    const keys = at.split(/(?<!\\)\./).map((key) => key.replace(/\\\./g, "."));
-    const holder = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), copy);
-    if (value === undefined) {
-        delete holder[keys[keys.length - 1]];
-    } else {
-        holder[keys[keys.length - 1]] = value;
-    }
-    return copy;
-}
 
 const messages = async (policy: AnyPolicy, resources: RecordedResource | RecordedResource[], config?: PolicyConfig) => (await violationsOf(policy, resources, config)).map((v) => v.message);
 const SIDECAR = { "sidecar.istio.io/proxyCPU": "100m", "sidecar.istio.io/proxyMemory": "128Mi", "sidecar.istio.io/proxyCPULimit": "2", "sidecar.istio.io/proxyMemoryLimit": "1Gi" };

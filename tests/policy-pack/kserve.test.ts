@@ -13,22 +13,10 @@ import { kubernetesObject } from "../../policy-pack/kubernetes";
 import { plan } from "../../offline/plan";
 import { PolicyConfigError, runPolicies, type PolicyConfig } from "../../offline/policyRunner";
 import { plannedStack } from "../offline/fixtures/plannedStack";
-import { environmentConfig, resource, violationsOf } from "./harness";
+import { changed, environmentConfig, resource, violationsOf } from "./harness";
 
 const ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService";
 
-/** A copy of `object` with the value at `at` (dot path, `\\.` a dot in a key; numbers index arrays) set, or deleted when `value` is undefined. */
-function changed<O>(object: O, at: string, value: unknown): O {
-    const copy = structuredClone(object) as any;
-    const keys = at.split(/(?<!\\)\./).map((key) => key.replace(/\\\./g, "."));
-    const holder = keys.slice(0, -1).reduce((node, key) => (node[key] ??= {}), copy);
-    if (value === undefined) {
-        delete holder[keys[keys.length - 1]];
-    } else {
-        holder[keys[keys.length - 1]] = value;
-    }
-    return copy;
-}
 
 const RESOURCES = { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 const GPU_RESOURCES = { requests: { ...RESOURCES.requests, "nvidia.com/gpu": "1" }, limits: { ...RESOURCES.limits, "nvidia.com/gpu": "1" } };

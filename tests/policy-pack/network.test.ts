@@ -158,7 +158,7 @@ describe("the network policies over the committed stacks", () => {
         const resources = (await plannedStack("dev")).resources;
         const endpoint = resources.find((r) => r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && r.inputs.vpcEndpointType === "Interface");
         assert.equal(endpoint?.inputs.privateDnsEnabled, false);
-        const opened = resources.map((r) => (r === endpoint ? { ...r, inputs: { ...r.inputs, policy: doc(FULL_ACCESS) } } : r));
+        const opened = resources.map((r) => (r === endpoint ? { ...r, inputs: { ...r.inputs, policy: doc(FULL_ACCESS) }, outputs: { ...r.outputs, policy: doc(FULL_ACCESS) } } : r));
         const run = await runPolicies([vpcePrivateDns, vpcePolicyScoped], opened, {});
         assert.deepEqual(run.violations.map((v) => v.policy).sort(), ["vpce-policy-scoped", "vpce-private-dns"]);
     });

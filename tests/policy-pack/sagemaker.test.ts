@@ -26,7 +26,7 @@ const TARGET = "aws:appautoscaling/target:Target";
 
 /** A recorded AWS resource named `name`, depending on `dependencies` (URNs). */
 function aws(type: string, name: string, inputs: Record<string, unknown>, dependencies: string[] = []): RecordedResource {
-    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs, outputs: {}, options: {}, dependencies };
+    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs, outputs: inputs, options: {}, dependencies };
 }
 
 /** `value` with `field` (a dotted path) set, or deleted when `to` is undefined; the rest is copied. */
@@ -210,7 +210,7 @@ describe("sm-endpoint-ha", () => {
     it("finds the autoscaling target by the endpoint's name when no dependency links them", async () => {
         const [cfg, endpoint, target] = endpointStack(2, 1);
         assert.equal((await messages(smEndpointHa, [cfg, endpoint, { ...target, dependencies: [] }])).length, 1);
-        assert.equal((await messages(smEndpointHa, [cfg, endpoint, { ...target, dependencies: [], inputs: { ...target.inputs, resourceId: "endpoint/another/variant/primary" } }])).length, 0);
+        assert.equal((await messages(smEndpointHa, [cfg, endpoint, { ...target, dependencies: [], inputs: { ...target.inputs, resourceId: "endpoint/another/variant/primary" }, outputs: { ...target.outputs, resourceId: "endpoint/another/variant/primary" } }])).length, 0);
     });
     it("names the configuration's URN in its violation", async () => {
         const [violation] = await violationsOf(smEndpointHa, endpointStack(1));

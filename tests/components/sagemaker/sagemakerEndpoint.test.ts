@@ -72,14 +72,18 @@ describe("SageMakerEndpoint under the offline engine", () => {
     it("gives its key an explicit policy: IAM administers it, and it encrypts and decrypts only through SageMaker and S3; kept from deletion in prod", async () => {
         const [key] = of("aws:kms/key:Key");
         const policy = JSON.parse(String(key.inputs.policy)) as { Statement: { Sid: string; Action: string[]; Condition?: Record<string, Record<string, string[]>> }[] };
-        assert.deepEqual(policy.Statement.map((s) => s.Sid), ["Administration", "UseThroughSageMakerAndS3"]);
+        assert.deepEqual(policy.Statement.map((s) => s.Sid), ["Administration", "UseThroughSageMakerAndS3", "GrantsForSageMakerResources"]);
         assert.ok(!policy.Statement[0].Action.some((a) => /Decrypt|Encrypt|GenerateDataKey/.test(a)));
         assert.deepEqual(policy.Statement[1].Condition?.StringEquals["kms:ViaService"], ["sagemaker.us-west-2.amazonaws.com", "s3.us-west-2.amazonaws.com"]);
         assert.equal(key.options.protect, true);
         assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/data-science`, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:Decrypt", Resource: "*" }] },
             { api: "Decrypt", action: "kms:Decrypt", resource: String(key.outputs.arn), source: "https://docs.aws.amazon.com/kms/latest/APIReference/API_Decrypt.html", resourcePolicy: policy } as never), "ImplicitlyDenied");
-        assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/deployer`, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:CreateGrant", Resource: "*" }] },
-            { api: "CreateGrant", action: "kms:CreateGrant", resource: String(key.outputs.arn), context: { "kms:ViaService": "sagemaker.us-west-2.amazonaws.com", "kms:CallerAccount": ACCOUNT_ID },
+        const grant = { Version: "2012-10-17" as const, Statement: [{ Effect: "Allow", Action: "kms:CreateGrant", Resource: "*" }] };
+        // Not even an admin can grant itself Decrypt outside SageMaker (kms:Create* would include CreateGrant).
+        assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/deployer`, grant,
+            { api: "CreateGrant", action: "kms:CreateGrant", resource: String(key.outputs.arn), context: { "kms:CallerAccount": ACCOUNT_ID }, source: "https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateGrant.html", resourcePolicy: policy } as never), "ImplicitlyDenied");
+        assert.equal(await decideFor(`arn:aws:iam::${ACCOUNT_ID}:role/deployer`, grant,
+            { api: "CreateGrant", action: "kms:CreateGrant", resource: String(key.outputs.arn), context: { "kms:ViaService": "sagemaker.us-west-2.amazonaws.com", "kms:CallerAccount": ACCOUNT_ID, "kms:GrantIsForAWSResource": "true" },
                 source: "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html", resourcePolicy: policy } as never), "Allowed");
     });
     it("trusts only SageMaker with the execution role", () => {
