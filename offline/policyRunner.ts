@@ -10,7 +10,8 @@
  *   defaults filled in and checked against the schema, as the CLI does before it starts the pack;
  * - a value unknown during preview throws when a policy reads it, and the policy reports, at
  *   advisory level, that it cannot run during preview;
- * - stack policies see every resource with its parent, dependencies and property dependencies.
+ * - stack policies see every resource's outputs with its parent and dependencies (property
+ *   dependencies are not recorded, so they are empty).
  */
 import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import Ajv from "ajv";
@@ -151,7 +152,7 @@ export async function runPolicies(policies: readonly AnyPolicy[], resources: rea
     const enabled = policies.filter((p) => level(p) !== "disabled");
     for (const resource of resources) {
         let current = withUnknowns(resource.inputs) as Record<string, unknown>;
-        const base = { urn: resource.urn, name: resource.name, type: resource.type, opts: resourceOptions(resource), stackTags, isType: () => false, asType: () => undefined, notApplicable };
+        const base = { urn: resource.urn, name: resource.name, type: resource.type, opts: { ...resourceOptions(resource), parent: resource.parent }, stackTags, isType: () => false, asType: () => undefined, notApplicable };
         for (const p of enabled.filter(isResourcePolicy)) {
             if (level(p) !== "remediate" || !p.remediateResource) {
                 continue;

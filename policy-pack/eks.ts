@@ -72,6 +72,16 @@ function isSet(obj: Record<string, any> | undefined, key: string): boolean {
     }
 }
 
+/**
+ * A pulumi-eks cluster component whose inputs reach the pack empty. pulumi-eks 4.3.0 runs on
+ * @pulumi/pulumi 3.173, which sends a component's inputs to policies as `{}` (inputs are sent
+ * from 3.202 on, pulumi/pulumi#20357): under the real engine the `aws:eks/cluster:Cluster` it
+ * creates is judged instead, and judging `{}` would report every setting as missing.
+ */
+function emptyComponent(args: { type: string; props: Record<string, any> }): boolean {
+    return args.type === COMPONENT && Object.keys(args.props).length === 0;
+}
+
 const what = (type: string, name: string) => `${type === COMPONENT ? "EKS cluster" : "aws:eks/cluster"} ${name}`;
 
 /** A CIDR that admits anyone, or more of the internet than `/broadestPrefixLength`. */
@@ -91,6 +101,9 @@ export const eksEndpointNotPublic: ResourceValidationPolicy = {
         },
     },
     validateResource: (args, report) => {
+        if (emptyComponent(args)) {
+            return;
+        }
         if (!CLUSTER_TYPES.includes(args.type)) {
             return;
         }
@@ -117,6 +130,9 @@ export const eksSecretsKms: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     remediationSteps: "Create a KMS key with rotation and an explicit policy for the cluster role, and pass its ARN as `encryptionConfigKeyArn` (eks component) or `encryptionConfig: { resources: [\"secrets\"], provider: { keyArn } }`.",
     validateResource: (args, report) => {
+        if (emptyComponent(args)) {
+            return;
+        }
         if (args.type === COMPONENT && !isSet(args.props, "encryptionConfigKeyArn")) {
             report(`${what(args.type, args.name)}: \`encryptionConfigKeyArn\` is not set, so Kubernetes secrets are not envelope-encrypted with a key you control; set it to a customer-managed KMS key's ARN.`);
         } else if (args.type === CLUSTER) {
@@ -139,6 +155,9 @@ export const eksControlPlaneLogging: ResourceValidationPolicy = {
         },
     },
     validateResource: (args, report) => {
+        if (emptyComponent(args)) {
+            return;
+        }
         if (!CLUSTER_TYPES.includes(args.type)) {
             return;
         }
@@ -162,6 +181,9 @@ export const eksVersionSupported: ResourceValidationPolicy = {
         },
     },
     validateResource: (args, report) => {
+        if (emptyComponent(args)) {
+            return;
+        }
         if (![...CLUSTER_TYPES, "aws:eks/nodeGroup:NodeGroup"].includes(args.type)) {
             return;
         }
@@ -190,6 +212,9 @@ export const eksAccessEntries: ResourceValidationPolicy = {
         },
     },
     validateResource: (args, report) => {
+        if (emptyComponent(args)) {
+            return;
+        }
         const label = what(args.type, args.name);
         if (args.type === COMPONENT) {
             const mode = args.props.authenticationMode as string | undefined;
@@ -255,6 +280,9 @@ export const eksCniSettings: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     remediationSteps: "Set `useDefaultVpcCni: true` and manage the vpc-cni add-on with its own `serviceAccountRoleArn` (or set `vpcCniOptions.serviceAccountRoleArn`), and set `skipDefaultNodeGroup: true` with node roles that lack AmazonEKS_CNI_Policy.",
     validateResource: (args, report) => {
+        if (emptyComponent(args)) {
+            return;
+        }
         if (args.type !== COMPONENT) {
             return;
         }

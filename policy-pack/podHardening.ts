@@ -63,8 +63,9 @@ export const k8sDropCapabilities: ResourceValidationPolicy = {
         const { object, pod, at } = found;
         for (const { container, field } of containersOf(pod)) {
             const capabilities = container.securityContext?.capabilities ?? {};
-            const dropped = ((capabilities.drop ?? []) as string[]).map((c) => c.toUpperCase());
-            const added = ((capabilities.add ?? []) as string[]).filter((c) => !ALLOWED_ADDED.includes(c.toUpperCase().replace(/^CAP_/, "")));
+            // Exact names, as Pod Security compares them (k8s.io/pod-security-admission policy/check_capabilities_restricted.go).
+            const dropped = (capabilities.drop ?? []) as string[];
+            const added = ((capabilities.add ?? []) as string[]).filter((c) => !ALLOWED_ADDED.includes(c));
             if (!dropped.includes("ALL")) {
                 report(`${describeObject(object)}: \`${at}.${field}.securityContext.capabilities.drop\` does not include ALL; drop every capability the server does not need (all of them, for a model server).`);
             }

@@ -125,7 +125,8 @@ export function endpointKeyPolicy(partition: string, region: string, accountId: 
     return {
         Version: "2012-10-17",
         Statement: [
-            // kms:Create* would include CreateGrant, with which an admin could grant itself Decrypt: aliases only.
+            // kms:Create* would include CreateGrant: aliases only. (An admin who may PutKeyPolicy can still rewrite the policy;
+            // that is administration, visible in CloudTrail, and needed so the key is never locked out.)
             { Sid: "Administration", Effect: "Allow", Principal: account, Action: KEY_ADMIN_ACTIONS.map((a) => (a === "kms:Create*" ? "kms:CreateAlias" : a)), Resource: "*" },
             {
                 Sid: "UseThroughSageMakerAndS3",

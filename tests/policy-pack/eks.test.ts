@@ -273,3 +273,12 @@ describe("the stack settings that control the eks guardrails", () => {
         });
     }
 });
+
+describe("a pulumi-eks component whose inputs reach the pack empty (pulumi-eks 4.3.0's SDK sends {})", () => {
+    it("is left to the cluster it creates: no eks policy reports on `{}`", async () => {
+        const empty = named("eks:index:Cluster", "ml", {});
+        for (const policy of eksPolicies.filter((p) => "validateResource" in p)) {
+            assert.deepEqual(await violationsOf(policy, empty), [], policy.name);
+        }
+    });
+});

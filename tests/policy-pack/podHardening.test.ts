@@ -45,6 +45,9 @@ describe("k8s-drop-capabilities", () => {
         assert.equal(found.length, 1);
         assert.match(found[0].message, /adds SYS_ADMIN, ALL/);
     });
+    it("compares names exactly, as Pod Security does: `all` and `cap_net_bind_service` are not ALL and NET_BIND_SERVICE", async () => {
+        assert.equal((await violationsOf(k8sDropCapabilities, deployment({}, { securityContext: { capabilities: { drop: ["all"], add: ["cap_net_bind_service"] } } }))).length, 2);
+    });
     it("checks init containers too", async () => {
         const found = await violationsOf(k8sDropCapabilities, deployment({ initContainers: [{ name: "init", image: "x@sha256:0" }] }));
         assert.match(found[0].message, /initContainers\[0\]\.securityContext\.capabilities\.drop/);
