@@ -1,115 +1,7 @@
 import * as assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import { parse } from "yaml";
-import type { PropertyProblem } from "../../components/propertyErrors";
 import { parsePlatformConfig, PlatformConfigError } from "../../stacks/config";
 import { DEFAULT_KUBERNETES_VERSION } from "../../components/cluster/eksAddons";
-
-/** Raw stack settings as the loader sees them: keys as written, values already decoded. */
-type Raw = Record<string, any>;
-
-const SUBNET_A = "subnet-0123456789abcdef0";
-const SUBNET_B = "subnet-0fedcba987654321f";
-const VPC_ID = "vpc-0123456789abcdef0";
-
-/** A fresh, complete and valid dev config (the dev stack file, with no desiredSize on the GPU group). */
-function validRaw(): Raw {
-    return {
-        "aws:region": "us-west-2",
-        "mlmesh:environment": "dev",
-        "mlmesh:network": { vpcCidr: "10.40.0.0/16", availabilityZones: 3 },
-        "mlmesh:cluster": {
-            kubernetesVersion: "1.33",
-            endpointPublicAccess: false,
-            publicAccessCidrs: [],
-            systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4 },
-            gpuNodeGroups: [
-                { name: "a10g", instanceTypes: ["g5.2xlarge"], amiType: "AL2023_x86_64_NVIDIA", minSize: 0, maxSize: 8, capacityType: "ON_DEMAND" },
-            ],
-        },
-        "mlmesh:mesh": {
-            istioVersion: "1.30.3",
-            mtls: "STRICT",
-            ingressGateway: { scheme: "internal", replicas: 2, hosts: ["inference.dev.example.com"] },
-            tracing: { sampling: 10 },
-            defaultSidecar: { cpu: "100m", memory: "256Mi", cpuLimit: "500m", memoryLimit: "512Mi" },
-        },
-        "mlmesh:models": [],
-    };
-}
-
-/** validRaw() with one change applied to a deep copy. */
-function changed(mutate: (raw: Raw) => void): Raw {
-    const raw = structuredClone(validRaw());
-    mutate(raw);
-    return raw;
-}
-
-const cluster = (raw: Raw): Raw => raw["mlmesh:cluster"];
-const gpu = (raw: Raw, index = 0): Raw => raw["mlmesh:cluster"].gpuNodeGroups[index];
-
-/** The first model, after adding a valid TF Serving model on the a10g group when there is none. */
-const model = (raw: Raw): Raw => {
-    if (raw["mlmesh:models"].length === 0) {
-        raw["mlmesh:models"].push({
-            name: "resnet", namespace: "ml-serving", backend: "tfserving", gpus: 1, gpuNodeGroup: "a10g",
-            versions: [{ name: "v1", modelUri: "s3://models/resnet/v1", weight: 90 }, { name: "v2", modelUri: "s3://models/resnet/v2", weight: 10 }],
-        });
-    }
-    return raw["mlmesh:models"][0];
-};
-const mesh = (raw: Raw): Raw => raw["mlmesh:mesh"];
-
-/** The problems of a config that must be rejected; fails when it parses or throws anything else. */
-function problemsOf(raw: Raw, stack = "dev"): readonly PropertyProblem[] {
-    try {
-        parsePlatformConfig(raw, stack);
-    } catch (error) {
-        assert.ok(error instanceof PlatformConfigError, `expected PlatformConfigError, got ${String(error)}`);
-        return error.problems;
-    }
-    assert.fail("expected parsePlatformConfig to throw PlatformConfigError");
-}
-
-function readStack(name: string): Raw {
-    const file = path.join(__dirname, "..", "..", "stacks", `Pulumi.${name}.yaml`);
-    return (parse(readFileSync(file, "utf8")) as { config: Raw }).config;
-}
-
-function deepFreeze<T>(value: T): T {
-    if (value !== null && typeof value === "object") {
-        Object.values(value).forEach(deepFreeze);
-        Object.freeze(value);
-    }
-    return value;
-}
-
-interface BadConfig {
-    readonly change: string;
-    readonly mutate: (raw: Raw) => void;
-    readonly path: string;
-    readonly value: unknown;
-    readonly reason: string;
-}
-
-const existing = (privateSubnetIds: string[], vpcId = VPC_ID) => (raw: Raw) => {
-    raw["mlmesh:network"] = { vpcId, privateSubnetIds };
-};
-const DOCKER_HUB_SECRET = "arn:aws:secretsmanager:us-west-2:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf";
-const DEVICE_PLUGIN = "nvcr.io/nvidia/k8s-device-plugin";
-const DEVICE_PLUGIN_MIRROR = "123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/nvidia/k8s-device-plugin";
-/** A valid SageMaker model mlmesh creates, with one instance (fine outside prod). */
-const SAGEMAKER = {
-    name: "fraud-sm", namespace: "ml-serving", backend: "sagemaker",
-    model: { image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/fraud:1.4.2", modelDataUrl: "s3://models/fraud/model.tar.gz", instanceType: "ml.m5.large", initialInstanceCount: 1 },
-};
-const inProd = (mutate: (raw: Raw) => void) => (raw: Raw) => {
-    raw["mlmesh:environment"] = "prod";
-    cluster(raw).access = { deployerRoleArn: "arn:aws:iam::123456789012:role/deployer" };
-    cluster(raw).imageCache = { dockerHubSecretArn: DOCKER_HUB_SECRET, mirrors: { [DEVICE_PLUGIN]: DEVICE_PLUGIN_MIRROR } };
-    mutate(raw);
-};
+import { type BadConfig, changed, cluster, deepFreeze, DEVICE_PLUGIN, existing, gpu, inProd, mesh, model, problemsOf, type Raw, readStack, rejectsExactlyOne, SAGEMAKER, SUBNET_A, SUBNET_B, validRaw, VPC_ID } from "./fixtures/rawConfig";
 
 const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a prod cluster with no deployer role", mutate: (r) => { r["mlmesh:environment"] = "prod"; }, path: "mlmesh:cluster.access.deployerRoleArn", value: undefined, reason: "is required in prod" },
@@ -199,17 +91,6 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a model sidecar request above the mesh default limit", mutate: (r) => { model(r).sidecar = { cpu: "4" }; }, path: "mlmesh:models[0].sidecar.cpu", value: "4", reason: "is above `cpuLimit`" },
 ];
 
-/** One bad setting gives exactly one problem, at its path, with its value and reason. */
-function rejectsExactlyOne(bad: { change: string; mutate: (raw: any) => void; path: string; value: unknown; reason: string }): void {
-    it(`rejects ${bad.change} at \`${bad.path}\``, () => {
-        const problems = problemsOf(changed(bad.mutate));
-        assert.equal(problems.length, 1, `expected one problem, got ${JSON.stringify(problems, null, 1)}`);
-        const [problem] = problems;
-        assert.equal(problem.path, bad.path);
-        assert.deepEqual(problem.value, bad.value);
-        assert.ok(problem.reason.includes(bad.reason), `reason ${JSON.stringify(problem.reason)} lacks ${JSON.stringify(bad.reason)}`);
-    });
-}
 
 describe("parsePlatformConfig", () => {
     it("accepts the valid dev config the negative cases start from", () => {
@@ -364,62 +245,4 @@ describe("parsePlatformConfig", () => {
             assert.equal(JSON.stringify(frozen), before);
         }
     });
-});
-
-describe("parsePlatformConfig front door settings", () => {
-    const ISSUER = { issuer: "https://example.okta.com/oauth2/default", jwksUri: "https://example.okta.com/oauth2/default/v1/keys", audiences: ["api://mlmesh"] };
-    const FRAUD_SPLIT = { name: "fraud", backend: "split", routes: [{ model: "resnet", weight: 90 }, { model: "fraud-sm", weight: 10 }] };
-    /** Lists the TF Serving model, the SageMaker model and the split at models[0..2], with one change to the split. */
-    const withSplit = (change: (split: Raw) => void = () => undefined) => (r: Raw) => {
-        model(r);
-        const split = structuredClone(FRAUD_SPLIT);
-        change(split);
-        r["mlmesh:models"].push(structuredClone(SAGEMAKER), split);
-    };
-    const internetFacing = (r: Raw) => Object.assign(mesh(r).ingressGateway, { scheme: "internet-facing", hosts: ["inference.example.com"] });
-
-    it("keeps a split between a TF Serving and a SageMaker model, in the default namespace", () => {
-        const config = parsePlatformConfig(changed(withSplit()), "dev");
-        assert.deepEqual(config.models.map((m) => [m.name, m.backend]), [["resnet", "tfserving"], ["fraud-sm", "sagemaker"], ["fraud", "split"]]);
-        assert.deepEqual(config.models[2], { ...FRAUD_SPLIT, namespace: "ml-serving" });
-    });
-
-    it("keeps JWT issuers, per-path overrides and required claims", () => {
-        const raw = changed((r) => {
-            Object.assign(mesh(r).ingressGateway, { jwt: [ISSUER] });
-            Object.assign(model(r), { paths: [{ prefix: "/v1/models/resnet:predict", timeout: "60s" }], requireClaims: { groups: ["vision-team"] } });
-        });
-        const config = parsePlatformConfig(raw, "dev");
-        assert.deepEqual(config.mesh.ingressGateway.jwt, [ISSUER]);
-        assert.ok(config.models[0].backend === "tfserving");
-        assert.deepEqual(config.models[0].paths, [{ prefix: "/v1/models/resnet:predict", timeout: "60s" }]);
-        assert.deepEqual(config.models[0].requireClaims, { groups: ["vision-team"] });
-    });
-
-    it("accepts a prod internet-facing gateway with a JWT issuer", () => {
-        const raw = changed(inProd((r) => { internetFacing(r); mesh(r).ingressGateway.jwt = [ISSUER]; }));
-        assert.equal(parsePlatformConfig(raw, "prod").mesh.ingressGateway.scheme, "internet-facing");
-    });
-
-    const BAD_FRONT_DOOR: readonly BadConfig[] = [
-        { change: "GPUs on a split", mutate: withSplit((s) => { s.gpus = 1; }), path: "mlmesh:models[2].gpus", value: 1, reason: "is not a known setting" },
-        { change: "paths on a split", mutate: withSplit((s) => { s.paths = [{ prefix: "/v1/models/fraud:predict" }]; }), path: "mlmesh:models[2].paths", value: [{ prefix: "/v1/models/fraud:predict" }], reason: "is not a known setting" },
-        { change: "a prod internet-facing gateway without JWT issuers", mutate: inProd(internetFacing), path: "mlmesh:mesh.ingressGateway.jwt", value: [], reason: "must list at least one issuer in prod" },
-        { change: "a JWT issuer over http://", mutate: (r) => { mesh(r).ingressGateway.jwt = [{ ...ISSUER, issuer: "http://example.okta.com/oauth2/default" }]; }, path: "mlmesh:mesh.ingressGateway.jwt[0].issuer", value: "http://example.okta.com/oauth2/default", reason: "must be the issuer's HTTPS URL" },
-        {
-            change: "a JWT issuer without audiences while a model asks no claim",
-            mutate: (r) => { model(r); mesh(r).ingressGateway = { ...mesh(r).ingressGateway, jwt: [{ ...ISSUER, audiences: [] }] }; },
-            path: "mlmesh:models[0].requireClaims", value: undefined, reason: "accepts tokens for any audience",
-        },
-        { change: "a misspelt JWT issuer key", mutate: (r) => { mesh(r).ingressGateway.jwt = [{ ...ISSUER, jwks: "x" }]; }, path: "mlmesh:mesh.ingressGateway.jwt[0].jwks", value: "x", reason: "is not a known setting" },
-        { change: "a split whose weights add up to 90", mutate: withSplit((s) => { s.routes = [{ model: "resnet", weight: 70 }, { model: "fraud-sm", weight: 20 }]; }), path: "mlmesh:models[2].routes", value: ["resnet:70", "fraud-sm:20"], reason: "adding up to 90; they must add up to 100" },
-        { change: "required claims without JWT issuers", mutate: (r) => { model(r).requireClaims = { groups: ["vision-team"] }; }, path: "mlmesh:models[0].requireClaims", value: { groups: ["vision-team"] }, reason: "needs JWT issuers" },
-        { change: "a path override no route reaches", mutate: (r) => { model(r).paths = [{ prefix: "/v1/models/other:predict" }]; }, path: "mlmesh:models[0].paths[0].prefix", value: "/v1/models/other:predict", reason: "no route can reach it" },
-        {
-            change: "two models with one name in different namespaces",
-            mutate: (r) => { mesh(r).namespaces = ["ml-serving", "ml-batch"]; r["mlmesh:models"].push({ ...structuredClone(model(r)), namespace: "ml-batch" }); },
-            path: "mlmesh:models[1].name", value: "resnet", reason: "model names must be unique across namespaces",
-        },
-    ];
-    BAD_FRONT_DOOR.forEach(rejectsExactlyOne);
 });
