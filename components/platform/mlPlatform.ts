@@ -24,7 +24,7 @@ import { platformImageReport } from "./imageSources";
 /** Bring your own VPC, or let mlmesh create one. */
 export type PlatformNetworkArgs =
     | { readonly existing: ClusterNetwork }
-    | { readonly create: Omit<ClusterVpcArgs, "clusterName" | "tags"> };
+    | { readonly create: Omit<ClusterVpcArgs, "clusterName" | "tags" | "protect"> };
 
 export interface MlPlatformArgs {
     /** Deployment tier; prod protects the cluster, its VPC and its secrets key from deletion. */
