@@ -3,8 +3,11 @@
  * resource built here, or on a committed stack's plan.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { plan } from "../../offline/plan";
 import { policies } from "../../policy-pack/policies";
 import { runPolicies, type PolicyConfig, type PolicyRun, type PolicyViolation } from "../../offline/policyRunner";
 import type { RecordedResource } from "../../offline/recorder";
@@ -52,4 +55,19 @@ export function changed<O>(object: O, at: string, value: unknown): O {
         holder[keys[keys.length - 1]] = value;
     }
     return copy;
+}
+
+/** The policies with a mandatory violation after planning committed `stack` with one stack setting changed. */
+export async function firingAfter(policies: readonly AnyPolicy[], stack: string, change: (config: Record<string, any>) => void): Promise<string[]> {
+    const doc = parse(readFileSync(path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`), "utf8"));
+    change(doc.config);
+    const dir = mkdtempSync(path.join(tmpdir(), `mlmesh-${stack}-policy-`));
+    try {
+        writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(doc));
+        const planned = await plan({ stack, configFile: path.join(dir, `Pulumi.${stack}.yaml`), outDir: path.join(dir, "out") });
+        const run = await runPolicies(policies, planned.resources, environmentConfig(stack, policies));
+        return [...new Set(run.violations.filter((v) => v.level === "mandatory").map((v) => v.policy))].sort();
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
 }

@@ -3,20 +3,15 @@
  * changed, over the committed stacks, and against stack settings that turn a guardrail off.
  */
 import * as assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { parse, stringify } from "yaml";
 import {
     istioAuthzNoWildcard, istioDefaultDeny, istioEgressRegistryOnly, istioGatewayNoWildcardHost, istioGatewayTls, istioInjectionEnabled,
     istioMeshWideStrict, istioMtlsStrict, istioOutlierDetection, istioPolicies, istioRouteTimeoutsRetries, istioSidecarResources,
 } from "../../policy-pack/istio";
-import { plan } from "../../offline/plan";
 import { runPolicies, type PolicyConfig } from "../../offline/policyRunner";
 import type { RecordedResource } from "../../offline/recorder";
 import { plannedStack } from "../offline/fixtures/plannedStack";
-import { changed, environmentConfig, resource, violationsOf } from "./harness";
+import { changed, environmentConfig, firingAfter, resource, violationsOf } from "./harness";
 
 type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 const [SEC, NET] = ["kubernetes:security.istio.io/v1:", "kubernetes:networking.istio.io/v1:"];
@@ -351,20 +346,6 @@ function configFor(policies: readonly AnyPolicy[], environment: string): PolicyC
     return environmentConfig(environment, policies);
 }
 
-/** The policies with a mandatory violation after planning `stack` with one stack setting changed. */
-async function firingAfter(policies: readonly AnyPolicy[], stack: string, change: (config: Record<string, any>) => void): Promise<string[]> {
-    const doc = parse(readFileSync(path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`), "utf8"));
-    change(doc.config);
-    const dir = mkdtempSync(path.join(tmpdir(), `mlmesh-${stack}-policy-`));
-    try {
-        writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(doc));
-        const planned = await plan({ stack, configFile: path.join(dir, `Pulumi.${stack}.yaml`), outDir: path.join(dir, "out") });
-        const run = await runPolicies(policies, planned.resources, configFor(policies, stack));
-        return [...new Set(run.violations.filter((v) => v.level === "mandatory").map((v) => v.policy))].sort();
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
 
 describe("the Istio guardrails over the committed stacks", () => {
     for (const stack of ["dev", "prod"]) {

@@ -4,16 +4,11 @@
  * turns the replica guardrail off.
  */
 import * as assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { parse, stringify } from "yaml";
 import { isvcHosts, kserveMinReplicas, kservePolicies, kserveResources, modelWorkload, stablePredictorReplicas } from "../../policy-pack/kserve";
 import { kubernetesObject } from "../../policy-pack/kubernetes";
-import { plan } from "../../offline/plan";
 import { PolicyConfigError, runPolicies, type PolicyConfig } from "../../offline/policyRunner";
 import { plannedStack } from "../offline/fixtures/plannedStack";
-import { changed, environmentConfig, resource, violationsOf } from "./harness";
+import { changed, environmentConfig, firingAfter, resource, violationsOf } from "./harness";
 
 const ISVC = "kubernetes:serving.kserve.io/v1beta1:InferenceService";
 
@@ -128,20 +123,6 @@ describe("kserve-min-replicas", () => {
 /** The committed environment config, narrowed to the KServe policies (entries for others would name policies this run lacks). */
 const configFor = (environment: string): PolicyConfig => environmentConfig(environment, kservePolicies);
 
-/** The KServe policies with a mandatory violation after planning `stack` with one stack setting changed. */
-async function firingAfter(stack: string, change: (config: Record<string, any>) => void): Promise<string[]> {
-    const doc = parse(readFileSync(path.join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`), "utf8"));
-    change(doc.config);
-    const dir = mkdtempSync(path.join(tmpdir(), `mlmesh-${stack}-policy-`));
-    try {
-        writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(doc));
-        const planned = await plan({ stack, configFile: path.join(dir, `Pulumi.${stack}.yaml`), outDir: path.join(dir, "out") });
-        const run = await runPolicies(kservePolicies, planned.resources, configFor(stack));
-        return [...new Set(run.violations.filter((v) => v.level === "mandatory").map((v) => v.policy))].sort();
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
 
 describe("the KServe guardrails over the committed stacks", () => {
     for (const stack of ["dev", "prod"]) {
@@ -153,7 +134,7 @@ describe("the KServe guardrails over the committed stacks", () => {
     const model = (min: number) => ({ name: "churn", namespace: "ml-serving", backend: "kserve", modelFormat: "xgboost", storageUri: "s3://models/churn/1", replicas: { min, max: 3 } });
     for (const [min, expected] of [[2, []], [1, ["kserve-min-replicas"]]] as const) {
         it(`fires ${expected.length ? "exactly kserve-min-replicas" : "nothing"} when prod serves a KServe model with \`replicas.min: ${min}\``, async () => {
-            assert.deepEqual(await firingAfter("prod", (c) => (c["mlmesh:models"] = [model(min)])), expected);
+            assert.deepEqual(await firingAfter(kservePolicies, "prod", (c) => (c["mlmesh:models"] = [model(min)])), expected);
         });
     }
 });
