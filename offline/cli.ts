@@ -1,7 +1,7 @@
 /**
  * The `mlmesh` command line:
- *   mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
- *   mlmesh routes --stack NAME [--config-file FILE] [--json]
+ *   mlmesh plan --stack NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR] [--policy-config FILE] [--json]
+ *   mlmesh routes --stack NAME [--cwd DIR] [--config-file FILE] [--json]
  *   mlmesh check PATH... [--environment ENV | --policy-config FILE] [--json]
  * Exit codes: 0 ok; 1 invalid manifests, mandatory policy violations or routes that reach no
  * admitting server (or an engine failure); 2 bad config, stack file or arguments.
@@ -12,15 +12,22 @@ import { EXIT, plan, PlanInputError, type PlanResult } from "./plan";
 import { renderSummary, renderTree } from "./tree";
 import { renderRoutesText } from "./routeTable";
 import { CHECK_USAGE, runCheck } from "./checkCommand";
+import { SECRET_PLACEHOLDER } from "./recorder";
 
-export const USAGE = `usage: mlmesh plan --stack NAME [--config-file FILE] [--out DIR] [--policy-config FILE] [--json]
-       mlmesh routes --stack NAME [--config-file FILE] [--json]
+export const USAGE = `usage: mlmesh plan --stack NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR]
+                   [--policy-config FILE] [--json]
+       mlmesh routes --stack NAME [--cwd DIR] [--config-file FILE] [--json]
 
   plan                  what \`pulumi up\` would create, checked offline; writes routes.md too
   routes                every public path of the front door: where it goes, its timeout and
                         retries, who may call it (judged on the rendered Istio objects)
 
   --stack NAME          stack to plan; reads stacks/Pulumi.NAME.yaml (required)
+  --cwd DIR             plan the Pulumi project in DIR (its Pulumi.yaml, main and stackConfigDir)
+                        instead of mlmesh's own, e.g. --cwd stacks/app-team
+  --platform-outputs FILE
+                        the recorded outputs (a plan.json of \`mlmesh plan\`) of a stack the program
+                        reads through StackReference; repeat for several stacks
   --config-file FILE    plan this stack file instead (check a config before committing it)
   --out DIR             where to write plan.json, manifests/ and policy-report.json
                         (default .mlmesh/plan/NAME)
@@ -60,9 +67,32 @@ function report(result: PlanResult): string {
         ...routeLines(result),
         ...policyLines(result),
         "",
+        ...outputLines(result.outputs),
+        "",
         `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}`,
     ];
     return lines.join("\n");
+}
+
+/** The stack outputs as `pulumi preview` lists them: one per line, secrets masked; lists of objects summarized. */
+export function outputLines(outputs: Readonly<Record<string, unknown>>): string[] {
+    const names = Object.keys(outputs).sort();
+    if (names.length === 0) {
+        return [];
+    }
+    const width = Math.max(...names.map((name) => name.length));
+    const render = (value: unknown): string => {
+        if (value === SECRET_PLACEHOLDER) {
+            return value;
+        }
+        if (Array.isArray(value) && value.some((item) => item !== null && typeof item === "object")) {
+            const labels = value.map((item) => [item.name, item.backend && `(${item.backend})`].filter(Boolean).join(" "));
+            return `[${value.length}] ${labels.join(", ")}`;
+        }
+        const text = JSON.stringify(value);
+        return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+    };
+    return ["Outputs:", ...names.map((name) => `    ${name.padEnd(width)}: ${render(outputs[name])}`)];
 }
 
 function imageLines({ images }: PlanResult): string[] {
@@ -146,6 +176,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
                 "config-file": { type: "string" },
                 out: { type: "string" },
                 "policy-config": { type: "string" },
+                cwd: { type: "string" },
+                "platform-outputs": { type: "string", multiple: true },
                 json: { type: "boolean", default: false },
                 environment: { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
@@ -173,8 +205,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.err(`mlmesh: expected the command \`plan\`, \`routes\` or \`check\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
         return EXIT.badInput;
     }
-    if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined)) {
-        io.err(`mlmesh routes: \`--out\` and \`--policy-config\` belong to \`mlmesh plan\`\n${USAGE}`);
+    if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined || values["platform-outputs"] !== undefined)) {
+        io.err(`mlmesh routes: \`--out\`, \`--policy-config\` and \`--platform-outputs\` belong to \`mlmesh plan\`\n${USAGE}`);
         return EXIT.badInput;
     }
     if (!values.stack || !STACK_NAME.test(values.stack)) {
@@ -188,6 +220,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
             configFile: resolve(values["config-file"]),
             outDir: resolve(values.out),
             policyConfig: resolve(values["policy-config"]),
+            projectDir: resolve(values.cwd),
+            platformOutputs: values["platform-outputs"]?.map((file) => path.resolve(io.cwd, file)),
         });
         if (command === "routes") {
             io.out(values.json ? JSON.stringify({ stack: result.stack, routes: result.routes }, null, 2) : routesReport(result));

@@ -32,7 +32,21 @@ export interface Prerequisite {
     readonly providers: readonly Provider[];
     /** `repo:path@tag` that shows the need. */
     readonly source: string;
+    /**
+     * Whether an mlmesh platform stack the program reads (StackReference) has installed it
+     * already, judged on its recorded outputs: an app team's project installs no Istio of its own.
+     */
+    readonly fromPlatform?: (platform: Readonly<Record<string, unknown>>) => boolean;
 }
+
+/** Whether recorded stack outputs are an mlmesh platform's contract. */
+function isPlatform(outputs: Readonly<Record<string, unknown>>): boolean {
+    return typeof outputs.contractVersion === "string" && typeof outputs.meshRevision === "string";
+}
+
+const HAS_ISTIO = () => true;
+const HAS_KSERVE = (platform: Readonly<Record<string, unknown>>) =>
+    Array.isArray(platform.models) && platform.models.some((m: { backend?: string }) => m.backend === "kserve");
 
 export interface Consumer {
     readonly describe: string;
@@ -80,19 +94,19 @@ export const PREREQUISITES: readonly Consumer[] = [
     { describe: "the cluster-autoscaler chart", matches: releaseOf("cluster-autoscaler"), prerequisites: [podsOnNodes("kubernetes/autoscaler:charts/cluster-autoscaler/templates/deployment.yaml@cluster-autoscaler-chart-9.59.0")] },
     {
         describe: "an InferenceService", matches: (r) => r.type.startsWith("kubernetes:serving.kserve.io/"), prerequisites: [
-            { needs: "KServe's controller and its admission webhooks", providers: [chart("kserve-resources")], source: "kserve/kserve:charts/kserve-resources@v0.20.0" },
-            { needs: "the serving runtimes its model format selects", providers: [chart("kserve-runtime-configs")], source: "kserve/kserve:charts/kserve-runtime-configs@v0.20.0" },
+            { needs: "KServe's controller and its admission webhooks", providers: [chart("kserve-resources")], source: "kserve/kserve:charts/kserve-resources@v0.20.0", fromPlatform: HAS_KSERVE },
+            { needs: "the serving runtimes its model format selects", providers: [chart("kserve-runtime-configs")], source: "kserve/kserve:charts/kserve-runtime-configs@v0.20.0", fromPlatform: HAS_KSERVE },
         ],
     },
     {
         describe: "an Istio object", matches: (r) => /^kubernetes:(networking|security|telemetry)\.istio\.io\//.test(r.type), prerequisites: [
-            { needs: "the Istio CRDs", providers: [chart("base")], source: `${ISTIO}/base@1.30.3` },
-            { needs: "istiod, which validates it and pushes it to the proxies", providers: [chart("istiod")], source: `${ISTIO}/istio-control/istio-discovery@1.30.3` },
+            { needs: "the Istio CRDs", providers: [chart("base")], source: `${ISTIO}/base@1.30.3`, fromPlatform: HAS_ISTIO },
+            { needs: "istiod, which validates it and pushes it to the proxies", providers: [chart("istiod")], source: `${ISTIO}/istio-control/istio-discovery@1.30.3`, fromPlatform: HAS_ISTIO },
         ],
     },
     {
         describe: "a workload in a mesh namespace", matches: (r) => r.type === "kubernetes:apps/v1:Deployment", prerequisites: [
-            { needs: "istiod's sidecar injector; a pod created before it runs without a proxy and STRICT mTLS refuses it", providers: [chart("istiod")], source: `${ISTIO}/istio-control/istio-discovery/templates/mutatingwebhook.yaml@1.30.3` },
+            { needs: "istiod's sidecar injector; a pod created before it runs without a proxy and STRICT mTLS refuses it", providers: [chart("istiod")], source: `${ISTIO}/istio-control/istio-discovery/templates/mutatingwebhook.yaml@1.30.3`, fromPlatform: HAS_ISTIO },
         ],
     },
 ];
@@ -128,12 +142,17 @@ export interface InstallOrderProblem {
     readonly message: string;
 }
 
-/** The prerequisites of the plan's charts and objects that they do not wait for. */
-export function installOrderProblems(resources: readonly RecordedResource[]): InstallOrderProblem[] {
+/**
+ * The prerequisites of the plan's charts and objects that they do not wait for. `stacksRead`: the
+ * recorded outputs of the stacks the program reads (StackReference); an mlmesh platform among them
+ * has installed Istio (and KServe, when it serves a KServe model) before this project runs.
+ */
+export function installOrderProblems(resources: readonly RecordedResource[], stacksRead: readonly Readonly<Record<string, unknown>>[] = []): InstallOrderProblem[] {
     const graph = waitsFor(resources);
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const platforms = stacksRead.filter(isPlatform);
     return resources.flatMap((resource) => PREREQUISITES.filter((consumer) => consumer.matches(resource)).flatMap((consumer) =>
-        consumer.prerequisites.flatMap((prerequisite) => prerequisite.providers.flatMap((provider): InstallOrderProblem[] => {
+        consumer.prerequisites.filter((p) => !(p.fromPlatform && platforms.some(p.fromPlatform))).flatMap((prerequisite) => prerequisite.providers.flatMap((provider): InstallOrderProblem[] => {
             const inPlan = resources.some(provider.matches);
             const awaited = [...(graph.get(resource.urn) ?? [])].some((urn) => { const dep = byUrn.get(urn); return dep !== undefined && provider.matches(dep); });
             if (awaited) {

@@ -4,6 +4,7 @@
  * visible to the components: they get the same shapes a real deployment returns.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { stackReferenceState, type RecordedStack, type StackOutputsError } from "./stackOutputs";
 import { awsPhysicalName, checkKubernetesNames, stableHex } from "./physicalNames";
 
 export { stableHex };
@@ -174,9 +175,22 @@ export class OfflineCallError extends Error {
  * would turn into a wrong resource.
  */
 export class PlanMocks implements pulumi.runtime.Mocks {
-    constructor(private readonly account: OfflineAccount) {}
+    /** Stack references no recorded stack answered; the runtime wraps the error, so it is kept here too. */
+    readonly unanswered: StackOutputsError[] = [];
+
+    /** `stacks`: the outputs StackReferences read, by project and stack. */
+    constructor(private readonly account: OfflineAccount, private readonly stacks: readonly RecordedStack[] = []) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+        if (args.type === "pulumi:pulumi:StackReference") {
+            const reference = String(args.inputs.name ?? args.id ?? args.name);
+            try {
+                return { id: reference, state: stackReferenceState(reference, this.stacks) };
+            } catch (error) {
+                this.unanswered.push(error as StackOutputsError);
+                throw error;
+            }
+        }
         const seed = `${args.type}::${args.name}`;
         // The name the provider would create the resource with, or a PhysicalNameError.
         const physical = awsPhysicalName(args.type, args.name, args.inputs, seed);

@@ -22,6 +22,7 @@ import { podSecurityReport, type PodSecurityReport } from "./podSecurityCheck";
 import { PhysicalNameError } from "./physicalNames";
 import { runProgram, type RecordedResource } from "./recorder";
 import { readStackFile, StackFileError } from "./stackFile";
+import { readRecordedStack, StackOutputsError, type RecordedStack } from "./stackOutputs";
 import { summarize, type PlanSummary } from "./tree";
 
 /** Exit codes of `mlmesh plan`. */
@@ -45,6 +46,8 @@ export interface PlanRequest {
     readonly policyConfig?: string;
     /** The folder holding Pulumi.yaml. @default this package's root */
     readonly projectDir?: string;
+    /** Recorded outputs (plan.json files) of the stacks the program reads through StackReference. */
+    readonly platformOutputs?: readonly string[];
 }
 
 export interface ManifestResult {
@@ -84,6 +87,9 @@ const PACKAGE_ROOT = path.join(__dirname, "..");
 
 function readProject(projectDir: string): ProjectFile {
     const file = path.join(projectDir, "Pulumi.yaml");
+    if (!existsSync(file)) {
+        throw new PlanInputError(`${file}: no such file; --cwd must name a folder holding a Pulumi project`);
+    }
     const project = parse(readFileSync(file, "utf8")) as Partial<ProjectFile>;
     if (!project?.name) {
         throw new PlanInputError(`${file}: \`name\` is missing`);
@@ -124,6 +130,9 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     }
     if (error instanceof PhysicalNameError) {
         return new PlanInputError(`${configFile}: ${error.message}; shorten the names in the stack config`);
+    }
+    if (error instanceof StackOutputsError) {
+        return new PlanInputError(error.message);
     }
     if (pulumi.InputPropertiesError.isInstance(error) || error instanceof StackFileError) {
         return new PlanInputError(error instanceof StackFileError ? error.message : `${configFile}: ${error.message}`);
@@ -180,18 +189,26 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const configFile = request.configFile ?? path.join(projectDir, project.stackConfigDir, `Pulumi.${request.stack}.yaml`);
     const outDir = request.outDir ?? path.join(projectDir, ".mlmesh", "plan", request.stack);
     const explicitPolicyConfig = request.policyConfig ? readPolicyConfig(request.policyConfig) : undefined;
+    let stacks: RecordedStack[];
+    try {
+        stacks = (request.platformOutputs ?? []).map(readRecordedStack);
+    } catch (error) {
+        throw asInputError(error, configFile) ?? error;
+    }
 
     let run;
     let stackFile;
+    let mocks: PlanMocks | undefined;
     try {
         stackFile = readStackFile(configFile);
         const region = stackFile.config["aws:region"] ?? "us-east-1";
+        mocks = new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region }, stacks);
         run = await runProgram({
             project: project.name,
             stack: request.stack,
             config: stackFile.config,
             secretKeys: stackFile.secretKeys,
-            mocks: new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region }),
+            mocks,
             program: () => {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 const main: unknown = require(path.resolve(projectDir, project.main));
@@ -199,7 +216,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
             },
         });
     } catch (error) {
-        throw asInputError(error, configFile) ?? error;
+        throw asInputError(mocks?.unanswered[0] ?? error, configFile) ?? error;
     }
 
     const rendered = renderManifests(run.resources);
@@ -217,7 +234,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const policyViolations = policyRun.violations;
     const result = { stack: request.stack, project: project.name, configFile, outputs: run.outputs, resources: run.resources, manifests, policyViolations };
     writeOutputs(outDir, result, rendered);
-    const installOrder = installOrderProblems(run.resources);
+    const installOrder = installOrderProblems(run.resources, stacks.map((s) => s.outputs));
     const images = imageReport(run.resources);
     const podSecurity = podSecurityReport(run.resources);
     const routes = frontDoorRoutes(request.stack, stackFile.config, run.resources, outDir);

@@ -14,6 +14,8 @@ import { validateFrontDoor } from "../components/gateway/doorSpec";
 import { platformImageReport } from "../components/platform/imageSources";
 import { eksImageRegionProblem } from "../components/cluster/imageCache";
 import { imageCacheRegionProblem, secretRegionProblems } from "../components/images";
+import { profileOf } from "../components/platform/environment";
+import { environmentProblems } from "../components/platform/environmentRules";
 import {
     clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
     type ClusterConfig, type Environment, type ExistingNetworkConfig, type MeshConfig,
@@ -105,7 +107,7 @@ function parseNetwork(raw: unknown, environment: Environment | undefined, proble
         mode: "create",
         vpcCidr: created.vpcCidr,
         availabilityZones: created.availabilityZones,
-        natGateways: created.natGateways ?? (environment === "prod" ? "perZone" : "single"),
+        natGateways: created.natGateways ?? profileOf(environment).natGateways,
         s3Accounts: created.s3Accounts,
     };
 }
@@ -132,8 +134,11 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
     }
     const environment = parseKey(environmentSchema, `${CONFIG_NAMESPACE}:environment`, setting("environment"), problems);
     const network = parseNetwork(setting("network"), environment, problems);
-    const cluster = parseKey(clusterSchema(environment), `${CONFIG_NAMESPACE}:cluster`, setting("cluster") ?? {}, problems);
-    const mesh = parseKey(meshSchema(environment), `${CONFIG_NAMESPACE}:mesh`, setting("mesh") ?? {}, problems);
+    const cluster = parseKey(clusterSchema, `${CONFIG_NAMESPACE}:cluster`, setting("cluster") ?? {}, problems);
+    const mesh = parseKey(meshSchema, `${CONFIG_NAMESPACE}:mesh`, setting("mesh") ?? {}, problems);
+    if (environment && cluster && mesh) {
+        problems.push(...environmentProblems(environment, { cluster, mesh }, `${CONFIG_NAMESPACE}:`));
+    }
     const models = parseKey(modelsSchema, `${CONFIG_NAMESPACE}:models`, setting("models"), problems);
     if (cluster && mesh && models) {
         problems.push(...modelProblems(models, { ...cluster, name: cluster.name ?? `mlmesh-${stack}` }, mesh, environment));

@@ -24,7 +24,7 @@ import { imageCacheProblems } from "../components/images";
 import type { PropertyProblem } from "../components/propertyErrors";
 import { OUTBOUND_MODES, validateEgress } from "../components/mesh/egress";
 import { POD_SECURITY_LEVELS } from "../components/mesh/podSecurity";
-import { prodGatewayProblem, validateJwtIssuers } from "../components/gateway/jwtIssuers";
+import { validateJwtIssuers } from "../components/gateway/jwtIssuers";
 import { PropertyErrors } from "../components/propertyErrors";
 
 export { ENVIRONMENTS, type Environment };
@@ -67,6 +67,9 @@ function quantity(kind: QuantityKind) {
             }
         });
 }
+
+const text = z.string({ error: "must be a string" });
+const integer = z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" });
 
 const dnsLabel = z.string({ error: "must be a string" })
     .regex(SHORT_NAME, { error: "must be a DNS-1123 label of at most 40 characters: lowercase letters, digits and '-', starting with a letter" });
@@ -135,21 +138,11 @@ export const gpuNodeGroupSchema = closed({
     }
 });
 
-/** Blocks broader than this open the API endpoint to a large share of the internet. */
-const BROADEST_PROD_ACCESS_PREFIX = 8;
-
-/** In prod the API endpoint may not be open to the whole internet, or to a large part of it. */
-function publicAccessCidr(environment: Environment | undefined) {
-    return cidr.refine((block) => environment !== "prod" || Number(block.split("/")[1]) >= BROADEST_PROD_ACCESS_PREFIX, {
-        error: `opens the prod API endpoint to too much of the internet (broader than /${BROADEST_PROD_ACCESS_PREFIX}); list your VPN or office ranges instead`,
-    });
-}
-
-export const clusterSchema = (environment: Environment | undefined) => closed({
+export const clusterSchema = closed({
     name: z.string({ error: "must be a string" }).regex(CLUSTER_NAME, { error: "must start with a letter and hold only letters, digits and '-' (at most 100)" }).optional(),
     kubernetesVersion: oneOf(SUPPORTED_KUBERNETES_VERSIONS).default(DEFAULT_KUBERNETES_VERSION),
     endpointPublicAccess: z.boolean({ error: "must be true or false" }).default(false),
-    publicAccessCidrs: z.array(publicAccessCidr(environment), { error: "must be a list of CIDR blocks" }).default([]),
+    publicAccessCidrs: z.array(cidr, { error: "must be a list of CIDR blocks" }).default([]),
     systemNodes: closed({
         instanceType: instanceType.default("m6i.large"),
         ...nodeScaling,
@@ -181,9 +174,6 @@ export const clusterSchema = (environment: Environment | undefined) => closed({
         });
     }),
 }).superRefine((cluster, ctx) => {
-    if (environment === "prod" && cluster.access.deployerRoleArn === undefined) {
-        ctx.addIssue({ code: "custom", path: ["access", "deployerRoleArn"], input: undefined, message: "is required in prod: name the IAM role CI deploys as, so cluster access never depends on who ran the first `pulumi up`" });
-    }
     const problem = endpointAccessProblem(cluster.endpointPublicAccess, cluster.publicAccessCidrs);
     if (problem) {
         ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], input: cluster.publicAccessCidrs, message: problem });
@@ -209,11 +199,9 @@ const sidecarSchema = closed({
 const hostname = z.string({ error: "must be a host name" })
     .regex(HOST_NAME, { error: "must be a fully qualified host name without wildcards, e.g. inference.example.com" });
 
-export const meshSchema = (environment: Environment | undefined) => closed({
+export const meshSchema = closed({
     istioVersion: oneOf(SUPPORTED_ISTIO_VERSIONS).default(ISTIO_VERSION),
-    mtls: oneOf(MTLS_MODES).refine((mode) => environment !== "prod" || mode === "STRICT", {
-        error: "is not allowed in prod: PERMISSIVE accepts plain-text traffic; use STRICT",
-    }).default("STRICT"),
+    mtls: oneOf(MTLS_MODES).default("STRICT"),
     ingressGateway: closed({
         scheme: oneOf(GATEWAY_SCHEMES).default("internal"),
         replicas: count(1, 50).default(2),
@@ -228,7 +216,6 @@ export const meshSchema = (environment: Environment | undefined) => closed({
     }).superRefine((gateway, ctx) => {
         const errors = new PropertyErrors();
         validateJwtIssuers(gateway.jwt, errors, "jwt");
-        errors.check("jwt", gateway.jwt, prodGatewayProblem(environment, gateway.scheme, gateway.jwt));
         addProblems(ctx, errors.list);
         if (gateway.scheme === "internet-facing" && gateway.hosts.length === 0) {
             ctx.addIssue({ code: "custom", path: ["hosts"], input: gateway.hosts, message: "must list the public host names when `scheme` is internet-facing; an open gateway with no hosts is refused" });
@@ -247,13 +234,9 @@ export const meshSchema = (environment: Environment | undefined) => closed({
         .refine((list) => new Set(list).size === list.length, { error: "lists a namespace more than once" }),
     inferenceExtension: z.boolean({ error: "must be true or false" }).default(false),
     cni: z.boolean({ error: "must be true or false" }).default(true),
-    podSecurity: oneOf(POD_SECURITY_LEVELS).refine((level) => environment !== "prod" || level === "restricted", {
-        error: "is not allowed in prod: ML namespaces enforce Pod Security restricted there, so no pod gets host access or NET_ADMIN",
-    }).default("restricted"),
+    podSecurity: oneOf(POD_SECURITY_LEVELS).default("restricted"),
     egress: closed({
-        mode: oneOf(OUTBOUND_MODES).refine((mode) => environment !== "prod" || mode === "REGISTRY_ONLY", {
-            error: "is not allowed in prod: ALLOW_ANY lets a compromised model server send data anywhere; list the hosts it needs under egress.allow",
-        }).default("REGISTRY_ONLY"),
+        mode: oneOf(OUTBOUND_MODES).default("REGISTRY_ONLY"),
         allow: z.array(closed({
             namespace: text,
             hosts: z.array(text, { error: "must be a list of host names" }),
@@ -268,8 +251,6 @@ export const meshSchema = (environment: Environment | undefined) => closed({
     addProblems(ctx, validateEgress(mesh.egress, mesh.namespaces).list, ["egress"]);
 });
 
-const text = z.string({ error: "must be a string" });
-const integer = z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" });
 
 const retriesShape = closed({ attempts: integer.optional(), perTryTimeout: text.optional(), retryOn: text.optional() });
 const claimsShape = z.record(z.string(), z.array(text, { error: "must be a list of the values that admit" }), { error: "must map claim names to lists of values, e.g. { groups: [fraud-analysts] }" });
@@ -363,6 +344,6 @@ export const regionSchema = z.string({ error: "must be set to the AWS region to 
 
 export type CreatedNetworkConfig = z.output<typeof createdNetworkSchema>;
 export type ExistingNetworkConfig = z.output<typeof existingNetworkSchema>;
-export type ClusterConfig = z.output<ReturnType<typeof clusterSchema>>;
+export type ClusterConfig = z.output<typeof clusterSchema>;
 export type GpuNodeGroupConfig = z.output<typeof gpuNodeGroupSchema>;
-export type MeshConfig = z.output<ReturnType<typeof meshSchema>>;
+export type MeshConfig = z.output<typeof meshSchema>;

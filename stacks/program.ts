@@ -35,22 +35,6 @@ export function buildPlatform(config: PlatformConfig) {
         models: config.models,
         tags: { "mlmesh.io/stack": config.stack },
     });
-    // The stack outputs app teams read through StackReference.
-    return {
-        environment: config.environment,
-        region: config.region,
-        vpcId: platform.vpcId,
-        privateSubnetIds: platform.privateSubnetIds,
-        clusterName: platform.clusterName,
-        clusterEndpoint: platform.clusterEndpoint,
-        oidcProviderArn: platform.oidcProviderArn,
-        kubeconfig: platform.kubeconfig,
-        gpuNodeGroups: platform.gpuNodeGroups,
-        meshRevision: platform.meshRevision,
-        meshNamespaces: platform.meshNamespaces,
-        gatewayServiceHost: platform.gatewayServiceHost,
-        gatewayName: platform.gatewayName,
-        inferenceHost: platform.inferenceHost,
-        models: platform.models,
-    };
+    // The stack outputs: the contract app teams read through StackReference (components/platform/contract.ts).
+    return platform.stackOutputs();
 }

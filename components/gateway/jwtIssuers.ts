@@ -1,7 +1,6 @@
 /**
  * The OIDC issuers whose tokens the ingress gateway accepts, and their checks. Pure.
  */
-import type { Environment } from "../platform/environment";
 import type { PropertyErrors } from "../propertyErrors";
 
 const HTTPS_URL = /^https:\/\/[^\s/]+(\/\S*)?$/;
@@ -33,11 +32,3 @@ export function validateJwtIssuers(jwt: readonly JwtIssuer[], errors: PropertyEr
         errors.check(`${at}[${i}].audiences`, rule.audiences, rule.audiences.some((a) => a.trim() === "") ? "has a blank audience; list the `aud` values tokens are issued for" : undefined);
     });
 }
-
-/** In prod, a gateway on the internet admits only callers with a token. */
-export function prodGatewayProblem(environment: Environment | undefined, scheme: string | undefined, jwt: readonly JwtIssuer[]): string | undefined {
-    return environment === "prod" && scheme === "internet-facing" && jwt.length === 0
-        ? "must list at least one issuer in prod when the gateway is internet-facing: without JWT anyone on the internet can call every model; add { issuer, jwksUri, audiences } or use scheme: internal"
-        : undefined;
-}
-

@@ -10,7 +10,7 @@ import { imageSourceProblem, parseImage, PRIVATE_ECR_HOST, type ImageCacheSpec }
 import type { PropertyProblem } from "../propertyErrors";
 import { KSERVE_RUNTIME_IMAGES, KSERVE_RUNTIMES } from "../serving/kserve";
 import type { ModelSpec } from "../serving/modelSpec";
-import type { Environment } from "./environment";
+import { profileOf, type Environment } from "./environment";
 
 export interface PlatformImagesInput {
     readonly environment: Environment;
@@ -49,11 +49,11 @@ export function platformImageReport(input: PlatformImagesInput, paths: ProblemPa
     const problems: PropertyProblem[] = [];
     const warnings: string[] = [];
     const cache = input.imageCache;
-    const prod = input.environment === "prod";
+    const prod = profileOf(input.environment).refuseSecurityOptOuts;
     if (!cache?.dockerHubSecretArn) {
         const reason = "pulls Docker Hub images (Istio, KServe, TF Serving) anonymously, and Docker Hub allows only a few anonymous pulls per hour per address: a scale-out behind one NAT gateway ends in ImagePullBackOff; create a Secrets Manager secret named ecr-pullthroughcache/<name> with a Docker Hub username and accessToken and set its ARN here";
         if (prod) {
-            problems.push({ path: `${paths.cluster}imageCache.dockerHubSecretArn`, value: undefined, reason: `is required in prod: without it the platform ${reason}` });
+            problems.push({ path: `${paths.cluster}imageCache.dockerHubSecretArn`, value: undefined, reason: `is required in ${input.environment}: without it the platform ${reason}` });
         } else {
             warnings.push(`\`${paths.cluster}imageCache.dockerHubSecretArn\` is unset: the platform ${reason}`);
         }
@@ -64,7 +64,7 @@ export function platformImageReport(input: PlatformImagesInput, paths: ProblemPa
         }
         const reason = `has no copy of ${image}, which ${why} needs: nvcr.io is not an upstream ECR's pull-through cache supports, so the image would be pulled from the internet by tag; copy it into a private ECR repository and add "${image}": "<account>.dkr.ecr.<region>.amazonaws.com/<repository>"`;
         if (prod) {
-            problems.push({ path: `${paths.cluster}imageCache.mirrors`, value: cache?.mirrors ?? {}, reason: `${reason} (required in prod)` });
+            problems.push({ path: `${paths.cluster}imageCache.mirrors`, value: cache?.mirrors ?? {}, reason: `${reason} (required in ${input.environment})` });
         } else {
             warnings.push(`\`${paths.cluster}imageCache.mirrors\` ${reason}`);
         }

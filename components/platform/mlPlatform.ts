@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "../cluster/certManager";
 import { ClusterVpc, validateVpcLayout, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
@@ -13,13 +14,18 @@ import { KServeModel } from "../serving/kserveModel";
 import { isServed, validateModels, type ModelEntry } from "../serving/modelSpec";
 import { InferenceGateway } from "../gateway/inferenceGateway";
 import { validateFrontDoor } from "../gateway/doorSpec";
-import { prodGatewayProblem } from "../gateway/jwtIssuers";
 import { INFERENCE_SERVICE } from "../gateway/doorRoutes";
 import { TfServingModel } from "../serving/tfServingModel";
-import type { Environment } from "./environment";
+import { profileOf, type Environment } from "./environment";
+import { environmentProblems } from "./environmentRules";
 import { serveSageMakerModels, type ServedSageMakerModel } from "./sagemakerModels";
 import type { SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
 import { platformImageReport } from "./imageSources";
+import { CONTRACT_VERSION, contractModels, type DeprecatedOutput, type PlatformContract } from "./contract";
+import type { ModelAccess } from "../serving/trafficPolicy";
+
+/** What MlPlatform publishes: each contract field as a Pulumi input (kubeconfig a secret). */
+export type PlatformOutputs = { readonly [K in keyof PlatformContract]: pulumi.Input<PlatformContract[K]> };
 
 /** Bring your own VPC, or let mlmesh create one. */
 export type PlatformNetworkArgs =
@@ -52,6 +58,9 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
     }
     validateGpuClusterArgs(args.cluster, errors, "cluster.");
     validateIstioMeshArgs(args.mesh, errors, "mesh.");
+    for (const problem of environmentProblems(args.environment, args)) {
+        errors.check(problem.path, problem.value, problem.reason);
+    }
     const sidecar = { ...DEFAULT_SIDECAR, ...args.mesh.defaultSidecar };
     SidecarResources.validate(sidecar, errors, "mesh.defaultSidecar");
     if (errors.list.length === 0) {
@@ -66,7 +75,6 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
         }, errors, "models");
         const gateway = args.mesh.ingressGateway ?? {};
         validateFrontDoor(args.models ?? [], { jwt: gateway.jwt ?? [], hosts: gateway.hosts ?? [], clusterName: args.cluster.clusterName }, errors, "models");
-        errors.check("mesh.ingressGateway.jwt", gateway.jwt, prodGatewayProblem(args.environment, gateway.scheme, gateway.jwt ?? []));
     }
     return errors;
 }
@@ -87,6 +95,8 @@ export interface ServedModel {
     readonly backend: ModelEntry["backend"];
     /** The model's own Service host; a split's is the front door's in-mesh host. */
     readonly serviceHost: string;
+    /** What the model's AuthorizationPolicy selects; splits have none of their own. */
+    readonly access?: ModelAccess;
 }
 
 /**
@@ -113,16 +123,19 @@ export class MlPlatform extends pulumi.ComponentResource {
     public readonly models: readonly (ServedModel | ServedSageMakerModel)[];
     /** The host in-mesh callers reach every model by, `inference.istio-ingress.svc.cluster.local`. */
     public readonly inferenceHost: string;
+    /** The contract app teams read through StackReference (see contract.ts). */
+    public readonly outputs: PlatformOutputs;
 
     constructor(name: string, args: MlPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:platform:MlPlatform", name, {}, opts);
         validateMlPlatformArgs(args).throwIfAny(`MlPlatform ${name}`);
         const clusterName = args.cluster.clusterName;
+        const profile = profileOf(args.environment);
         const tags = { "mlmesh.io/environment": args.environment, "mlmesh.io/cluster": clusterName, ...args.tags };
 
         const network: ClusterNetwork = "existing" in args.network
             ? args.network.existing
-            : new ClusterVpc(`${name}-network`, { ...args.network.create, clusterName, tags, protect: args.environment === "prod" }, { parent: this });
+            : new ClusterVpc(`${name}-network`, { ...args.network.create, natGateways: args.network.create.natGateways ?? profile.natGateways, clusterName, tags, protect: profile.protectStateful }, { parent: this });
         const images = platformImages(args);
         for (const warning of images.warnings) {
             pulumi.log.warn(warning, this);
@@ -131,12 +144,14 @@ export class MlPlatform extends pulumi.ComponentResource {
             ...args.cluster,
             privateImages: images.privateImages,
             network,
-            deletionProtection: args.environment === "prod",
+            deletionProtection: profile.protectStateful,
             tags,
         }, { parent: this });
         // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
         this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
-        const entries = args.models ?? [];
+        // A model that sets no replicas gets its tier's range.
+        const entries = (args.models ?? []).map((entry) => (entry.backend === "tfserving" || entry.backend === "kserve") && entry.replicas === undefined
+            ? { ...entry, replicas: profile.modelReplicas } : entry);
         const models = entries.filter(isServed);
         const kserveFormats = models.flatMap((model) => (model.backend === "kserve" ? [model.modelFormat] : []));
         const kserve = kserveFormats.length > 0
@@ -147,16 +162,18 @@ export class MlPlatform extends pulumi.ComponentResource {
                 certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images }, { parent: this, dependsOn: [this.cluster] }),
             }, { parent: this, dependsOn: [this.mesh] })
             : undefined;
-        const components: pulumi.Resource[] = [];
-        const inCluster = models.flatMap((model) => {
+        const components: (TfServingModel | KServeModel)[] = [];
+        for (const model of models) {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };
             const opts = { parent: this, dependsOn: [this.mesh] };
-            const served = model.backend === "tfserving" ? new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model }, opts)
-                : model.backend === "kserve" ? new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts)
-                : undefined;
-            components.push(...(served ? [served] : []));
-            return served ? [{ name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: served.serviceHost }] : [];
-        });
+            if (model.backend === "tfserving") {
+                components.push(new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, minVersionReplicas: profile.minModelReplicas }, opts));
+            } else if (model.backend === "kserve") {
+                components.push(new KServeModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, kserve: kserve! }, opts));
+            }
+        }
+        const inCluster = models.filter((model) => model.backend !== "sagemaker")
+            .map((model, i) => ({ name: model.name, namespace: model.namespace, backend: model.backend, serviceHost: components[i].serviceHost, access: components[i].access }));
         const { served: onSageMaker, bridge } = serveSageMakerModels(name, models.filter((model): model is SageMakerModelSpec => model.backend === "sagemaker"), {
             parent: this, environment: args.environment, cluster: this.cluster, mesh: this.mesh, network, clusterName, tags,
         });
@@ -184,21 +201,42 @@ export class MlPlatform extends pulumi.ComponentResource {
         this.meshNamespaces = this.mesh.namespaces;
         this.gatewayServiceHost = this.mesh.gatewayServiceHost;
         this.gatewayName = this.mesh.gatewayName;
-        this.registerOutputs({
+
+        const gatewayHost = args.mesh.ingressGateway?.hosts?.[0] ?? null;
+        const endpoints = pulumi.all(onSageMaker.map((model) => model.endpointArn.apply((arn) => [model.name, { name: model.endpointName, arn }] as const)))
+            .apply((pairs) => Object.fromEntries(pairs));
+        this.outputs = {
+            contractVersion: CONTRACT_VERSION,
             environment: this.environment,
-            vpcId: this.vpcId,
-            privateSubnetIds: this.privateSubnetIds,
+            region: aws.getRegionOutput({}, { parent: this }).region,
             clusterName: this.clusterName,
             clusterEndpoint: this.clusterEndpoint,
             oidcProviderArn: this.oidcProviderArn,
+            oidcProviderUrl: this.cluster.oidcProviderUrl,
             kubeconfig: this.kubeconfig,
-            gpuNodeGroups: this.gpuNodeGroups,
-            meshRevision: this.meshRevision,
+            vpcId: this.vpcId,
+            privateSubnetIds: this.privateSubnetIds,
+            gatewayHost,
+            gatewayName: this.gatewayName ?? null,
+            meshHost: door.meshHost,
             meshNamespaces: this.meshNamespaces,
-            gatewayServiceHost: this.gatewayServiceHost,
-            gatewayName: this.gatewayName,
-            models: this.models,
-            inferenceHost: this.inferenceHost,
-        });
+            meshRevision: this.meshRevision,
+            gpuNodeGroups: this.gpuNodeGroups,
+            models: endpoints.apply((byName) => contractModels(entries, {
+                clusterName,
+                meshHost: door.meshHost,
+                gatewayHost,
+                serviceHosts: Object.fromEntries([...inCluster, ...onSageMaker].map((model) => [model.name, model.serviceHost])),
+                access: Object.fromEntries([...inCluster, ...onSageMaker].map((model) => [model.name, model.access])),
+                endpoints: byName,
+            })),
+            sagemakerVpcEndpointDns: bridge ? bridge.vpcEndpointDnsName : null,
+        };
+        this.registerOutputs(this.outputs);
+    }
+
+    /** The stack outputs: the contract, and the outputs it replaces for one more major version. */
+    stackOutputs(): PlatformOutputs & Readonly<Record<DeprecatedOutput, pulumi.Input<string>>> {
+        return { ...this.outputs, inferenceHost: this.outputs.meshHost, gatewayServiceHost: this.gatewayServiceHost };
     }
 }

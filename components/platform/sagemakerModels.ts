@@ -3,12 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GpuCluster } from "../cluster/gpuCluster";
 import type { ClusterNetwork } from "../cluster/clusterVpc";
 import type { IstioMesh } from "../mesh/istioMesh";
-import { predictPath, type BridgedModel } from "../sagemaker/bridgeManifests";
+import { bridgeAccess, predictPath, type BridgedModel } from "../sagemaker/bridgeManifests";
+import type { ModelAccess } from "../serving/trafficPolicy";
 import { SageMakerBridge } from "../sagemaker/sagemakerBridge";
 import { SageMakerEndpoint } from "../sagemaker/sagemakerEndpoint";
 import { endpointArn, endpointNameOf, type SageMakerCreatedModel, type SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
 import { effectiveTraffic } from "../serving/modelSpec";
-import type { Environment } from "./environment";
+import { profileOf, type Environment } from "./environment";
 
 /** Where a SageMaker model answers, for the stack outputs. */
 export interface ServedSageMakerModel {
@@ -21,6 +22,8 @@ export interface ServedSageMakerModel {
     readonly endpointName: string;
     readonly endpointArn: pulumi.Output<string>;
     readonly vpcEndpointDnsName: pulumi.Output<string>;
+    /** What the bridge's AuthorizationPolicy selects for this model. */
+    readonly access: ModelAccess;
 }
 
 export interface SageMakerPlatform {
@@ -51,7 +54,7 @@ export function serveSageMakerModels(name: string, models: readonly SageMakerMod
                 spec: model as SageMakerModelSpec & { model: SageMakerCreatedModel },
                 clusterName: platform.clusterName,
                 network: platform.network,
-                protect: platform.environment === "prod",
+                protect: profileOf(platform.environment).protectStateful,
                 tags: platform.tags,
             }, { parent: platform.parent }).endpointArn;
         }
@@ -85,6 +88,7 @@ export function serveSageMakerModels(name: string, models: readonly SageMakerMod
             endpointName: bridged[i].endpointName,
             endpointArn: pulumi.output(arns[i]),
             vpcEndpointDnsName: bridge.vpcEndpointDnsName,
+            access: bridgeAccess(bridged[i]),
         };
     });
     return { served, bridge };

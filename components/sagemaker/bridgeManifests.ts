@@ -15,6 +15,7 @@ import { ISTIO_ROOT_NAMESPACE } from "../mesh/istioCharts";
 import { externalTlsHosts } from "../mesh/egress";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT } from "../mesh/podSecurity";
 import type { CircuitBreaker, RetryPolicy } from "../serving/modelSpec";
+import type { ModelAccess } from "../serving/trafficPolicy";
 
 export const BRIDGE_NAMESPACE = "mlmesh-sagemaker";
 export const BRIDGE_NAME = "sagemaker-bridge";
@@ -176,6 +177,11 @@ export function bridgeDestinationRule(models: readonly BridgedModel[]): IstioMan
     };
 }
 
+/** What the bridge's AuthorizationPolicy selects for one model, so an app team's policy can admit one more caller. */
+export function bridgeAccess(model: Pick<BridgedModel, "endpointName">): ModelAccess {
+    return { namespace: BRIDGE_NAMESPACE, selector: { app: BRIDGE_NAME }, methods: ["POST"], paths: [invocationsPath(model.endpointName)] };
+}
+
 /** Each endpoint's invocations path admits only its model's callers and the ingress gateway. */
 export function bridgeAuthorization(models: readonly BridgedModel[]): IstioManifest {
     return {
@@ -185,10 +191,13 @@ export function bridgeAuthorization(models: readonly BridgedModel[]): IstioManif
         spec: {
             selector: { matchLabels: { app: BRIDGE_NAME } },
             action: "ALLOW",
-            rules: models.map((model) => ({
-                from: [{ source: { principals: [...new Set([INGRESS_GATEWAY_PRINCIPAL, ...model.principals])] } }],
-                to: [{ operation: { methods: ["POST"], paths: [invocationsPath(model.endpointName)] } }],
-            })),
+            rules: models.map((model) => {
+                const access = bridgeAccess(model);
+                return {
+                    from: [{ source: { principals: [...new Set([INGRESS_GATEWAY_PRINCIPAL, ...model.principals])] } }],
+                    to: [{ operation: { methods: [...access.methods], paths: [...access.paths] } }],
+                };
+            }),
         },
     };
 }

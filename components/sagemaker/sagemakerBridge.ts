@@ -7,7 +7,7 @@ import { cachedImage } from "../images";
 import { deferredManifest, defaultDenyPolicy, type IstioManifest } from "../mesh/meshPolicies";
 import { SERVICE_ENTRY_TYPE } from "../mesh/egress";
 import { podSecurityLabels } from "../mesh/podSecurity";
-import type { Environment } from "../platform/environment";
+import { profileOf, type Environment } from "../platform/environment";
 import type { ServingCluster, ServingMesh } from "../serving/tfServingModel";
 import { MESH_REVISION_ANNOTATION } from "../serving/workloadPlacement";
 import {
@@ -124,8 +124,7 @@ export class SageMakerBridge extends pulumi.ComponentResource {
         }, parent);
 
         const vpceHost = vpcEndpoint.dnsEntries.apply((entries) => regionalDnsName(entries ?? []));
-        const prod = args.environment === "prod";
-        const replicas = prod ? { min: 2, max: 6 } : { min: 1, max: 3 };
+        const replicas = profileOf(args.environment).bridgeReplicas;
         const sidecar = args.mesh.defaultSidecar;
         const deployment = pulumi.all([region, vpceHost, pulumi.output(args.cluster.images)]).apply(([r, vpce, images]) => bridgeDeployment({
             region: r,

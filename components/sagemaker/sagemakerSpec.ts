@@ -4,7 +4,7 @@
  * SageMaker components share it.
  * @see ../shared/facts/SAGEMAKER.md for the runtime facts relied on here
  */
-import type { Environment } from "../platform/environment";
+import { profileOf, type Environment } from "../platform/environment";
 import type { PropertyErrors } from "../propertyErrors";
 import { parseImage, PRIVATE_ECR_HOST } from "../images";
 import { AWS_NAME_LIMITS, scopedName } from "../names";
@@ -85,9 +85,10 @@ export function validateSageMaker(spec: SageMakerModelSpec, context: { environme
         : image.tag === "latest" && !image.digest ? "uses the floating tag latest; pin a version tag or a digest" : undefined);
     errors.check(`${at}model.modelDataUrl`, model.modelDataUrl, S3_OBJECT.test(model.modelDataUrl) ? undefined : "must be the s3://bucket/key of the model archive, e.g. s3://models/fraud/1.4.2/model.tar.gz");
     errors.check(`${at}model.instanceType`, model.instanceType, INSTANCE_TYPE.test(model.instanceType) ? undefined : "must be a SageMaker instance type such as ml.g5.xlarge (they start with ml.)");
-    if (count(errors, `${at}model.initialInstanceCount`, model.initialInstanceCount, 1, 100) && context.environment === "prod") {
-        errors.check(`${at}model.initialInstanceCount`, model.initialInstanceCount, model.initialInstanceCount < 2
-            ? "must be at least 2 in prod: SageMaker spreads instances over availability zones, and one instance does not survive the loss of its zone" : undefined);
+    const floor = profileOf(context.environment).minSageMakerInstances;
+    if (count(errors, `${at}model.initialInstanceCount`, model.initialInstanceCount, 1, 100)) {
+        errors.check(`${at}model.initialInstanceCount`, model.initialInstanceCount, model.initialInstanceCount < floor
+            ? `must be at least ${floor} in ${context.environment}: SageMaker spreads instances over availability zones, and one instance does not survive the loss of its zone` : undefined);
     }
     const scaling = model.autoscaling;
     if (scaling) {
@@ -95,7 +96,7 @@ export function validateSageMaker(spec: SageMakerModelSpec, context: { environme
         const maxOk = count(errors, `${at}model.autoscaling.max`, scaling.max, 1, 100);
         if (minOk && maxOk) {
             errors.check(`${at}model.autoscaling.max`, scaling.max, scaling.max < scaling.min ? `is below \`autoscaling.min\` (${scaling.min})` : undefined);
-            errors.check(`${at}model.autoscaling.min`, scaling.min, context.environment === "prod" && scaling.min < 2 ? "must be at least 2 in prod, like initialInstanceCount" : undefined);
+            errors.check(`${at}model.autoscaling.min`, scaling.min, scaling.min < floor ? `must be at least ${floor} in ${context.environment}, like initialInstanceCount` : undefined);
         }
         count(errors, `${at}model.autoscaling.invocationsPerInstance`, scaling.invocationsPerInstance, 1, 100_000);
     }

@@ -10,7 +10,7 @@ import { childOptions } from "../childOptions";
 import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
 import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
 import type { ServingCluster, ServingMesh } from "./tfServingModel";
-import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
+import { modelAccess, modelAuthorizationPolicy, modelDestinationRule, modelVirtualService, type AccessOptions, type ModelAccess } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, s3ReadPolicy } from "./workloadPlacement";
 import { RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
 
@@ -156,6 +156,8 @@ export interface KServeModelArgs {
 export class KServeModel extends pulumi.ComponentResource {
     public readonly serviceHost: string;
     public readonly roleArn: pulumi.Output<string>;
+    /** What the model's AuthorizationPolicy selects, so an app team's policy can admit one more caller. */
+    public readonly access: ModelAccess;
 
     constructor(name: string, args: KServeModelArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:serving:KServeModel", name, {}, opts);
@@ -211,14 +213,16 @@ export class KServeModel extends pulumi.ComponentResource {
         if (canary) {
             custom("canary-traffic", modelDestinationRule({ name: `${model.name}-${KSERVE_CANARY_NAME}`, namespace, host: canaryHost, versions: [], circuitBreaker: model.circuitBreaker }));
         }
-        custom("access", modelAuthorizationPolicy({
+        const access: AccessOptions = {
             name: model.name,
             namespace,
             selector: { [KSERVE_ISVC_LABEL]: model.name },
             principals: model.allowedPrincipals ?? [],
             // The predictor Service exposes only the server's HTTP port (80 → 8080), so no gRPC.
             httpPaths: kserveApis(model.modelFormat, model.name).flatMap((api) => api.serverPaths),
-        }));
+        };
+        custom("access", modelAuthorizationPolicy(access));
+        this.access = modelAccess(access);
 
         this.roleArn = identity.roleArn;
         this.registerOutputs({ serviceHost: this.serviceHost, roleArn: this.roleArn });

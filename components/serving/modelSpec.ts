@@ -8,7 +8,7 @@ import { PropertyErrors } from "../propertyErrors";
 import { parseQuantity } from "../mesh/quantity";
 import { SidecarResources, type SidecarResourcesSpec } from "../mesh/sidecarResources";
 import { SHORT_NAME } from "../names";
-import type { Environment } from "../platform/environment";
+import { profileOf, type Environment } from "../platform/environment";
 import { validateSageMaker, type SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
 import { checkCount, checkDuration, checkTraffic, parseDuration } from "./trafficSpec";
 import type { PathOverride, RequiredClaims, SplitModelSpec } from "./routeSpec";
@@ -169,7 +169,7 @@ export interface ModelContext {
     readonly defaultSidecar: SidecarResources;
     /** Whether Knative Serving runs in the cluster (KServe's Knative mode needs it). @default false */
     readonly knativeServing?: boolean;
-    /** The deployment tier; prod asks more of SageMaker endpoints. @default undefined (no tier rules) */
+    /** The deployment tier, whose floors apply (replicas, SageMaker instances). @default undefined (no tier rules) */
     readonly environment?: Environment;
 }
 
@@ -249,6 +249,9 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
         checkCount(errors, `${at}replicas.min`, spec.replicas.min, 1, 1000);
         checkCount(errors, `${at}replicas.max`, spec.replicas.max, 1, 1000);
         errors.check(`${at}replicas.max`, spec.replicas.max, spec.replicas.max < spec.replicas.min ? `is below \`replicas.min\` (${spec.replicas.min})` : undefined);
+        const floor = profileOf(context.environment).minModelReplicas;
+        errors.check(`${at}replicas.min`, spec.replicas.min, context.environment && spec.replicas.min >= 1 && spec.replicas.min < floor
+            ? `must be at least ${floor} in ${context.environment}: one replica stops serving on a node drain or the loss of its zone; raise it, or leave replicas unset for ${JSON.stringify(profileOf(context.environment).modelReplicas)}` : undefined);
     }
     checkTraffic(errors, at, spec, effectiveTraffic(spec));
     const breaker = spec.circuitBreaker;

@@ -7,7 +7,7 @@ import type { IstioManifest } from "../mesh/meshPolicies";
 import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
 import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
-import { modelAuthorizationPolicy, modelDestinationRule, modelVirtualService } from "./trafficPolicy";
+import { modelAccess, modelAuthorizationPolicy, modelDestinationRule, modelVirtualService, type AccessOptions, type ModelAccess } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
 import { childOptions } from "../childOptions";
 import { TF_SERVING_CLIENT_METHODS, tfServingApis } from "./servedApis";
@@ -52,6 +52,11 @@ export interface TfServingModelArgs {
     cluster: ServingCluster;
     mesh: ServingMesh;
     tags?: Record<string, string>;
+    /**
+     * The fewest pods of each version, however small its traffic share, so a canary survives a
+     * node drain like the stable version (MlPlatform sets its tier's floor). @default 1
+     */
+    minVersionReplicas?: number;
 }
 
 /** The server's Prometheus endpoint, in TF Serving's monitoring config format. */
@@ -66,6 +71,8 @@ export const TF_SERVING_MONITORING_CONFIG = `prometheus_config {\n  enable: true
 export class TfServingModel extends pulumi.ComponentResource {
     public readonly serviceHost: string;
     public readonly roleArn: pulumi.Output<string>;
+    /** What the model's AuthorizationPolicy selects, so an app team's policy can admit one more caller. */
+    public readonly access: ModelAccess;
     public readonly versions: readonly string[];
 
     constructor(name: string, args: TfServingModelArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -103,7 +110,7 @@ export class TfServingModel extends pulumi.ComponentResource {
         const deployments = model.versions.map((version) => {
             const versionName = `${model.name}-${version.name}`;
             const podLabels = { ...labels, version: version.name };
-            const replicas = versionReplicas(range, version.weight);
+            const replicas = versionReplicas(range, version.weight, args.minVersionReplicas);
             const deployment = new k8s.apps.v1.Deployment(`${name}-${version.name}`, {
                 metadata: { name: versionName, namespace, labels: podLabels },
                 spec: {
@@ -215,14 +222,16 @@ export class TfServingModel extends pulumi.ComponentResource {
         const custom = (role: string, manifest: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, pulumi.mergeOptions(k8sOpts, { dependsOn: deployments }));
         custom("routes", modelVirtualService(routed));
         custom("traffic", modelDestinationRule({ ...routed, circuitBreaker: model.circuitBreaker }));
-        custom("access", modelAuthorizationPolicy({
+        const access: AccessOptions = {
             name: model.name,
             namespace,
             selector: { app: model.name },
             principals: model.allowedPrincipals ?? [],
             httpPaths: tfServingApis(model.name).filter((api) => !api.grpc).flatMap((api) => api.serverPaths),
             grpcPaths: TF_SERVING_CLIENT_METHODS,
-        }));
+        };
+        custom("access", modelAuthorizationPolicy(access));
+        this.access = modelAccess(access);
 
         this.roleArn = identity.roleArn;
         this.registerOutputs({ serviceHost: this.serviceHost, roleArn: this.roleArn, versions: this.versions });

@@ -158,6 +158,24 @@ export interface AccessOptions {
     readonly grpcPaths?: readonly string[];
 }
 
+/** Where an ALLOW AuthorizationPolicy admits one more caller of a model: what its own policy selects. */
+export interface ModelAccess {
+    readonly namespace: string;
+    readonly selector: Readonly<Record<string, string>>;
+    readonly methods: readonly string[];
+    readonly paths: readonly string[];
+}
+
+/** The namespace, selector, methods and paths of a model's own AuthorizationPolicy, for app teams' policies. */
+export function modelAccess(options: AccessOptions): ModelAccess {
+    return {
+        namespace: options.namespace,
+        selector: { ...options.selector },
+        methods: ["GET", "POST"],
+        paths: [...options.httpPaths, ...(options.grpcPaths ?? [])],
+    };
+}
+
 /**
  * Lets only the declared principals and the ingress gateway call the model, on its own paths,
  * with GET and POST (gRPC calls are POSTs). The namespace's default-deny covers everything else.

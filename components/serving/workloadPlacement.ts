@@ -64,11 +64,11 @@ export function containerResources(resources: { cpu?: string; memory?: string } 
 }
 
 /**
- * A version's share of the model's replica range, by its traffic weight, and never below one
- * pod: a version with weight 0 still answers requests pinned to it by header.
+ * A version's share of the model's replica range, by its traffic weight, and never below `floor`
+ * (at least one pod: a version with weight 0 still answers requests pinned to it by header).
  */
-export function versionReplicas(range: { min: number; max: number }, weight: number): { min: number; max: number } {
-    const min = Math.max(1, Math.ceil((range.min * weight) / 100));
+export function versionReplicas(range: { min: number; max: number }, weight: number, floor = 1): { min: number; max: number } {
+    const min = Math.max(1, floor, Math.ceil((range.min * weight) / 100));
     return { min, max: Math.max(min, Math.ceil((range.max * weight) / 100)) };
 }
 

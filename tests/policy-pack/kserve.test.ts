@@ -132,9 +132,11 @@ describe("the KServe guardrails over the committed stacks", () => {
         });
     }
     const model = (min: number) => ({ name: "churn", namespace: "ml-serving", backend: "kserve", modelFormat: "xgboost", storageUri: "s3://models/churn/1", replicas: { min, max: 3 } });
-    for (const [min, expected] of [[2, []], [1, ["kserve-min-replicas"]]] as const) {
-        it(`fires ${expected.length ? "exactly kserve-min-replicas" : "nothing"} when prod serves a KServe model with \`replicas.min: ${min}\``, async () => {
-            assert.deepEqual(await firingAfter(kservePolicies, "prod", (c) => (c["mlmesh:models"] = [model(min)])), expected);
-        });
-    }
+    it("fires nothing when prod serves a KServe model with `replicas.min: 2`", async () => {
+        assert.deepEqual(await firingAfter(kservePolicies, "prod", (c) => (c["mlmesh:models"] = [model(2)])), []);
+    });
+    // The tier's floor (components/platform/environment.ts) refuses it before the pack would.
+    it("never gets to the pack with `replicas.min: 1` in prod: the stack config refuses it first", async () => {
+        await assert.rejects(firingAfter(kservePolicies, "prod", (c) => (c["mlmesh:models"] = [model(1)])), /`mlmesh:models\[0\]\.replicas\.min` \(1\) must be at least 2 in prod/);
+    });
 });

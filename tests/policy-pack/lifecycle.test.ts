@@ -129,7 +129,7 @@ describe("the lifecycle policies over the committed stacks", () => {
 });
 
 describe("the stack settings that control the lifecycle guardrails", () => {
-    it("`mlmesh:environment` other than prod, planned under prod's policy config: stateful-protected fires on the cluster, its key and its VPC, and nothing else changes", async () => {
+    it("`mlmesh:environment` other than prod, planned under prod's policy config: stateful-protected fires on the cluster, its key, its VPC and the SageMaker endpoint and its key, and nothing else changes", async () => {
         const dir = mkdtempSync(path.join(tmpdir(), "mlmesh-lifecycle-prod-"));
         const document = parseDocument(readFileSync(path.join(__dirname, "..", "..", "stacks", "Pulumi.prod.yaml"), "utf8"));
         document.setIn(["config", "mlmesh:environment"], "staging");
@@ -140,7 +140,11 @@ describe("the stack settings that control the lifecycle guardrails", () => {
         const key = (v: PolicyViolation) => `${v.policy}|${v.urn}|${v.message}`;
         const added = after.filter((v) => !before.map(key).includes(key(v)));
         assert.deepEqual([added.map((v) => `${v.policy} ${v.urn?.split("::").pop()}`).sort(), before.filter((v) => !after.map(key).includes(key(v)))], [
-            ["stateful-protected mlmesh-prod-cluster-eks", "stateful-protected mlmesh-prod-cluster-secrets-key", "stateful-protected mlmesh-prod-network-vpc"], [],
+            [
+                "stateful-protected mlmesh-prod-cluster-eks", "stateful-protected mlmesh-prod-cluster-secrets-key",
+                "stateful-protected mlmesh-prod-ml-tabular-churn-sm-endpoint", "stateful-protected mlmesh-prod-ml-tabular-churn-sm-key",
+                "stateful-protected mlmesh-prod-network-vpc",
+            ], [],
         ]);
     });
 });

@@ -4,7 +4,7 @@ import { DEFAULT_KUBERNETES_VERSION } from "../../components/cluster/eksAddons";
 import { type BadConfig, changed, cluster, deepFreeze, DEVICE_PLUGIN, existing, gpu, inProd, mesh, model, problemsOf, type Raw, readStack, rejectsExactlyOne, SAGEMAKER, SUBNET_A, SUBNET_B, validRaw, VPC_ID } from "./fixtures/rawConfig";
 
 const BAD_CONFIGS: readonly BadConfig[] = [
-    { change: "a prod cluster with no deployer role", mutate: (r) => { r["mlmesh:environment"] = "prod"; }, path: "mlmesh:cluster.access.deployerRoleArn", value: undefined, reason: "is required in prod" },
+    { change: "a prod cluster with no deployer role", mutate: inProd((r) => { cluster(r).access = {}; }), path: "mlmesh:cluster.access.deployerRoleArn", value: undefined, reason: "is required in prod" },
     { change: "a deployer that is not an IAM role ARN", mutate: (r) => { cluster(r).access = { deployerRoleArn: "arn:aws:iam::123456789012:user/ci" }; }, path: "mlmesh:cluster.access.deployerRoleArn", value: "arn:aws:iam::123456789012:user/ci", reason: "must be an IAM role ARN" },
     { change: "an admin listed as the deployer too", mutate: (r) => { cluster(r).access = { deployerRoleArn: "arn:aws:iam::123456789012:role/ci", clusterAdmins: ["arn:aws:iam::123456789012:role/ci"] }; }, path: "mlmesh:cluster.access.clusterAdmins[0]", value: "arn:aws:iam::123456789012:role/ci", reason: "repeats deployerRoleArn; EKS takes one access entry per principal" },
     { change: "a misspelt access key", mutate: (r) => { cluster(r).access = { deployerRole: "x" }; }, path: "mlmesh:cluster.access.deployerRole", value: "x", reason: "is not a known setting" },
@@ -37,16 +37,14 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a GPU node group whose maxSize is a string", mutate: (r) => { gpu(r).maxSize = "8"; }, path: "mlmesh:cluster.gpuNodeGroups[0].maxSize", value: "8", reason: "must be a whole number" },
     { change: "a public endpoint with no publicAccessCidrs", mutate: (r) => { cluster(r).endpointPublicAccess = true; }, path: "mlmesh:cluster.publicAccessCidrs", value: [], reason: "must list the networks allowed" },
     { change: "publicAccessCidrs on a private endpoint", mutate: (r) => { cluster(r).publicAccessCidrs = ["203.0.113.0/24"]; }, path: "mlmesh:cluster.publicAccessCidrs", value: ["203.0.113.0/24"], reason: "has no effect while `endpointPublicAccess` is false" },
+    // Prod keeps the API endpoint private, whatever the CIDRs (the tier table's security opt-outs).
     {
-        change: "a prod public endpoint open to 0.0.0.0/0",
-        mutate: inProd((r) => { Object.assign(cluster(r), { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] }); }),
-        path: "mlmesh:cluster.publicAccessCidrs[0]", value: "0.0.0.0/0", reason: "opens the prod API endpoint to too much of the internet",
+        change: "a prod public endpoint, even to one office range",
+        mutate: inProd((r) => { Object.assign(cluster(r), { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] }); }),
+        path: "mlmesh:cluster.endpointPublicAccess", value: true, reason: "must be false in prod",
     },
-    {
-        change: "a prod public endpoint open to half the internet (0.0.0.0/1)",
-        mutate: inProd((r) => { Object.assign(cluster(r), { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/1"] }); }),
-        path: "mlmesh:cluster.publicAccessCidrs[0]", value: "0.0.0.0/1", reason: "opens the prod API endpoint to too much of the internet",
-    },
+    { change: "one ingress gateway pod in staging", mutate: (r) => { r["mlmesh:environment"] = "staging"; mesh(r).ingressGateway = { replicas: 1 }; }, path: "mlmesh:mesh.ingressGateway.replicas", value: 1, reason: "must be at least 2 in staging" },
+    { change: "a one-replica model in staging", mutate: (r) => { r["mlmesh:environment"] = "staging"; model(r).replicas = { min: 1, max: 3 }; }, path: "mlmesh:models[0].replicas.min", value: 1, reason: "must be at least 2 in staging" },
     { change: "PERMISSIVE mTLS in prod", mutate: inProd((r) => { mesh(r).mtls = "PERMISSIVE"; }), path: "mlmesh:mesh.mtls", value: "PERMISSIVE", reason: "is not allowed in prod" },
     { change: "open egress (ALLOW_ANY) in prod", mutate: inProd((r) => { mesh(r).egress = { mode: "ALLOW_ANY" }; }), path: "mlmesh:mesh.egress.mode", value: "ALLOW_ANY", reason: "list the hosts it needs under egress.allow" },
     { change: "Pod Security baseline in prod", mutate: inProd((r) => { mesh(r).podSecurity = "baseline"; }), path: "mlmesh:mesh.podSecurity", value: "baseline", reason: "is not allowed in prod" },

@@ -21,7 +21,7 @@ describe("the stack program through the offline engine", () => {
 
     it("protects the prod cluster and its secrets key, and keeps the key if it is ever deleted", () => {
         const [cluster] = find("prod", "eks:index:Cluster");
-        const [key] = find("prod", "aws:kms/key:Key");
+        const key = find("prod", "aws:kms/key:Key").find((k) => k.name === "mlmesh-prod-cluster-secrets-key")!;
         assert.equal(cluster.options.protect, true);
         assert.equal(cluster.inputs.deletionProtection, true);
         assert.equal(key.options.protect, true);
@@ -62,9 +62,11 @@ describe("the stack program through the offline engine", () => {
 
     it("publishes the outputs app teams read, with the kubeconfig as a secret", () => {
         const outputs = plans.prod.outputs;
+        // The contract (components/platform/contract.ts) and its deprecated aliases.
         assert.deepEqual(Object.keys(outputs).sort(), [
-            "clusterEndpoint", "clusterName", "environment", "gatewayName", "gatewayServiceHost", "gpuNodeGroups", "inferenceHost", "kubeconfig",
-            "meshNamespaces", "meshRevision", "models", "oidcProviderArn", "privateSubnetIds", "region", "vpcId",
+            "clusterEndpoint", "clusterName", "contractVersion", "environment", "gatewayHost", "gatewayName", "gatewayServiceHost", "gpuNodeGroups",
+            "inferenceHost", "kubeconfig", "meshHost", "meshNamespaces", "meshRevision", "models", "oidcProviderArn", "oidcProviderUrl",
+            "privateSubnetIds", "region", "sagemakerVpcEndpointDns", "vpcId",
         ]);
         assert.equal(outputs.kubeconfig, "[secret]");
         assert.equal(outputs.clusterName, "mlmesh-prod");

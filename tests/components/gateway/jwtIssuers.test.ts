@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
-import { prodGatewayProblem, validateJwtIssuers, type JwtIssuer } from "../../../components/gateway/jwtIssuers";
-import type { Environment } from "../../../components/platform/environment";
+import { validateJwtIssuers, type JwtIssuer } from "../../../components/gateway/jwtIssuers";
 import { PropertyErrors } from "../../../components/propertyErrors";
 
 const OKTA: JwtIssuer = {
@@ -60,28 +59,4 @@ describe("validateJwtIssuers", () => {
             "mlmesh:mesh.ingressGateway.jwt[1].audiences",
         ]);
     });
-});
-
-describe("prodGatewayProblem", () => {
-    const table: [environment: Environment | undefined, scheme: string | undefined, jwt: JwtIssuer[], problem: boolean][] = [
-        ["prod", "internet-facing", [], true],
-        ["prod", "internal", [], false],
-        ["prod", undefined, [], false],
-        ["dev", "internet-facing", [], false],
-        ["staging", "internet-facing", [], false],
-        [undefined, "internet-facing", [], false],
-        ["prod", "internet-facing", [OKTA], false],
-    ];
-    for (const [environment, scheme, jwt, problem] of table) {
-        it(`${problem ? "refuses" : "allows"} a ${scheme ?? "default-scheme"} gateway in ${environment ?? "an unknown environment"} with ${jwt.length} issuer(s)`, () => {
-            const reason = prodGatewayProblem(environment, scheme, jwt);
-            if (problem) {
-                assert.ok(reason !== undefined);
-                assert.ok(reason.includes("must list at least one issuer in prod when the gateway is internet-facing"), reason);
-                assert.ok(reason.includes("use scheme: internal"), reason);
-            } else {
-                assert.equal(reason, undefined);
-            }
-        });
-    }
 });

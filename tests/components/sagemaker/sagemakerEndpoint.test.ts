@@ -152,15 +152,18 @@ describe("instance types with local NVMe storage", () => {
 });
 
 describe("SageMaker models in the planned dev stack", () => {
-    it("are in the stack's models output with their in-mesh URL, endpoint and the VPC endpoint's DNS name", async () => {
+    it("are in the stack's models output with their in-mesh URL, endpoint and access; the VPC endpoint's DNS name is its own output", async () => {
         const result = await plannedStack("dev");
         const churn = (result.outputs.models as Record<string, unknown>[]).find((m) => m.name === "churn-sm");
-        assert.deepEqual({ ...churn, vpcEndpointDnsName: String(churn?.vpcEndpointDnsName).replace(/^vpce-[0-9a-f-]+\./, "vpce-….") }, {
+        assert.deepEqual(churn, {
             name: "churn-sm", namespace: "ml-tabular", backend: "sagemaker", serviceHost: "churn-sm.ml-tabular.svc.cluster.local",
-            url: "http://churn-sm.ml-tabular.svc.cluster.local/v1/models/churn-sm:predict",
+            url: "http://inference.istio-ingress.svc.cluster.local/v1/models/churn-sm:predict",
+            publicUrl: "https://inference.dev.example.com/v1/models/churn-sm:predict",
+            versions: [{ name: "churn-xgb-2024", weight: 100 }],
+            access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] },
             endpointName: "churn-xgb-2024", endpointArn: `arn:aws:sagemaker:us-west-2:${ACCOUNT_ID}:endpoint/churn-xgb-2024`,
-            vpcEndpointDnsName: "vpce-….runtime.sagemaker.us-west-2.vpce.amazonaws.com",
         });
+        assert.match(String(result.outputs.sagemakerVpcEndpointDns), /^vpce-[0-9a-f-]+\.runtime\.sagemaker\.us-west-2\.vpce\.amazonaws\.com$/);
     });
 });
 

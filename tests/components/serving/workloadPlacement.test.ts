@@ -56,16 +56,20 @@ describe("containerResources", () => {
 });
 
 describe("versionReplicas", () => {
-    const table: [{ min: number; max: number }, number, { min: number; max: number }][] = [
-        [{ min: 2, max: 10 }, 90, { min: 2, max: 9 }],
-        [{ min: 2, max: 10 }, 10, { min: 1, max: 1 }],
-        [{ min: 2, max: 10 }, 0, { min: 1, max: 1 }],
-        [{ min: 2, max: 10 }, 100, { min: 2, max: 10 }],
-        [{ min: 1, max: 1 }, 50, { min: 1, max: 1 }],
+    const table: [{ min: number; max: number }, number, number | undefined, { min: number; max: number }][] = [
+        [{ min: 2, max: 10 }, 90, undefined, { min: 2, max: 9 }],
+        [{ min: 2, max: 10 }, 10, undefined, { min: 1, max: 1 }],
+        [{ min: 2, max: 10 }, 0, undefined, { min: 1, max: 1 }],
+        [{ min: 2, max: 10 }, 100, undefined, { min: 2, max: 10 }],
+        [{ min: 1, max: 1 }, 50, undefined, { min: 1, max: 1 }],
+        // A tier's floor holds for every version, however small its share (staging, prod: 2).
+        [{ min: 2, max: 10 }, 10, 2, { min: 2, max: 2 }],
+        [{ min: 2, max: 10 }, 0, 2, { min: 2, max: 2 }],
+        [{ min: 4, max: 20 }, 90, 2, { min: 4, max: 18 }],
     ];
-    for (const [range, weight, expected] of table) {
-        it(`gives a version at weight ${weight} of {${range.min}, ${range.max}} the range {${expected.min}, ${expected.max}}`, () => {
-            assert.deepEqual(versionReplicas(range, weight), expected);
+    for (const [range, weight, floor, expected] of table) {
+        it(`gives a version at weight ${weight} of {${range.min}, ${range.max}}${floor ? ` with a floor of ${floor}` : ""} the range {${expected.min}, ${expected.max}}`, () => {
+            assert.deepEqual(versionReplicas(range, weight, floor), expected);
         });
     }
 });

@@ -1,0 +1,37 @@
+/**
+ * An app team's Pulumi program on the mlmesh platform. It reads the platform stack's contract,
+ * runs its service in a mesh namespace under its own ServiceAccount, and adds the one
+ * AuthorizationPolicy that lets that identity call exactly one model: nothing else in the mesh
+ * admits it. Plan it offline against a platform plan:
+ *
+ *     npm run plan -- --stack dev                                   # the platform
+ *     npm run plan -- --cwd stacks/app-team --stack dev --platform-outputs .mlmesh/plan/dev/plan.json
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+// In your own project: import { PlatformReference } from "mlmesh";
+import { PlatformReference } from "../../components/platform";
+import { clientWorkload, modelToCall, modelCallerPolicy } from "./client";
+
+export = async () => {
+    const config = new pulumi.Config();
+    const platform = await new PlatformReference("platform", {
+        stack: config.require("platformStack"),
+        needs: ["kubeconfig", "meshNamespaces", "models"],
+    }).read();
+    const model = modelToCall(platform, config.require("model"));
+    const app = pulumi.getProject();
+    const provider = new k8s.Provider("platform", { kubeconfig: platform.kubeconfig, enableServerSideApply: true });
+    const opts = { provider };
+
+    // The service runs beside the model, in a namespace the platform meshes (sidecar, STRICT mTLS).
+    const namespace = model.namespace;
+    const account = new k8s.core.v1.ServiceAccount(app, { metadata: { name: app, namespace, labels: { app } } }, opts);
+    const workload = clientWorkload({ app, namespace, image: config.require("image"), replicas: config.getNumber("replicas") ?? 2, modelUrl: model.url });
+    new k8s.apps.v1.Deployment(app, workload.deployment, { ...opts, dependsOn: [account] });
+    new k8s.policy.v1.PodDisruptionBudget(app, workload.disruptionBudget, opts);
+    const principal = `cluster.local/ns/${namespace}/sa/${app}`;
+    new k8s.apiextensions.CustomResource(`${app}-calls-${model.name}`, modelCallerPolicy(`${app}-calls-${model.name}`, model, principal), opts);
+
+    return { principal, model: model.name, modelUrl: model.url };
+};
