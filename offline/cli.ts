@@ -86,7 +86,8 @@ export function outputLines(outputs: Readonly<Record<string, unknown>>): string[
             return value;
         }
         if (Array.isArray(value) && value.some((item) => item !== null && typeof item === "object")) {
-            const labels = value.map((item) => [item.name, item.backend && `(${item.backend})`].filter(Boolean).join(" "));
+            const labels = value.map((item) => (item !== null && typeof item === "object" && typeof item.name === "string"
+                ? [item.name, item.backend && `(${item.backend})`].filter(Boolean).join(" ") : JSON.stringify(item)));
             return `[${value.length}] ${labels.join(", ")}`;
         }
         const text = JSON.stringify(value);

@@ -159,6 +159,13 @@ function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, 
     return { ...args.inputs, metadata: { ...metadata, name: metadata.name ?? generatedKubernetesName(args.name) } };
 }
 
+/** The prefix of a region's zone IDs: `us-east-1` → `use1`, `ap-northeast-2` → `apne2`. */
+export function zoneIdPrefix(region: string): string {
+    const [area, direction, number] = region.split("-");
+    const short = direction.replace(/north/g, "n").replace(/south/g, "s").replace(/east/g, "e").replace(/west/g, "w").replace(/central/g, "c");
+    return `${area}${short}${number}`;
+}
+
 /** An invoke the offline engine cannot answer. `details` is where the runtime reads gRPC errors from. */
 export class OfflineCallError extends Error {
     readonly details: string;
@@ -185,7 +192,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         if (args.type === "pulumi:pulumi:StackReference") {
             const reference = String(args.inputs.name ?? args.id ?? args.name);
             try {
-                return { id: reference, state: stackReferenceState(reference, this.stacks) };
+                return { id: reference, state: stackReferenceState(reference, this.stacks, pulumi.getProject()) };
             } catch (error) {
                 this.unanswered.push(error as StackOutputsError);
                 throw error;
@@ -221,13 +228,12 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         const { region, accountId, partition } = this.account;
         switch (args.token) {
             case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-                const letters = ["a", "b", "c", "d"];
-                return {
-                    id: region,
-                    names: letters.map((letter) => `${region}${letter}`),
-                    zoneIds: letters.map((_, i) => `${region.replace(/-/g, "").slice(0, 4)}-az${i + 1}`),
-                    groupNames: [region],
-                };
+                // Zone names map to zone IDs differently in each account; here `a` is the region's az3,
+                // so a zone EKS refuses (use1-az3) is among the first unless the caller excludes it.
+                const count = region === "us-east-1" ? 6 : 4;
+                const zones = Array.from({ length: count }, (_, i) => ({ name: `${region}${"abcdef"[i]}`, zoneId: `${zoneIdPrefix(region)}-az${((i + 2) % count) + 1}` }))
+                    .filter((zone) => !((args.inputs.excludeZoneIds ?? []) as string[]).includes(zone.zoneId));
+                return { id: region, names: zones.map((z) => z.name), zoneIds: zones.map((z) => z.zoneId), groupNames: [region] };
             }
             case "aws:index/getRegion:getRegion":
                 return { id: region, name: region, region, description: region, endpoint: `ec2.${region}.amazonaws.com` };

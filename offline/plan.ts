@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import * as path from "node:path";
 import { parse } from "yaml";
 import { parseStackConfig, PlatformConfigError } from "../stacks/config";
+import { PlatformContractError } from "../components/platform/platformReference";
 import { doorTable } from "../components/gateway/doorRoutes";
 import { planBackends } from "./planBackends";
 import { PolicyConfigError, runPolicies, type PolicyViolation } from "./policyRunner";
@@ -21,6 +22,7 @@ import { imageReport, type ImageReport } from "./imageCheck";
 import { podSecurityReport, type PodSecurityReport } from "./podSecurityCheck";
 import { PhysicalNameError } from "./physicalNames";
 import { runProgram, type RecordedResource } from "./recorder";
+import { programEntry } from "./programEntry";
 import { readStackFile, StackFileError } from "./stackFile";
 import { readRecordedStack, StackOutputsError, type RecordedStack } from "./stackOutputs";
 import { summarize, type PlanSummary } from "./tree";
@@ -131,8 +133,12 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     if (error instanceof PhysicalNameError) {
         return new PlanInputError(`${configFile}: ${error.message}; shorten the names in the stack config`);
     }
-    if (error instanceof StackOutputsError) {
+    if (error instanceof StackOutputsError || error instanceof PlatformContractError) {
         return new PlanInputError(error.message);
+    }
+    // The program's own message for its user (pulumi.RunError prints without a stack trace).
+    if (pulumi.RunError.isInstance(error)) {
+        return new PlanInputError(`${configFile}: ${error.message}`);
     }
     if (pulumi.InputPropertiesError.isInstance(error) || error instanceof StackFileError) {
         return new PlanInputError(error instanceof StackFileError ? error.message : `${configFile}: ${error.message}`);
@@ -211,7 +217,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
             mocks,
             program: () => {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const main: unknown = require(path.resolve(projectDir, project.main));
+                const main: unknown = require(programEntry(projectDir, project.main));
                 return typeof main === "function" ? main() : main;
             },
         });
@@ -236,7 +242,8 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     writeOutputs(outDir, result, rendered);
     const installOrder = installOrderProblems(run.resources, stacks.map((s) => s.outputs));
     const images = imageReport(run.resources);
-    const podSecurity = podSecurityReport(run.resources);
+    // A project on a recorded platform lands in that platform's namespaces, admitted by its labels.
+    const podSecurity = podSecurityReport([...stacks.flatMap((s) => s.clusterSetup), ...run.resources]);
     const routes = frontDoorRoutes(request.stack, stackFile.config, run.resources, outDir);
     const unsafe = manifests.some((m) => m.check.status === "invalid") || installOrder.length > 0
         || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0)

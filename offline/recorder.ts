@@ -124,13 +124,20 @@ type Callback = (err: unknown, resp: unknown) => void;
 /** A mock monitor that keeps a record of every registration and of the stack outputs. */
 class RecordingMonitor extends MockMonitor {
     readonly recorded: RecordedResource[] = [];
+    private readonly urns = new Set<string>();
     stackOutputs: Record<string, unknown> = {};
 
     async registerResource(req: Request, callback: Callback): Promise<void> {
         const object = req.getObject();
         const inputs = (object ? redact(rpc.deserializeProperties(object)) : {}) as Record<string, unknown>;
         await super.registerResource(req, (err: unknown, resp: any) => {
+            // The engine refuses a second registration of a URN (pulumi/pulumi:pkg/engine/lifecycletest/testdata/output/TestDuplicateURN@v3.259.0).
+            if (!err && resp && this.urns.has(resp.getUrn())) {
+                callback(new Error(`Duplicate resource URN '${resp.getUrn()}'; try giving it a unique name`), undefined);
+                return;
+            }
             if (!err && resp) {
+                this.urns.add(resp.getUrn());
                 this.recorded.push({
                     urn: resp.getUrn(),
                     type: req.getType(),

@@ -32,7 +32,7 @@ function isSecureValue(value: unknown): boolean {
 
 export function readStackFile(file: string): StackFile {
     if (!existsSync(file)) {
-        throw new StackFileError(file, "no such stack file; create it, or pass --stack with a stack that has stacks/Pulumi.<stack>.yaml");
+        throw new StackFileError(file, "no such stack file; create it, or pass --stack with a stack that has one (Pulumi.<stack>.yaml in the project's stackConfigDir)");
     }
     const document = parseDocument(readFileSync(file, "utf8"), { prettyErrors: true });
     if (document.errors.length > 0) {

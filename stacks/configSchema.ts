@@ -153,7 +153,13 @@ export const clusterSchema = closed({
     access: closed({
         deployerRoleArn: z.string({ error: "must be an IAM role ARN" }).optional(),
         clusterAdmins: z.array(z.string({ error: "must be an IAM role ARN" }), { error: "must be a list of IAM role ARNs" }).default([]),
-    }).superRefine((access, ctx) => addProblems(ctx, validateClusterAccess(access).list)).default({ clusterAdmins: [] }),
+        appTeams: z.array(closed({
+            name: text,
+            roleArn: z.string({ error: "must be an IAM role ARN" }),
+            namespaces: z.array(text, { error: "must be a list of mesh namespaces" }),
+            imageRepositories: z.array(text, { error: "must be a list of private ECR repositories" }).default([]),
+        }), { error: "must be a list of { name, roleArn, namespaces, imageRepositories }" }).default([]),
+    }).superRefine((access, ctx) => addProblems(ctx, validateClusterAccess(access).list)).default({ clusterAdmins: [], appTeams: [] }),
     imageCache: closed({
         dockerHubSecretArn: z.string({ error: "must be a Secrets Manager secret ARN" }).optional(),
         githubSecretArn: z.string({ error: "must be a Secrets Manager secret ARN" }).optional(),

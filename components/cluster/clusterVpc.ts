@@ -6,6 +6,12 @@ import { AZ_COUNT_RANGE, subnetLayout, vpcCidrProblem } from "./cidr";
 import { CLUSTER_NAME } from "../names";
 
 /** How many NAT gateways carry the private subnets' egress. */
+/**
+ * Zones EKS refuses control-plane subnets in. Zone names map to these IDs differently in each
+ * account, so they are excluded by ID (awsdocs/amazon-eks-user-guide:latest/ug/networking/network-reqs.adoc).
+ */
+export const EKS_UNSUPPORTED_ZONE_IDS = ["use1-az3", "usw1-az2", "cac1-az3"] as const;
+
 export const NAT_GATEWAY_MODES = ["single", "perZone"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
 
@@ -107,7 +113,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
         const parent = { parent: this };
 
         const zones = aws.getAvailabilityZonesOutput(
-            { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+            { state: "available", excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS], filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
             parent,
         ).names.apply((names) => {
             if (names.length < azCount) {

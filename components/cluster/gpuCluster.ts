@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import { parseCidr } from "./cidr";
-import { adminAccessEntries, clusterAdminPolicyArn, validateClusterAccess, withoutCreatorAdmin, type ClusterAccessSpec } from "./clusterAccess";
+import { accessEntries, validateClusterAccess, withoutCreatorAdmin, type ClusterAccessSpec } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { MetricsServer } from "./metricsServer";
 import type { ClusterNetwork } from "./clusterVpc";
@@ -155,6 +155,8 @@ export const VPC_CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-no
 export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc {
     public readonly clusterName: pulumi.Output<string>;
     public readonly endpoint: pulumi.Output<string>;
+    /** The API server's certificate authority (base64 PEM), for kubeconfigs of other identities. */
+    public readonly certificateAuthority: pulumi.Output<string>;
     public readonly kubernetesVersion: KubernetesVersion;
     public readonly oidcProviderArn: pulumi.Output<string>;
     public readonly oidcProviderUrl: pulumi.Output<string>;
@@ -240,6 +242,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             policy: pulumi.all([partition, region, accountId]).apply(([p, r, account]) => JSON.stringify(nodeImagePolicy({
                 partition: p, region: r, accountId: account, cachePrefix: imageCache.prefix,
                 privateImages: [...(args.privateImages ?? []), ...Object.values(args.imageCache?.mirrors ?? {})],
+                repositories: (args.access?.appTeams ?? []).flatMap((team) => team.imageRepositories ?? []),
             }))),
         }, { parent: this, deleteBeforeReplace: true }));
 
@@ -267,7 +270,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             kubeProxyAddonOptions: { enabled: false },
             useDefaultVpcCni: true,
             serviceRole,
-            accessEntries: adminAccessEntries(args.access, partition.apply(clusterAdminPolicyArn)),
+            accessEntries: accessEntries(args.access, partition),
             // The provider's kubeconfig (and the stack's) assumes the deployer role, whatever
             // credentials run `pulumi up`.
             ...(deployerRoleArn ? { providerCredentialOpts: { roleArn: deployerRoleArn } } : {}),
@@ -357,6 +360,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
 
         this.clusterName = clusterName;
         this.endpoint = cluster.eksCluster.endpoint;
+        this.certificateAuthority = cluster.eksCluster.certificateAuthority.data;
         this.kubernetesVersion = version;
         this.oidcProviderArn = cluster.oidcProviderArn;
         this.oidcProviderUrl = cluster.oidcProviderUrl;

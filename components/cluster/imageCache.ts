@@ -4,6 +4,7 @@ import {
     CACHED_UPSTREAMS, cachedUpstreams, cachePrefix, parseImage, PRIVATE_ECR_HOST, upstreamPrefix, type ImageCacheSpec, type ImageRegistry,
 } from "../images";
 import type { PolicyDocument } from "./irsaServiceAccount";
+import { repositoryArn } from "./clusterAccess";
 
 const EKS_DEFAULT_ACCOUNT = "602401143452";
 
@@ -72,6 +73,8 @@ export interface NodeImagePolicyInputs {
     readonly cachePrefix: string;
     /** Images in private ECR the cluster's workloads run (models' own images, mirrors). */
     readonly privateImages: readonly string[];
+    /** Whole repositories (or `prefix/*`) app teams run images from. @default [] */
+    readonly repositories?: readonly string[];
 }
 
 /** The repository ARN of an image in private ECR, or undefined. */
@@ -95,7 +98,10 @@ export function nodeImagePolicy(inputs: NodeImagePolicyInputs): PolicyDocument {
         throw new Error(`${inputs.region} ${regionProblem}`);
     }
     const ecr = (account: string, repository: string) => `arn:${inputs.partition}:ecr:${inputs.region}:${account}:repository/${repository}`;
-    const privateRepos = [...new Set(inputs.privateImages.map((image) => privateRepositoryArn(image, inputs.partition)).filter((arn): arn is string => arn !== undefined))].sort();
+    const privateRepos = [...new Set([
+        ...inputs.privateImages.map((image) => privateRepositoryArn(image, inputs.partition)),
+        ...(inputs.repositories ?? []).map((repository) => repositoryArn(repository, inputs.partition)),
+    ].filter((arn): arn is string => arn !== undefined))].sort();
     return {
         Version: "2012-10-17",
         Statement: [

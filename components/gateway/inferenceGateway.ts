@@ -75,7 +75,8 @@ export class InferenceGateway extends pulumi.ComponentResource {
                 custom("split-gateway", splitGateway()),
                 custom("split-tls", splitDestinationRule()),
             );
-            listener.push(custom("split-routes", splitLegsVirtualService(table), [...listener]));
+            // The legs' routes name the models' hosts and the bridge's subsets: they wait for them too.
+            listener.push(custom("split-routes", splitLegsVirtualService(table), [...listener, ...(args.routesAfter ?? [])]));
         }
         // Token validation, then admission, then the routes that open paths to it (a split's first hop after its listener).
         const validation = jwt.length > 0 ? [custom("jwt", requestAuthentication(jwt))] : [];

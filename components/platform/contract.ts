@@ -33,10 +33,15 @@ export interface ContractModel {
     readonly versions: readonly { readonly name: string; readonly weight: number }[];
     /**
      * Where an ALLOW AuthorizationPolicy admits one more in-mesh caller of this model: its
-     * namespace, workload selector, methods and paths. Null for a split, whose callers are its
+     * namespace, workload selector and operations (methods on paths), as the model's own policy has them. Null for a split, whose callers are its
      * `allowedPrincipals` in the platform's config.
      */
     readonly access: ModelAccess | null;
+    /**
+     * A model that speaks the OpenAI API (KServe's Hugging Face runtime): its base URL in the mesh,
+     * `http://<meshHost>/openai/<name>/v1`. A generative model (an LLM) answers only there, not at `url`.
+     */
+    readonly openaiBaseUrl?: string;
     /** A SageMaker model's endpoint. */
     readonly endpointName?: string;
     readonly endpointArn?: string;
@@ -49,6 +54,8 @@ export interface PlatformContract {
     readonly region: string;
     readonly clusterName: string;
     readonly clusterEndpoint: string;
+    /** The API server's certificate authority (base64), for a kubeconfig of the app team's own role. */
+    readonly clusterCertificateAuthority: string;
     readonly oidcProviderArn: string;
     readonly oidcProviderUrl: string;
     /** Admin kubeconfig (JSON); a secret. */
@@ -57,7 +64,7 @@ export interface PlatformContract {
     readonly privateSubnetIds: readonly string[];
     /** The public host of the front door (the first of `ingressGateway.hosts`), or null without one. */
     readonly gatewayHost: string | null;
-    /** The Istio Gateway (`istio-ingress/<name>`) app teams bind their own routes to, or null without public hosts. */
+    /** The Istio Gateway (`istio-ingress/<name>`) of the front door, or null without public hosts. Its AuthorizationPolicy admits only the platform's model paths. */
     readonly gatewayName: string | null;
     /** The front door inside the mesh, `inference.istio-ingress.svc.cluster.local`. */
     readonly meshHost: string;
@@ -68,6 +75,19 @@ export interface PlatformContract {
     readonly models: readonly ContractModel[];
     /** The regional DNS name of the SageMaker Runtime VPC endpoint, or null without SageMaker models. */
     readonly sagemakerVpcEndpointDns: string | null;
+    /** The app teams the platform admits, with their role, Kubernetes group, namespaces and image repositories. */
+    readonly appTeams: readonly AppTeam[];
+}
+
+export interface AppTeam {
+    readonly name: string;
+    readonly roleArn: string;
+    /** The Kubernetes group its access entry maps the role to. */
+    readonly group: string;
+    /** Mesh namespaces it may deploy into (EKS edit, plus Istio AuthorizationPolicies). */
+    readonly namespaces: readonly string[];
+    /** Private ECR repositories (or `prefix/*`) the nodes may pull its images from. */
+    readonly imageRepositories: readonly string[];
 }
 
 export type ContractField = keyof PlatformContract;
@@ -88,19 +108,21 @@ export const CONTRACT_FIELDS: Readonly<Record<ContractField, FieldInfo>> = {
     region: { description: "the AWS region", since: "1.0.0" },
     clusterName: { description: "the EKS cluster", since: "1.0.0" },
     clusterEndpoint: { description: "the Kubernetes API endpoint (private unless the platform opened it)", since: "1.0.0" },
+    clusterCertificateAuthority: { description: "the API server's certificate authority (base64), for a kubeconfig of an app team's own role", since: "1.0.0" },
     oidcProviderArn: { description: "the cluster's IAM OIDC provider, for IRSA trust policies", since: "1.0.0" },
     oidcProviderUrl: { description: "its issuer URL (`https://oidc.eks…`); trust-policy condition keys use it without `https://`", since: "1.0.0" },
     kubeconfig: { description: "admin kubeconfig (JSON)", since: "1.0.0", secret: true },
     vpcId: { description: "the cluster's VPC", since: "1.0.0" },
     privateSubnetIds: { description: "its private subnets", since: "1.0.0" },
     gatewayHost: { description: "the front door's public host", since: "1.0.0", nullable: true },
-    gatewayName: { description: "the Istio Gateway (`istio-ingress/<name>`) to bind routes to", since: "1.0.0", nullable: true },
+    gatewayName: { description: "the Istio Gateway (`istio-ingress/<name>`) of the front door; it admits only the platform's model paths", since: "1.0.0", nullable: true },
     meshHost: { description: "the front door inside the mesh", since: "1.0.0" },
     meshNamespaces: { description: "the ML namespaces (sidecars injected, STRICT mTLS, default deny)", since: "1.0.0" },
     meshRevision: { description: "the Istio revision (`istio.io/rev` label value)", since: "1.0.0" },
     gpuNodeGroups: { description: "each GPU group's name, accelerator, labels, taint and GPUs per node", since: "1.0.0" },
-    models: { description: "each model and split: name, namespace, backend, `url`, `publicUrl`, `serviceHost`, `versions` (name, weight), `access`", since: "1.0.0" },
+    models: { description: "each model and split: name, namespace, backend, `url`, `publicUrl`, `serviceHost`, `versions` (name, weight), `access`; `openaiBaseUrl` for OpenAI-speaking models; SageMaker's `endpointName`, `endpointArn`", since: "1.0.0" },
     sagemakerVpcEndpointDns: { description: "the SageMaker Runtime VPC endpoint's regional DNS name", since: "1.0.0", nullable: true },
+    appTeams: { description: "each app team's `name`, `roleArn`, Kubernetes `group`, `namespaces` and `imageRepositories`", since: "1.0.0" },
 };
 
 /** Outputs kept for readers of the unversioned outputs; removed in contract 2.0.0. */
@@ -165,6 +187,7 @@ export function contractModels(entries: readonly ModelEntry[], facts: ModelFacts
             serviceHost: entry.backend === "split" ? facts.meshHost : facts.serviceHosts[entry.name],
             versions: versionsOf(entry, facts),
             access: entry.backend === "split" ? null : facts.access[entry.name],
+            ...(target?.families.some((f) => f.protocol === "openai") ? { openaiBaseUrl: `http://${facts.meshHost}/openai/${entry.name}/v1` } : {}),
             ...(entry.backend === "sagemaker" ? { endpointName: facts.endpoints[entry.name].name, endpointArn: facts.endpoints[entry.name].arn } : {}),
         };
     });

@@ -1,5 +1,5 @@
 /**
- * What a tier refuses in the cluster and mesh settings, checked the same way for `MlPlatform`
+ * What a tier refuses in the cluster and mesh settings (and where app teams may deploy), checked the same way for `MlPlatform`
  * arguments and for stack config (whose paths are the same under `mlmesh:`). Model and SageMaker
  * floors are checked by the model validators, which get the tier too.
  */
@@ -10,10 +10,11 @@ import { profileOf, type Environment } from "./environment";
 export interface TierSettings {
     readonly cluster: {
         readonly endpointPublicAccess?: boolean;
-        readonly access?: { readonly deployerRoleArn?: string };
+        readonly access?: { readonly deployerRoleArn?: string; readonly appTeams?: readonly { readonly namespaces: readonly string[] }[] };
     };
     readonly mesh: {
         readonly mtls?: string;
+        readonly namespaces?: readonly string[];
         readonly podSecurity?: string;
         readonly egress?: { readonly mode?: string };
         readonly ingressGateway?: { readonly scheme?: string; readonly replicas?: number; readonly jwt?: readonly unknown[] };
@@ -27,6 +28,12 @@ export function environmentProblems(environment: Environment | undefined, settin
     const refuse = (path: string, value: unknown, reason: string) => problems.push({ path: `${prefix}${path}`, value, reason });
     const { cluster, mesh } = settings;
     const gateway = mesh.ingressGateway ?? {};
+    const meshNamespaces = mesh.namespaces ?? ["ml-serving"];
+    (cluster.access?.appTeams ?? []).forEach((team, i) => team.namespaces.forEach((namespace, j) => {
+        if (!meshNamespaces.includes(namespace)) {
+            refuse(`cluster.access.appTeams[${i}].namespaces[${j}]`, namespace, `is not a mesh namespace; app teams deploy into the mesh (sidecars, STRICT mTLS, default deny): use one of ${meshNamespaces.join(", ")}, or add it to mesh.namespaces`);
+        }
+    }));
     if (gateway.replicas !== undefined && gateway.replicas < profile.minGatewayReplicas) {
         refuse("mesh.ingressGateway.replicas", gateway.replicas, `must be at least ${profile.minGatewayReplicas} in ${environment}: one gateway pod is a single point of failure for every model; raise replicas`);
     }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CertManager } from "../cluster/certManager";
 import { ClusterVpc, validateVpcLayout, type ClusterNetwork, type ClusterVpcArgs } from "../cluster/clusterVpc";
 import { GpuCluster, validateGpuClusterArgs, type GpuClusterArgs } from "../cluster/gpuCluster";
+import { appTeamGroup } from "../cluster/clusterAccess";
 import { placementOf } from "../cluster/gpuNodeGroup";
 import { DEFAULT_SIDECAR, validateIstioMeshArgs } from "../mesh/istioMesh";
 import { SidecarResources } from "../mesh/sidecarResources";
@@ -18,6 +19,7 @@ import { INFERENCE_SERVICE } from "../gateway/doorRoutes";
 import { TfServingModel } from "../serving/tfServingModel";
 import { profileOf, type Environment } from "./environment";
 import { environmentProblems } from "./environmentRules";
+import { grantAppTeams } from "./appTeams";
 import { serveSageMakerModels, type ServedSageMakerModel } from "./sagemakerModels";
 import type { SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
 import { platformImageReport } from "./imageSources";
@@ -149,9 +151,16 @@ export class MlPlatform extends pulumi.ComponentResource {
         }, { parent: this });
         // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
         this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
-        // A model that sets no replicas gets its tier's range.
-        const entries = (args.models ?? []).map((entry) => (entry.backend === "tfserving" || entry.backend === "kserve") && entry.replicas === undefined
-            ? { ...entry, replicas: profile.modelReplicas } : entry);
+        grantAppTeams(name, args.cluster.access?.appTeams ?? [], { parent: this, provider: this.cluster.provider, after: [this.mesh] });
+        // A model that sets no replicas gets its tier's range, widened to hold every version's floor.
+        const entries = (args.models ?? []).map((entry) => {
+            if ((entry.backend !== "tfserving" && entry.backend !== "kserve") || entry.replicas !== undefined) {
+                return entry;
+            }
+            // Every TF Serving version keeps the tier's floor, so the range holds them all.
+            const fewest = profile.minModelReplicas * (entry.backend === "tfserving" ? entry.versions.length : 1);
+            return { ...entry, replicas: { min: Math.max(profile.modelReplicas.min, fewest), max: Math.max(profile.modelReplicas.max, fewest) } };
+        });
         const models = entries.filter(isServed);
         const kserveFormats = models.flatMap((model) => (model.backend === "kserve" ? [model.modelFormat] : []));
         const kserve = kserveFormats.length > 0
@@ -211,6 +220,7 @@ export class MlPlatform extends pulumi.ComponentResource {
             region: aws.getRegionOutput({}, { parent: this }).region,
             clusterName: this.clusterName,
             clusterEndpoint: this.clusterEndpoint,
+            clusterCertificateAuthority: this.cluster.certificateAuthority,
             oidcProviderArn: this.oidcProviderArn,
             oidcProviderUrl: this.cluster.oidcProviderUrl,
             kubeconfig: this.kubeconfig,
@@ -231,6 +241,9 @@ export class MlPlatform extends pulumi.ComponentResource {
                 endpoints: byName,
             })),
             sagemakerVpcEndpointDns: bridge ? bridge.vpcEndpointDnsName : null,
+            appTeams: (args.cluster.access?.appTeams ?? []).map((team) => ({
+                name: team.name, roleArn: team.roleArn, group: appTeamGroup(team), namespaces: [...team.namespaces], imageRepositories: [...(team.imageRepositories ?? [])],
+            })),
         };
         this.registerOutputs(this.outputs);
     }

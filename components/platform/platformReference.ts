@@ -82,3 +82,21 @@ export class PlatformReference<K extends ContractField = ContractField> extends 
         return values as unknown as Pick<PlatformView, K | "contractVersion">;
     }
 }
+
+/**
+ * A kubeconfig (JSON) for the platform's cluster that authenticates as `roleArn` (an app team's
+ * own role, which the platform lists in `appTeams`), or as the ambient credentials without one;
+ * not the platform's admin kubeconfig. `aws eks get-token` must be on the deploying machine.
+ */
+export function kubeconfigFor(platform: Pick<PlatformContract, "clusterName" | "clusterEndpoint" | "clusterCertificateAuthority" | "region">, roleArn?: string): string {
+    const name = platform.clusterName;
+    const args = ["eks", "get-token", "--cluster-name", name, "--region", platform.region, ...(roleArn ? ["--role-arn", roleArn] : [])];
+    return JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name, cluster: { server: platform.clusterEndpoint, "certificate-authority-data": platform.clusterCertificateAuthority } }],
+        contexts: [{ name, context: { cluster: name, user: name } }],
+        "current-context": name,
+        users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args, interactiveMode: "Never" } } }],
+    });
+}

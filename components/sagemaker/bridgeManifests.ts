@@ -179,7 +179,7 @@ export function bridgeDestinationRule(models: readonly BridgedModel[]): IstioMan
 
 /** What the bridge's AuthorizationPolicy selects for one model, so an app team's policy can admit one more caller. */
 export function bridgeAccess(model: Pick<BridgedModel, "endpointName">): ModelAccess {
-    return { namespace: BRIDGE_NAMESPACE, selector: { app: BRIDGE_NAME }, methods: ["POST"], paths: [invocationsPath(model.endpointName)] };
+    return { namespace: BRIDGE_NAMESPACE, selector: { app: BRIDGE_NAME }, operations: [{ methods: ["POST"], paths: [invocationsPath(model.endpointName)] }] };
 }
 
 /** Each endpoint's invocations path admits only its model's callers and the ingress gateway. */
@@ -192,10 +192,10 @@ export function bridgeAuthorization(models: readonly BridgedModel[]): IstioManif
             selector: { matchLabels: { app: BRIDGE_NAME } },
             action: "ALLOW",
             rules: models.map((model) => {
-                const access = bridgeAccess(model);
+                const { operations } = bridgeAccess(model);
                 return {
                     from: [{ source: { principals: [...new Set([INGRESS_GATEWAY_PRINCIPAL, ...model.principals])] } }],
-                    to: [{ operation: { methods: [...access.methods], paths: [...access.paths] } }],
+                    to: operations.map((operation) => ({ operation: { methods: [...operation.methods], paths: [...operation.paths] } })),
                 };
             }),
         },

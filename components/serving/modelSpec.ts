@@ -249,9 +249,15 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
         checkCount(errors, `${at}replicas.min`, spec.replicas.min, 1, 1000);
         checkCount(errors, `${at}replicas.max`, spec.replicas.max, 1, 1000);
         errors.check(`${at}replicas.max`, spec.replicas.max, spec.replicas.max < spec.replicas.min ? `is below \`replicas.min\` (${spec.replicas.min})` : undefined);
-        const floor = profileOf(context.environment).minModelReplicas;
-        errors.check(`${at}replicas.min`, spec.replicas.min, context.environment && spec.replicas.min >= 1 && spec.replicas.min < floor
-            ? `must be at least ${floor} in ${context.environment}: one replica stops serving on a node drain or the loss of its zone; raise it, or leave replicas unset for ${JSON.stringify(profileOf(context.environment).modelReplicas)}` : undefined);
+        const floor = context.environment ? profileOf(context.environment).minModelReplicas : 1;
+        const versions = spec.backend === "tfserving" ? spec.versions.length : 1;
+        const fewest = floor * versions;
+        const where = context.environment ? ` in ${context.environment}` : "";
+        errors.check(`${at}replicas.min`, spec.replicas.min, spec.replicas.min >= 1 && spec.replicas.min < fewest
+            ? versions > 1
+                ? `must be at least ${fewest}${where}: each of the ${versions} versions keeps ${floor} pod(s) whatever its weight, so a node drain never stops one; raise it, or leave replicas unset`
+                : `must be at least ${floor}${where}: one replica stops serving on a node drain or the loss of its zone; raise it, or leave replicas unset for ${JSON.stringify(profileOf(context.environment).modelReplicas)}`
+            : undefined);
     }
     checkTraffic(errors, at, spec, effectiveTraffic(spec));
     const breaker = spec.circuitBreaker;

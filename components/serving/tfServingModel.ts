@@ -105,12 +105,15 @@ export class TfServingModel extends pulumi.ComponentResource {
             data: { "monitoring.config": TF_SERVING_MONITORING_CONFIG },
         }, k8sOpts);
 
-        const range = model.replicas ?? DEFAULT_MODEL_REPLICAS;
+        const floor = Math.max(1, args.minVersionReplicas ?? 1);
+        const fewest = floor * model.versions.length;
+        const range = model.replicas ?? { min: Math.max(DEFAULT_MODEL_REPLICAS.min, fewest), max: Math.max(DEFAULT_MODEL_REPLICAS.max, fewest) };
+        const ranges = versionReplicas(range, model.versions.map((version) => version.weight), floor);
         const scheduling = gpuScheduling(group);
-        const deployments = model.versions.map((version) => {
+        const deployments = model.versions.map((version, index) => {
             const versionName = `${model.name}-${version.name}`;
             const podLabels = { ...labels, version: version.name };
-            const replicas = versionReplicas(range, version.weight, args.minVersionReplicas);
+            const replicas = ranges[index];
             const deployment = new k8s.apps.v1.Deployment(`${name}-${version.name}`, {
                 metadata: { name: versionName, namespace, labels: podLabels },
                 spec: {

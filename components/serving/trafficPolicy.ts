@@ -158,22 +158,25 @@ export interface AccessOptions {
     readonly grpcPaths?: readonly string[];
 }
 
-/** Where an ALLOW AuthorizationPolicy admits one more caller of a model: what its own policy selects. */
+/** Where an ALLOW AuthorizationPolicy admits one more caller of a model: what its own policy selects, and its operations. */
 export interface ModelAccess {
     readonly namespace: string;
     readonly selector: Readonly<Record<string, string>>;
-    readonly methods: readonly string[];
-    readonly paths: readonly string[];
+    /** The model's own rules' operations: each a set of methods on a set of paths. */
+    readonly operations: readonly { readonly methods: readonly string[]; readonly paths: readonly string[] }[];
 }
 
-/** The namespace, selector, methods and paths of a model's own AuthorizationPolicy, for app teams' policies. */
+/** The operations a model's AuthorizationPolicy admits: its HTTP paths by GET and POST, its gRPC methods by POST. */
+function accessOperations(options: AccessOptions): ModelAccess["operations"] {
+    return [
+        { methods: ["GET", "POST"], paths: [...options.httpPaths] },
+        ...(options.grpcPaths && options.grpcPaths.length > 0 ? [{ methods: ["POST"], paths: [...options.grpcPaths] }] : []),
+    ];
+}
+
+/** The namespace, selector and operations of a model's own AuthorizationPolicy, for app teams' policies. */
 export function modelAccess(options: AccessOptions): ModelAccess {
-    return {
-        namespace: options.namespace,
-        selector: { ...options.selector },
-        methods: ["GET", "POST"],
-        paths: [...options.httpPaths, ...(options.grpcPaths ?? [])],
-    };
+    return { namespace: options.namespace, selector: { ...options.selector }, operations: accessOperations(options) };
 }
 
 /**
@@ -182,10 +185,7 @@ export function modelAccess(options: AccessOptions): ModelAccess {
  */
 export function modelAuthorizationPolicy(options: AccessOptions): IstioManifest {
     const from = [{ source: { principals: [...new Set([INGRESS_GATEWAY_PRINCIPAL, ...options.principals])] } }];
-    const rules = [
-        { from, to: [{ operation: { methods: ["GET", "POST"], paths: [...options.httpPaths] } }] },
-        ...(options.grpcPaths && options.grpcPaths.length > 0 ? [{ from, to: [{ operation: { methods: ["POST"], paths: [...options.grpcPaths] } }] }] : []),
-    ];
+    const rules = accessOperations(options).map((operation) => ({ from, to: [{ operation: { methods: [...operation.methods], paths: [...operation.paths] } }] }));
     return {
         apiVersion: "security.istio.io/v1",
         kind: "AuthorizationPolicy",

@@ -63,13 +63,32 @@ export function containerResources(resources: { cpu?: string; memory?: string } 
     return { requests: { ...amounts }, limits: { ...amounts } };
 }
 
+/** `total` split by `weights` (which add up to 100) in whole pods: largest remainders first, ties to the earlier version. */
+function apportion(total: number, weights: readonly number[]): number[] {
+    const exact = weights.map((weight) => (total * weight) / 100);
+    const shares = exact.map(Math.floor);
+    const order = exact.map((value, i) => ({ i, rest: value - shares[i] })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+    for (let left = total - shares.reduce((sum, n) => sum + n, 0), k = 0; left > 0; left--, k++) {
+        shares[order[k % order.length].i] += 1;
+    }
+    return shares;
+}
+
 /**
- * A version's share of the model's replica range, by its traffic weight, and never below `floor`
- * (at least one pod: a version with weight 0 still answers requests pinned to it by header).
+ * Each version's replica range: `floor` pods each (at least one: a version with weight 0 still
+ * answers requests pinned to it by header), and the rest of the model's range split by traffic
+ * weight, so the versions together run exactly `range.min` pods and at most `range.max`. The
+ * model's range must hold the floors (`range.min ≥ floor × versions`; the model checks say so).
  */
-export function versionReplicas(range: { min: number; max: number }, weight: number, floor = 1): { min: number; max: number } {
-    const min = Math.max(1, floor, Math.ceil((range.min * weight) / 100));
-    return { min, max: Math.max(min, Math.ceil((range.max * weight) / 100)) };
+export function versionReplicas(range: { min: number; max: number }, weights: readonly number[], floor = 1): { min: number; max: number }[] {
+    const each = Math.max(1, floor);
+    const spare = (total: number) => apportion(Math.max(0, total - each * weights.length), weights);
+    const mins = spare(range.min);
+    const maxes = spare(range.max);
+    return weights.map((_, i) => {
+        const min = each + mins[i];
+        return { min, max: Math.max(min, each + maxes[i]) };
+    });
 }
 
 /** Where a model's files are and how they are encrypted. */

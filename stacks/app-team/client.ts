@@ -4,21 +4,47 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContractModel, PlatformView } from "../../components/platform";
+import type { AppTeam, ContractModel, PlatformView } from "../../components/platform";
 
-/** The model `name` of the platform, if this service can be admitted to it; a clear error otherwise. */
-export function modelToCall(platform: Pick<PlatformView, "models" | "meshNamespaces">, name: string): ContractModel & { readonly access: NonNullable<ContractModel["access"]> } {
+/** This team as the platform admits it: the entry of `appTeams` with the role the team deploys as. */
+export function teamOf(platform: Pick<PlatformView, "appTeams">, roleArn: string): AppTeam {
+    const team = platform.appTeams.find((candidate) => candidate.roleArn === roleArn);
+    if (!team) {
+        throw new pulumi.RunError(`config \`roleArn\` (${JSON.stringify(roleArn)}) is not an app team of the platform (it admits: ${platform.appTeams.map((t) => `${t.name} ${t.roleArn}`).join(", ") || "none"}); ask the platform team to add the team to mlmesh:cluster.access.appTeams`);
+    }
+    return team;
+}
+
+/** The model `name` of the platform, if this team can admit its service to it; a clear error otherwise. */
+export function modelToCall(platform: Pick<PlatformView, "models" | "meshNamespaces">, team: Pick<AppTeam, "name" | "namespaces">, name: string): ContractModel & { readonly access: NonNullable<ContractModel["access"]> } {
     const model = platform.models.find((candidate) => candidate.name === name);
     if (!model) {
         throw new pulumi.RunError(`config \`model\` (${JSON.stringify(name)}) is not a model of the platform; it serves: ${platform.models.map((m) => m.name).join(", ") || "(none)"}`);
     }
+    const askPlatform = "ask the platform team to add this service's identity to the model's `allowedPrincipals`";
     if (!model.access) {
-        throw new pulumi.RunError(`config \`model\` (${JSON.stringify(name)}) is a ${model.backend}: its callers are the \`allowedPrincipals\` in the platform's config, so ask the platform team to add this service's identity there, or call one of its legs (${model.versions.map((v) => v.name).join(", ")})`);
+        throw new pulumi.RunError(`config \`model\` (${JSON.stringify(name)}) is a ${model.backend}: its callers are the \`allowedPrincipals\` in the platform's config, so ${askPlatform.replace("the model's", "the split's")}, or call one of its legs (${model.versions.map((v) => v.name).join(", ")})`);
     }
     if (!platform.meshNamespaces.includes(model.namespace)) {
         throw new pulumi.RunError(`model ${name} lives in ${model.namespace}, which the platform does not list in meshNamespaces (${platform.meshNamespaces.join(", ")}); the service would run without a sidecar`);
     }
+    if (model.access.namespace !== model.namespace) {
+        // Admitted at a shared proxy (the SageMaker bridge), whose one policy covers other models too.
+        throw new pulumi.RunError(`model ${name} is a ${model.backend} model admitted at a proxy in ${model.access.namespace} that serves other models too, where no app team may write policy; ${askPlatform}`);
+    }
+    if (!team.namespaces.includes(model.namespace)) {
+        throw new pulumi.RunError(`model ${name} lives in namespace ${model.namespace}, where team ${team.name} may not deploy (its namespaces: ${team.namespaces.join(", ")}); ${askPlatform}, or to add ${model.namespace} to the team's namespaces`);
+    }
     return model as ContractModel & { readonly access: NonNullable<ContractModel["access"]> };
+}
+
+/** Whether the nodes may pull `image`: it must be in one of the team's repositories (or under a `prefix/*`). */
+export function checkImage(team: Pick<AppTeam, "name" | "imageRepositories">, image: string): void {
+    const repository = image.replace(/@sha256:[0-9a-f]{64}$/, "").replace(/:[\w][\w.-]{0,127}$/, "");
+    const allowed = team.imageRepositories.some((entry) => (entry.endsWith("/*") ? repository.startsWith(entry.slice(0, -1)) : repository === entry));
+    if (!allowed) {
+        throw new pulumi.RunError(`config \`image\` (${JSON.stringify(image)}) is not in a repository the platform's nodes may pull for team ${team.name} (${team.imageRepositories.join(", ") || "none"}): its pods would stay in ImagePullBackOff; push it there, or ask the platform team to add the repository to the team's imageRepositories`);
+    }
 }
 
 export interface ClientArgs {
@@ -76,7 +102,7 @@ export function clientWorkload(args: ClientArgs): { deployment: k8s.apps.v1.Depl
 }
 
 /**
- * One more ALLOW rule for the model's workload: this identity, the model's own methods and paths.
+ * One more ALLOW policy on the model's workload: this identity, for exactly the model's own operations.
  * Istio ORs ALLOW policies, so the platform's own policy and default deny stay as they are.
  */
 export function modelCallerPolicy(name: string, model: Pick<ContractModel, "name"> & { readonly access: NonNullable<ContractModel["access"]> }, principal: string): k8s.apiextensions.CustomResourceArgs {
@@ -87,7 +113,7 @@ export function modelCallerPolicy(name: string, model: Pick<ContractModel, "name
         spec: {
             selector: { matchLabels: { ...model.access.selector } },
             action: "ALLOW",
-            rules: [{ from: [{ source: { principals: [principal] } }], to: [{ operation: { methods: [...model.access.methods], paths: [...model.access.paths] } }] }],
+            rules: model.access.operations.map((operation) => ({ from: [{ source: { principals: [principal] } }], to: [{ operation: { methods: [...operation.methods], paths: [...operation.paths] } }] })),
         },
     };
 }

@@ -10,18 +10,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 // In your own project: import { PlatformReference } from "mlmesh";
-import { PlatformReference } from "../../components/platform";
-import { clientWorkload, modelToCall, modelCallerPolicy } from "./client";
+import { kubeconfigFor, PlatformReference } from "../../components/platform";
+import { checkImage, clientWorkload, modelCallerPolicy, modelToCall, teamOf } from "./client";
 
 export = async () => {
     const config = new pulumi.Config();
     const platform = await new PlatformReference("platform", {
         stack: config.require("platformStack"),
-        needs: ["kubeconfig", "meshNamespaces", "models"],
+        needs: ["clusterName", "clusterEndpoint", "clusterCertificateAuthority", "region", "meshNamespaces", "models", "appTeams"],
     }).read();
-    const model = modelToCall(platform, config.require("model"));
+    // The team deploys as its own role, with the access the platform gave it: never the platform's admin kubeconfig.
+    const team = teamOf(platform, config.require("roleArn"));
+    const model = modelToCall(platform, team, config.require("model"));
+    checkImage(team, config.require("image"));
     const app = pulumi.getProject();
-    const provider = new k8s.Provider("platform", { kubeconfig: platform.kubeconfig, enableServerSideApply: true });
+    const provider = new k8s.Provider("platform", { kubeconfig: kubeconfigFor(platform, team.roleArn), enableServerSideApply: true });
     const opts = { provider };
 
     // The service runs beside the model, in a namespace the platform meshes (sidecar, STRICT mTLS).

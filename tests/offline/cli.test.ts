@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { main } from "../../offline/cli";
+import { main, outputLines } from "../../offline/cli";
 import { EXIT, plan } from "../../offline/plan";
 
 interface CliRun {
@@ -51,7 +51,7 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /mlmesh:mesh:IstioMesh\s+mlmesh-dev-mesh\n/);
             assert.match(run.stdout, /mlmesh:serving:TfServingModel\s+mlmesh-dev-ml-serving-resnet\n/);
             assert.match(run.stdout, /mlmesh:serving:KServeModel\s+mlmesh-dev-ml-serving-bert\n/);
-            assert.match(run.stdout, /Manifests: 78 written, 0 invalid, 0 without a schema/);
+            assert.match(run.stdout, /Manifests: 80 written, 0 invalid, 0 without a schema/);
             assert.match(run.stdout, /Routes: 42 public path\(s\), 57 leg\(s\), every one reaches a server that admits it/);
             const files = readdirSync(path.join(out(), "manifests"));
             for (const expected of [
@@ -116,7 +116,7 @@ describe("mlmesh plan", () => {
             args: (f) => ["plan", "--stack", "x", "--config-file", f("bad.yaml", "config:\n  aws:region: us-west-2\n  mlmesh:environment: qa\n")],
             message: /bad\.yaml: stack config has 1 problem\(s\):\n {2}- `mlmesh:environment` \("qa"\) must be one of dev, staging, prod/,
         },
-        { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out` and `--policy-config` belong to `mlmesh plan`/ },
+        { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out`, `--policy-config` and `--platform-outputs` belong to `mlmesh plan`/ },
         { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan`, `routes` or `check`, got `apply`/ },
         {
             name: "a split whose weights do not add up",
@@ -163,5 +163,95 @@ describe("mlmesh plan", () => {
         writeFileSync(path.join(outDir, "manifests", "old.yaml"), "kind: Old\n");
         await plan({ stack: "test", projectDir: path.join(__dirname, "fixtures", "invalid-project"), outDir });
         assert.deepEqual(readdirSync(path.join(outDir, "manifests")), ["virtualservice-ml-serving-resnet.yaml"]);
+    });
+});
+
+describe("mlmesh plan of a project that reads a platform stack", () => {
+    let work: string;
+    before(() => {
+        work = mkdtempSync(path.join(tmpdir(), "mlmesh-cli-platform-"));
+        // An app project: it reads the platform through a StackReference and adds one Istio object.
+        mkdirSync(path.join(work, "app"));
+        writeFileSync(path.join(work, "app", "Pulumi.yaml"), "name: app-fixture\nruntime: nodejs\nmain: index.js\n");
+        writeFileSync(path.join(work, "app", "Pulumi.dev.yaml"), "config:\n  aws:region: us-west-2\n");
+        writeFileSync(path.join(work, "app", "index.js"), [
+            `const pulumi = require(${JSON.stringify(require.resolve("@pulumi/pulumi"))});`,
+            `const k8s = require(${JSON.stringify(require.resolve("@pulumi/kubernetes"))});`,
+            "module.exports = () => {",
+            "    const platform = new pulumi.StackReference('platform', { name: 'acme/mlmesh/dev' });",
+            "    new k8s.apiextensions.CustomResource('calls', { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',",
+            "        metadata: { name: 'app-calls-resnet', namespace: 'ml-serving' },",
+            "        spec: { action: 'ALLOW', selector: { matchLabels: { app: 'resnet' } }, rules: [{ from: [{ source: { principals: ['cluster.local/ns/ml-serving/sa/app'] } }] }] } });",
+            "    return { vpcId: platform.getOutput('vpcId'), kubeconfig: platform.getOutput('kubeconfig'), models: platform.getOutput('models') };",
+            "};", "",
+        ].join("\n"));
+        mkdirSync(path.join(work, "empty"));
+        writeFileSync(path.join(work, "platform.json"), JSON.stringify({
+            project: "mlmesh", stack: "dev", outputs: {
+                contractVersion: "1.0.0", meshRevision: "1-30-3", vpcId: "vpc-0a1b2c3d4e5f60718", kubeconfig: "[secret]",
+                models: [{ name: "resnet", backend: "tfserving" }, { name: "bert", backend: "kserve" }],
+            },
+        }));
+        writeFileSync(path.join(work, "not-json.json"), "project: mlmesh\n");
+        writeFileSync(path.join(work, "outputs-only.json"), JSON.stringify({ vpcId: "vpc-1" }));
+    });
+    after(() => rmSync(work, { recursive: true, force: true }));
+
+    it("plans the project in --cwd against --platform-outputs, and prints its outputs with the secret masked", async () => {
+        const run = await cli(["plan", "--cwd", "app", "--stack", "dev", "--platform-outputs", "platform.json", "--out", "app-plan"], work);
+        assert.equal(run.code, EXIT.ok, `${run.stderr}\n${run.stdout}`);
+        assert.match(run.stdout, /Previewing mlmesh plan \(app-fixture\/dev, offline\) from .*app\/Pulumi\.dev\.yaml/);
+        assert.match(run.stdout, /Install order: every chart and object waits for what it needs/);
+        assert.match(run.stdout, /\nOutputs:\n {4}kubeconfig: \[secret\]\n {4}models {4}: \[2\] resnet \(tfserving\), bert \(kserve\)\n {4}vpcId {5}: "vpc-0a1b2c3d4e5f60718"\n/);
+        const planFile = JSON.parse(readFileSync(path.join(work, "app-plan", "plan.json"), "utf8"));
+        assert.deepEqual([planFile.project, planFile.outputs.kubeconfig], ["app-fixture", "[secret]"]);
+    });
+
+    const refused: { name: string; args: string[]; message: (work: string) => string }[] = [
+        { name: "--cwd to a folder without Pulumi.yaml", args: ["plan", "--cwd", "empty", "--stack", "dev"], message: (w) => `${path.join(w, "empty", "Pulumi.yaml")}: no such file; --cwd must name a folder holding a Pulumi project` },
+        { name: "a StackReference no --platform-outputs answers", args: ["plan", "--cwd", "app", "--stack", "dev", "--out", "app-unanswered"], message: () => "the program reads stack acme/mlmesh/dev through a StackReference, and no outputs of it were given" },
+        { name: "--platform-outputs naming a missing file", args: ["plan", "--stack", "dev", "--platform-outputs", "missing.json"], message: (w) => `${path.join(w, "missing.json")}: cannot read platform outputs as JSON` },
+        { name: "--platform-outputs naming a file that is not JSON", args: ["plan", "--stack", "dev", "--platform-outputs", "not-json.json"], message: (w) => `${path.join(w, "not-json.json")}: cannot read platform outputs as JSON` },
+        { name: "--platform-outputs naming bare outputs without project and stack", args: ["plan", "--stack", "dev", "--platform-outputs", "platform.json", "--platform-outputs", "outputs-only.json"], message: (w) => `${path.join(w, "outputs-only.json")}: platform outputs need \`project\`, \`stack\` and an \`outputs\` object` },
+        { name: "--platform-outputs given to routes", args: ["routes", "--stack", "dev", "--platform-outputs", "platform.json"], message: () => "`--platform-outputs` belong to `mlmesh plan`" },
+    ];
+    for (const { name, args, message } of refused) {
+        it(`exits 2 with a message for ${name}`, async () => {
+            const run = await cli(args, work);
+            assert.equal(run.code, EXIT.badInput, run.stdout);
+            assert.ok(run.stderr.includes(message(work)), run.stderr);
+            assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace for bad input");
+        });
+    }
+
+    it("reports a missing Pulumi.yaml in --json as an error object", async () => {
+        const run = await cli(["plan", "--cwd", "empty", "--stack", "dev", "--json"], work);
+        assert.equal(run.code, EXIT.badInput);
+        assert.deepEqual(JSON.parse(run.stderr), { error: `${path.join(work, "empty", "Pulumi.yaml")}: no such file; --cwd must name a folder holding a Pulumi project`, exitCode: EXIT.badInput });
+    });
+});
+
+describe("the Outputs section of mlmesh plan", () => {
+    // [what, outputs, lines printed]
+    const CASES: [string, Record<string, unknown>, string[]][] = [
+        ["no outputs", {}, []],
+        ["names sorted and aligned, strings quoted", { vpcId: "vpc-1", clusterName: "mlmesh-dev", region: "us-west-2" },
+            ["Outputs:", '    clusterName: "mlmesh-dev"', '    region     : "us-west-2"', '    vpcId      : "vpc-1"']],
+        ["a secret kept masked", { kubeconfig: "[secret]", region: "us-west-2" }, ["Outputs:", "    kubeconfig: [secret]", '    region    : "us-west-2"']],
+        ["models summarized by name and backend", { models: [{ name: "resnet", backend: "tfserving", url: "http://x" }, { name: "churn", backend: "split" }] },
+            ["Outputs:", "    models: [2] resnet (tfserving), churn (split)"]],
+        ["objects without a backend summarized by name", { gpuNodeGroups: [{ name: "a10g", instanceTypes: ["g5.xlarge"] }] }, ["Outputs:", "    gpuNodeGroups: [1] a10g"]],
+        ["a list of strings as JSON", { meshNamespaces: ["ml-serving", "ml-tabular"], empty: [] }, ["Outputs:", "    empty         : []", '    meshNamespaces: ["ml-serving","ml-tabular"]']],
+        ["numbers, booleans, null and objects as JSON", { replicas: 2, public: true, gatewayHost: null, access: { namespace: "ml" } },
+            ["Outputs:", '    access     : {"namespace":"ml"}', "    gatewayHost: null", "    public     : true", "    replicas   : 2"]],
+        ["a value over 100 characters cut to 100", { kubeconfigJson: "x".repeat(150) }, ["Outputs:", `    kubeconfigJson: "${"x".repeat(96)}...`]],
+        ["a value of 100 characters kept whole", { id: "y".repeat(98) }, ["Outputs:", `    id: "${"y".repeat(98)}"`]],
+    ];
+    for (const [what, outputs, lines] of CASES) {
+        it(`prints ${what}`, () => assert.deepEqual(outputLines(outputs), lines));
+    }
+
+    it("summarizes a list that mixes objects and null without failing", () => {
+        assert.match(outputLines({ groups: [{ name: "a10g" }, null] })[1], /^ {4}groups: \[2\] a10g/);
     });
 });

@@ -76,3 +76,58 @@ describe("install order", () => {
         });
     }
 });
+
+describe("install order in a project that reads an mlmesh platform", () => {
+    /** An app team's plan: a caller policy and a workload in a mesh namespace, and no charts of its own. */
+    const appPlan = (): RecordedResource[] => [
+        resource("calls-churn", "kubernetes:security.istio.io/v1:AuthorizationPolicy"),
+        resource("churn-report", "kubernetes:apps/v1:Deployment"),
+    ];
+    const platform = (extra: Record<string, unknown> = {}) => ({ contractVersion: "1.0.0", meshRevision: "1-30-3", models: [{ name: "resnet", backend: "tfserving" }], ...extra });
+    const messages = (resources: RecordedResource[], stacksRead: Record<string, unknown>[] = []) => installOrderProblems(resources, stacksRead).map((p) => p.message);
+
+    it("reports the Istio charts as missing when the project reads no stack", () => {
+        assert.deepEqual(messages(appPlan()), [
+            "calls-churn (an Istio object) needs the base chart, which the plan does not install: it needs the Istio CRDs (istio/istio:manifests/charts/base@1.30.3)",
+            "calls-churn (an Istio object) needs the istiod chart, which the plan does not install: it needs istiod, which validates it and pushes it to the proxies (istio/istio:manifests/charts/istio-control/istio-discovery@1.30.3)",
+            "churn-report (a workload in a mesh namespace) needs the istiod chart, which the plan does not install: it needs istiod's sidecar injector; a pod created before it runs without a proxy and STRICT mTLS refuses it (istio/istio:manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml@1.30.3)",
+        ]);
+    });
+
+    // [stacks read, whether they hold an mlmesh platform (so Istio is installed before the project runs)]
+    const STACKS_READ: [string, Record<string, unknown>[], boolean][] = [
+        ["an mlmesh platform", [platform()], true],
+        ["a platform among other stacks", [{ vpcId: "vpc-1" }, platform()], true],
+        ["a stack that is not a platform", [{ vpcId: "vpc-1" }], false],
+        ["a stack without `meshRevision`", [platform({ meshRevision: undefined })], false],
+        ["a stack without `contractVersion`", [platform({ contractVersion: undefined })], false],
+        ["a stack whose `contractVersion` is not a string", [platform({ contractVersion: 1 })], false],
+    ];
+    for (const [what, stacksRead, satisfied] of STACKS_READ) {
+        it(`${satisfied ? "finds nothing missing" : "still reports the Istio charts"} for an app reading ${what}`, () => {
+            assert.equal(messages(appPlan(), stacksRead).length, satisfied ? 0 : 3);
+        });
+    }
+
+    // [the platform's models, whether KServe is installed for the app's InferenceService]
+    const MODELS: [string, unknown, boolean][] = [
+        ["a KServe model", [{ name: "resnet", backend: "tfserving" }, { name: "bert", backend: "kserve" }], true],
+        ["no KServe model", [{ name: "resnet", backend: "tfserving" }, { name: "churn", backend: "sagemaker" }], false],
+        ["no models", [], false],
+        ["`models` that is not a list", "[secret]", false],
+    ];
+    for (const [what, models, satisfied] of MODELS) {
+        it(`${satisfied ? "finds KServe installed" : "still reports KServe missing"} for an InferenceService when the platform serves ${what}`, () => {
+            const problems = messages([resource("scorer", "kubernetes:serving.kserve.io/v1beta1:InferenceService")], [platform({ models })]);
+            assert.deepEqual(problems, satisfied ? [] : [
+                "scorer (an InferenceService) needs the kserve-resources chart, which the plan does not install: it needs KServe's controller and its admission webhooks (kserve/kserve:charts/kserve-resources@v0.20.0)",
+                "scorer (an InferenceService) needs the kserve-runtime-configs chart, which the plan does not install: it needs the serving runtimes its model format selects (kserve/kserve:charts/kserve-runtime-configs@v0.20.0)",
+            ]);
+        });
+    }
+
+    it("does not excuse a chart the project installs itself from waiting for what it needs", () => {
+        const problems = messages([release("own-istiod", "istiod")], [platform()]);
+        assert.ok(problems.some((m) => /own-istiod \(the istiod chart\) needs the base chart/.test(m)), problems.join("\n"));
+    });
+});

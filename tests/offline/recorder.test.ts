@@ -131,4 +131,11 @@ describe("offline recorder, errors raised inside apply callbacks", () => {
             /the region has too few zones/,
         );
     });
+
+    it("refuses a second resource with the same URN, as the engine does", async () => {
+        await assert.rejects(recordOffline(() => {
+            new aws.s3.Bucket("twice");
+            new aws.s3.Bucket("twice");
+        }), /Duplicate resource URN 'urn:pulumi:test::mlmesh::pulumi:pulumi:Stack\$aws:s3\/bucket:Bucket::twice'; try giving it a unique name/);
+    });
 });

@@ -44,7 +44,8 @@ const BAD_CONFIGS: readonly BadConfig[] = [
         path: "mlmesh:cluster.endpointPublicAccess", value: true, reason: "must be false in prod",
     },
     { change: "one ingress gateway pod in staging", mutate: (r) => { r["mlmesh:environment"] = "staging"; mesh(r).ingressGateway = { replicas: 1 }; }, path: "mlmesh:mesh.ingressGateway.replicas", value: 1, reason: "must be at least 2 in staging" },
-    { change: "a one-replica model in staging", mutate: (r) => { r["mlmesh:environment"] = "staging"; model(r).replicas = { min: 1, max: 3 }; }, path: "mlmesh:models[0].replicas.min", value: 1, reason: "must be at least 2 in staging" },
+    { change: "a two-version model whose versions cannot all keep staging's floor", mutate: (r) => { r["mlmesh:environment"] = "staging"; model(r).replicas = { min: 3, max: 6 }; }, path: "mlmesh:models[0].replicas.min", value: 3, reason: "must be at least 4 in staging: each of the 2 versions keeps 2 pod(s)" },
+    { change: "a two-version model with one replica in dev", mutate: (r) => { model(r).replicas = { min: 1, max: 3 }; }, path: "mlmesh:models[0].replicas.min", value: 1, reason: "must be at least 2 in dev: each of the 2 versions keeps 1 pod(s)" },
     { change: "PERMISSIVE mTLS in prod", mutate: inProd((r) => { mesh(r).mtls = "PERMISSIVE"; }), path: "mlmesh:mesh.mtls", value: "PERMISSIVE", reason: "is not allowed in prod" },
     { change: "open egress (ALLOW_ANY) in prod", mutate: inProd((r) => { mesh(r).egress = { mode: "ALLOW_ANY" }; }), path: "mlmesh:mesh.egress.mode", value: "ALLOW_ANY", reason: "list the hosts it needs under egress.allow" },
     { change: "Pod Security baseline in prod", mutate: inProd((r) => { mesh(r).podSecurity = "baseline"; }), path: "mlmesh:mesh.podSecurity", value: "baseline", reason: "is not allowed in prod" },
@@ -174,7 +175,7 @@ describe("parsePlatformConfig", () => {
                 publicAccessCidrs: [],
                 systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 },
                 gpuNodeGroups: [],
-                access: { clusterAdmins: [] },
+                access: { clusterAdmins: [], appTeams: [] },
                 imageCache: { mirrors: {} },
             });
         });

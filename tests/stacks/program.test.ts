@@ -64,7 +64,7 @@ describe("the stack program through the offline engine", () => {
         const outputs = plans.prod.outputs;
         // The contract (components/platform/contract.ts) and its deprecated aliases.
         assert.deepEqual(Object.keys(outputs).sort(), [
-            "clusterEndpoint", "clusterName", "contractVersion", "environment", "gatewayHost", "gatewayName", "gatewayServiceHost", "gpuNodeGroups",
+            "appTeams", "clusterCertificateAuthority", "clusterEndpoint", "clusterName", "contractVersion", "environment", "gatewayHost", "gatewayName", "gatewayServiceHost", "gpuNodeGroups",
             "inferenceHost", "kubeconfig", "meshHost", "meshNamespaces", "meshRevision", "models", "oidcProviderArn", "oidcProviderUrl",
             "privateSubnetIds", "region", "sagemakerVpcEndpointDns", "vpcId",
         ]);

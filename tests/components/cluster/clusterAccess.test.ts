@@ -1,11 +1,35 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
-import { adminAccessEntries, clusterAdminPolicyArn, validateClusterAccess, withoutCreatorAdmin } from "../../../components/cluster/clusterAccess";
+import {
+    accessEntries, adminAccessEntries, appTeamGroup, clusterAdminPolicyArn, editPolicyArn, repositoryArn, validateClusterAccess, withoutCreatorAdmin,
+    type AppTeamAccess, type ClusterAccessSpec,
+} from "../../../components/cluster/clusterAccess";
 import { GpuCluster } from "../../../components/cluster/gpuCluster";
 import type { RecordedResource } from "../../../offline/recorder";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
 
 const DEPLOYER = "arn:aws:iam::123456789012:role/ci-deployer";
 const ADMIN = "arn:aws:iam::123456789012:role/platform/break-glass";
+const REGISTRY = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
+const CRM: AppTeamAccess = { name: "crm", roleArn: "arn:aws:iam::123456789012:role/crm-deployer", namespaces: ["ml-tabular"], imageRepositories: [`${REGISTRY}/crm/*`] };
+const PAYMENTS: AppTeamAccess = { name: "payments", roleArn: "arn:aws:iam::123456789012:role/payments-deployer", namespaces: ["ml-serving", "ml-tabular"] };
+
+/** `access` with the crm team changed by `change` (one field), beside a valid payments team. */
+const withCrm = (change: Partial<AppTeamAccess>, access: ClusterAccessSpec = {}): ClusterAccessSpec => ({ ...access, appTeams: [{ ...CRM, ...change }, PAYMENTS] });
+
+interface Entry {
+    readonly principalArn: string;
+    readonly kubernetesGroups?: string[];
+    readonly accessPolicies: Record<string, { policyArn: string; accessScope: { type: string; namespaces?: string[] } }>;
+}
+
+/** accessEntries in `partition`, once its Outputs resolve. */
+function entriesOf(access: ClusterAccessSpec | undefined, partition: string): Promise<Record<string, Entry>> {
+    return new Promise((resolve) => pulumi.output(accessEntries(access, pulumi.output(partition))).apply((entries) => {
+        resolve(entries as Record<string, Entry>);
+        return entries;
+    }));
+}
 
 describe("validateClusterAccess", () => {
     const BAD: [string, object, string][] = [
@@ -23,6 +47,70 @@ describe("validateClusterAccess", () => {
     });
 });
 
+describe("validateClusterAccess of app teams", () => {
+    const BAD_TEAMS: [string, ClusterAccessSpec, string, RegExp][] = [
+        ["a name that is not a DNS label", withCrm({ name: "CRM" }), "appTeams[0].name", /DNS-1123 label/],
+        ["a name longer than 40 characters", withCrm({ name: `crm-${"x".repeat(37)}` }), "appTeams[0].name", /at most 40 characters/],
+        ["a name an earlier team has", { appTeams: [CRM, { ...PAYMENTS, name: "crm" }] }, "appTeams[1].name", /used by an earlier team/],
+        ["a user, not a role", withCrm({ roleArn: "arn:aws:iam::123456789012:user/crm" }), "appTeams[0].roleArn", /must be an IAM role ARN/],
+        ["the deployer's role", withCrm({ roleArn: DEPLOYER }, { deployerRoleArn: DEPLOYER }), "appTeams[0].roleArn", /repeats deployerRoleArn/],
+        ["a cluster admin's role", withCrm({ roleArn: ADMIN }, { clusterAdmins: [ADMIN] }), "appTeams[0].roleArn", /repeats clusterAdmins\[0\]/],
+        ["the role of an earlier team", { appTeams: [CRM, { ...PAYMENTS, roleArn: CRM.roleArn }] }, "appTeams[1].roleArn", /repeats appTeams\[0\]\.roleArn/],
+        ["no namespaces", withCrm({ namespaces: [] }), "appTeams[0].namespaces", /at least one mesh namespace/],
+        // Listed twice, grantAppTeams would create the namespace's Role twice under one name (a duplicate URN).
+        ["a namespace listed twice", withCrm({ namespaces: ["ml-tabular", "ml-tabular"] }), "appTeams[0].namespaces[1]", /twice/],
+        ["a tagged image instead of a repository", withCrm({ imageRepositories: [`${REGISTRY}/crm/churn-report:2.3.1`] }), "appTeams[0].imageRepositories[0]", /without a tag/],
+        ["an image by digest", withCrm({ imageRepositories: [`${REGISTRY}/crm/churn-report@sha256:${"a".repeat(64)}`] }), "appTeams[0].imageRepositories[0]", /private ECR repository/],
+        ["every repository of the registry", withCrm({ imageRepositories: [`${REGISTRY}/*`] }), "appTeams[0].imageRepositories[0]", /prefix ending in \/\*/],
+        ["a prefix without its slash", withCrm({ imageRepositories: [`${REGISTRY}/crm*`] }), "appTeams[0].imageRepositories[0]", /private ECR repository/],
+        ["a Docker Hub repository", withCrm({ imageRepositories: ["docker.io/crm/churn-report"] }), "appTeams[0].imageRepositories[0]", /private ECR repository/],
+        ["a public ECR repository", withCrm({ imageRepositories: ["public.ecr.aws/crm/churn-report"] }), "appTeams[0].imageRepositories[0]", /private ECR repository/],
+        ["an upper-case repository, which ECR has not", withCrm({ imageRepositories: [`${REGISTRY}/CRM/report`] }), "appTeams[0].imageRepositories[0]", /private ECR repository/],
+        ["the second of its repositories", withCrm({ imageRepositories: [`${REGISTRY}/crm/*`, REGISTRY] }), "appTeams[0].imageRepositories[1]", /private ECR repository/],
+    ];
+    for (const [what, access, path, reason] of BAD_TEAMS) {
+        it(`refuses a team with ${what} at ${path}`, () => {
+            const problems = validateClusterAccess(access).list;
+            assert.deepEqual(problems.map((p) => p.path), [path]);
+            assert.match(problems[0].reason, reason);
+        });
+    }
+
+    it("accepts teams beside a deployer and admins, with exact repositories, prefixes, or none", () => {
+        const access: ClusterAccessSpec = {
+            deployerRoleArn: DEPLOYER, clusterAdmins: [ADMIN],
+            appTeams: [CRM, PAYMENTS, { name: "risk", roleArn: "arn:aws:iam::123456789012:role/teams/risk", namespaces: ["ml-tabular"], imageRepositories: [`${REGISTRY}/risk/scorer`, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/risk/*"] }],
+        };
+        assert.deepEqual(validateClusterAccess(access).list, []);
+    });
+
+    it("names every bad field at once, under the prefix it is given", () => {
+        const access: ClusterAccessSpec = { appTeams: [{ name: "Bad", roleArn: "nope", namespaces: [], imageRepositories: ["x"] }] };
+        assert.deepEqual(validateClusterAccess(access, undefined, "cluster.access.").list.map((p) => p.path).sort(), [
+            "cluster.access.appTeams[0].imageRepositories[0]", "cluster.access.appTeams[0].name", "cluster.access.appTeams[0].namespaces", "cluster.access.appTeams[0].roleArn",
+        ]);
+    });
+});
+
+describe("repositoryArn", () => {
+    const cases: [string, string, string, string | undefined][] = [
+        ["a repository", `${REGISTRY}/crm/churn-report`, "aws", "arn:aws:ecr:us-west-2:123456789012:repository/crm/churn-report"],
+        ["a prefix, as a wildcard under it", `${REGISTRY}/crm/*`, "aws", "arn:aws:ecr:us-west-2:123456789012:repository/crm/*"],
+        ["a one-segment repository", `${REGISTRY}/reports`, "aws", "arn:aws:ecr:us-west-2:123456789012:repository/reports"],
+        ["another region's and account's repository, as their own ARN", "210987654321.dkr.ecr.eu-west-1.amazonaws.com/crm/x", "aws", "arn:aws:ecr:eu-west-1:210987654321:repository/crm/x"],
+        ["a repository of China's registry, in the partition given", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/crm/x", "aws-cn", "arn:aws-cn:ecr:cn-north-1:123456789012:repository/crm/x"],
+        ["a tagged image", `${REGISTRY}/crm/churn-report:2.3.1`, "aws", undefined],
+        ["an image by digest", `${REGISTRY}/crm/churn-report@sha256:${"a".repeat(64)}`, "aws", undefined],
+        ["the registry alone", REGISTRY, "aws", undefined],
+        ["every repository of the registry", `${REGISTRY}/*`, "aws", undefined],
+        ["a Docker Hub repository", "crm/churn-report", "aws", undefined],
+        ["a public ECR repository", "public.ecr.aws/crm/churn-report", "aws", undefined],
+    ];
+    for (const [what, repository, partition, expected] of cases) {
+        it(`${expected ? "gives" : "gives no ARN for"} ${what}${expected ? ` ${expected}` : ""}`, () => assert.equal(repositoryArn(repository, partition), expected));
+    }
+});
+
 describe("adminAccessEntries", () => {
     it("gives the deployer and each admin one cluster-scoped AmazonEKSClusterAdminPolicy entry", () => {
         const policy = clusterAdminPolicyArn("aws-us-gov");
@@ -32,6 +120,39 @@ describe("adminAccessEntries", () => {
             deployer: { principalArn: DEPLOYER, accessPolicies: admin },
             "admin-1": { principalArn: ADMIN, accessPolicies: admin },
         });
+    });
+});
+
+describe("accessEntries", () => {
+    const admin = { "cluster-admin": { policyArn: clusterAdminPolicyArn("aws"), accessScope: { type: "cluster" } } };
+    const cases: [string, ClusterAccessSpec | undefined, Record<string, unknown>][] = [
+        ["no entries without access settings", undefined, {}],
+        ["the admins' cluster-admin entries alone without teams", { deployerRoleArn: DEPLOYER, clusterAdmins: [ADMIN] }, {
+            deployer: { principalArn: DEPLOYER, accessPolicies: admin },
+            "admin-1": { principalArn: ADMIN, accessPolicies: admin },
+        }],
+        ["each team its group and the edit policy in its own namespaces only, beside the deployer's entry", { deployerRoleArn: DEPLOYER, appTeams: [CRM, PAYMENTS] }, {
+            deployer: { principalArn: DEPLOYER, accessPolicies: admin },
+            "app-crm": {
+                principalArn: CRM.roleArn, kubernetesGroups: ["mlmesh-app-crm"],
+                accessPolicies: { edit: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", accessScope: { type: "namespace", namespaces: ["ml-tabular"] } } },
+            },
+            "app-payments": {
+                principalArn: PAYMENTS.roleArn, kubernetesGroups: ["mlmesh-app-payments"],
+                accessPolicies: { edit: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", accessScope: { type: "namespace", namespaces: ["ml-serving", "ml-tabular"] } } },
+            },
+        }],
+    ];
+    for (const [what, access, expected] of cases) {
+        it(`gives ${what}`, async () => assert.deepEqual(await entriesOf(access, "aws"), expected));
+    }
+
+    it("names the policies in the cluster's partition", async () => {
+        const entries = await entriesOf({ deployerRoleArn: DEPLOYER, appTeams: [CRM] }, "aws-us-gov");
+        assert.equal(entries["app-crm"].accessPolicies.edit.policyArn, editPolicyArn("aws-us-gov"));
+        assert.deepEqual(entries["app-crm"].kubernetesGroups, [appTeamGroup(CRM)]);
+        assert.equal(editPolicyArn("aws-us-gov"), "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+        assert.equal(entries.deployer.accessPolicies["cluster-admin"].policyArn, clusterAdminPolicyArn("aws-us-gov"));
     });
 });
 
@@ -57,6 +178,16 @@ describe("GpuCluster access", () => {
         assert.equal(eks.options.transforms, 1);
         const kubeconfig = JSON.parse(String(eks.outputs.kubeconfigJson)) as { users: { user: { exec: { args: string[] } } }[] };
         assert.deepEqual(kubeconfig.users[0].user.exec.args.slice(-2), ["--role", DEPLOYER]);
+    });
+
+    it("gives an app team a namespace-scoped entry with its group, beside the deployer's", async () => {
+        const run = await recordOffline(() => new GpuCluster("c", { clusterName: "c", network, access: { deployerRoleArn: DEPLOYER, appTeams: [CRM] } }));
+        const entries = eksOf(run.resources).inputs.accessEntries as Record<string, { principalArn: string; kubernetesGroups?: string[]; accessPolicies: Record<string, { policyArn: string; accessScope: unknown }> }>;
+        assert.deepEqual(Object.keys(entries).sort(), ["app-crm", "deployer"]);
+        assert.deepEqual(entries["app-crm"], {
+            principalArn: CRM.roleArn, kubernetesGroups: ["mlmesh-app-crm"],
+            accessPolicies: { edit: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", accessScope: { type: "namespace", namespaces: ["ml-tabular"] } } },
+        });
     });
 
     it("keeps the creator as admin (with a warning) when no deployer role is named", async () => {

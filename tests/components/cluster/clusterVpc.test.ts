@@ -29,12 +29,12 @@ interface Plan {
     of(type: string): RecordedResource[];
 }
 
-function runVpc(overrides: Partial<ClusterVpcArgs> = {}, program = (args: ClusterVpcArgs) => { new ClusterVpc("net", args); }) {
+function runVpc(overrides: Partial<ClusterVpcArgs> = {}, program = (args: ClusterVpcArgs) => { new ClusterVpc("net", args); }, region = "us-west-2") {
     return runProgram({
         project: "mlmesh",
         stack: "test",
         config: {},
-        mocks: new PlanMocks({ region: "us-west-2", accountId: "123456789012", partition: "aws" }),
+        mocks: new PlanMocks({ region, accountId: "123456789012", partition: "aws" }),
         program: () => program({ ...BASE_ARGS, ...overrides }),
     });
 }
@@ -90,6 +90,14 @@ describe("ClusterVpc with default arguments", () => {
         assert.deepEqual(tier(plan, "private").map((s) => input(s, "cidrBlock")), layout.privateCidrs);
         assert.deepEqual(tier(plan, "public").map((s) => input(s, "cidrBlock")), layout.publicCidrs);
         assert.equal(plan.of(T.subnet).length, 6);
+    });
+
+    // EKS refuses subnets in use1-az3, usw1-az2 and cac1-az3 (awsdocs/amazon-eks-user-guide:latest/ug/networking/network-reqs.adoc);
+    // the offline account maps us-east-1a to use1-az3, as a real account may.
+    it("never places a subnet in a zone EKS refuses: us-east-1's use1-az3 is left out", async () => {
+        const { resources } = await runVpc({}, undefined, "us-east-1");
+        const zones = [...new Set(resources.filter((r) => r.type === T.subnet).map((r) => String(r.inputs.availabilityZone)))].sort();
+        assert.deepEqual(zones, ["us-east-1b", "us-east-1c", "us-east-1d"]);
     });
 
     for (const which of ["private", "public"] as const) {

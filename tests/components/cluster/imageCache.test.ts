@@ -54,6 +54,35 @@ describe("nodeImagePolicy, judged by the IAM evaluator", () => {
     });
 });
 
+describe("nodeImagePolicy with app teams' repositories, judged by the IAM evaluator", () => {
+    const registry = `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com`;
+    const teams = nodeImagePolicy({
+        partition: "aws", region: REGION, accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [MODEL_IMAGE],
+        repositories: [`${registry}/crm/*`, `${registry}/shared/report-base`],
+    });
+    const cases: [string, AwsCall, Decision][] = [
+        ["pulls a repository under a team's prefix", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "crm/churn-report")), "Allowed"],
+        ["downloads the layers of a repository nested deeper under it", call("ecr:GetDownloadUrlForLayer", repository(ACCOUNT_ID, "crm/x/y")), "Allowed"],
+        ["pulls a team's exact repository", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "shared/report-base")), "Allowed"],
+        ["still pulls the models' own images", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "ml/fraud")), "Allowed"],
+        ["pulls a repository no team lists", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "payments/app")), "ImplicitlyDenied"],
+        ["pulls the prefix itself as a repository", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "crm")), "ImplicitlyDenied"],
+        ["pulls a repository that only starts like the prefix", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "crm-legacy/app")), "ImplicitlyDenied"],
+        ["pulls a repository under an exact one", call("ecr:BatchGetImage", repository(ACCOUNT_ID, "shared/report-base/extra")), "ImplicitlyDenied"],
+        ["pushes to a team's repository", call("ecr:PutImage", repository(ACCOUNT_ID, "crm/churn-report")), "ImplicitlyDenied"],
+        ["creates a repository under a team's prefix", call("ecr:CreateRepository", repository(ACCOUNT_ID, "crm/new")), "ImplicitlyDenied"],
+        ["imports upstream images into a team's repository", call("ecr:BatchImportUpstreamImage", repository(ACCOUNT_ID, "crm/churn-report")), "ImplicitlyDenied"],
+    ];
+    for (const [what, request, expected] of cases) {
+        it(`${expected === "Allowed" ? "lets a node" : "keeps a node from"} ${what}`, async () => assert.equal(await decide(teams, request), expected));
+    }
+
+    it("grants nothing for an entry that is not a repository (a tagged image), rather than a wrong ARN", () => {
+        const tagged = nodeImagePolicy({ partition: "aws", region: REGION, accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [], repositories: [`${registry}/crm/app:1.0`] });
+        assert.deepEqual(tagged, nodeImagePolicy({ partition: "aws", region: REGION, accountId: ACCOUNT_ID, cachePrefix: PREFIX, privateImages: [] }));
+    });
+});
+
 describe("ImageCache", () => {
     const program = (cache: ConstructorParameters<typeof ImageCache>[1]["cache"]) => () => {
         const images = new ImageCache("img", { clusterName: "mlmesh-dev", cache });
@@ -91,6 +120,7 @@ describe("GpuCluster image pulls", () => {
                 gpuNodeGroups: [{ name: "a10g", instanceTypes: ["g5.2xlarge"], maxSize: 2 }],
                 imageCache: { mirrors: { "nvcr.io/nvidia/k8s-device-plugin": MIRROR } },
                 privateImages: [MODEL_IMAGE],
+                access: { appTeams: [{ name: "crm", roleArn: "arn:aws:iam::123456789012:role/crm-deployer", namespaces: ["ml-tabular"], imageRepositories: [`${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/crm/*`] }] },
             });
             return { images: cluster.images };
         });
@@ -108,6 +138,12 @@ describe("GpuCluster image pulls", () => {
         assert.equal(statements.find((s) => s.Sid === "PullThroughTheCache")?.Resource, repository(ACCOUNT_ID, `${prefix}/*`));
         const pulls = statements.find((s) => s.Sid === "PullAwsAndWorkloadImages")?.Resource as string[];
         assert.ok(pulls.includes(repository(ACCOUNT_ID, "mirror/nvidia/k8s-device-plugin")) && pulls.includes(repository(ACCOUNT_ID, "ml/fraud")), JSON.stringify(pulls));
+    });
+    it("gives nodes the app teams' repositories too, so the teams' pods can pull their images", async () => {
+        const inline = of("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "c-node-images") ?? assert.fail("no node image policy");
+        const policy = JSON.parse(String(inline.inputs.policy));
+        assert.equal(await decide(policy, call("ecr:BatchGetImage", repository(ACCOUNT_ID, "crm/churn-report"))), "Allowed");
+        assert.equal(await decide(policy, call("ecr:BatchGetImage", repository(ACCOUNT_ID, "payments/app"))), "ImplicitlyDenied");
     });
     it("launches nodes only once they may pull", () => {
         const inline = of("aws:iam/rolePolicy:RolePolicy").find((p) => p.name === "c-node-images")!;

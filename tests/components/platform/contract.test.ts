@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { parse } from "yaml";
 import { INFERENCE_SERVICE } from "../../../components/gateway/doorRoutes";
 import {
@@ -13,7 +14,9 @@ import { endpointArn, endpointNameOf, type SageMakerModelSpec } from "../../../c
 import { isServed, type KServeModelSpec, type ModelEntry, type ModelSpec, type SplitModelSpec, type TfServingModelSpec } from "../../../components/serving/modelSpec";
 import type { ModelAccess } from "../../../components/serving/trafficPolicy";
 import { plan, type PlanResult } from "../../../offline/plan";
+import { planBackends } from "../../../offline/planBackends";
 import { SECRET_PLACEHOLDER } from "../../../offline/recorder";
+import { evaluateRequest, type IstioObject } from "../../../offline/routes";
 
 const CLUSTER = "mlmesh-test";
 const MESH_HOST = INFERENCE_SERVICE.host;
@@ -39,7 +42,7 @@ const churn: SplitModelSpec = {
 function accessOf(spec: ModelSpec): ModelAccess {
     return spec.backend === "sagemaker"
         ? bridgeAccess({ endpointName: endpointNameOf(spec, CLUSTER) })
-        : { namespace: spec.namespace, selector: { app: spec.name }, methods: ["GET", "POST"], paths: [`/v1/models/${spec.name}:*`] };
+        : { namespace: spec.namespace, selector: { app: spec.name }, operations: [{ methods: ["GET", "POST"], paths: [`/v1/models/${spec.name}:*`] }] };
 }
 
 /** The facts MlPlatform would hand over for `entries`, with a public host unless told otherwise. */
@@ -90,11 +93,11 @@ describe("contract models", () => {
             servedModel(bertCanary, "/v1/models/bert:predict", [{ name: "stable", weight: 85 }, { name: "canary", weight: 15 }])],
         ["an ONNX model, which speaks only the v2 protocol, by its v2 infer call", [vision],
             servedModel(vision, "/v2/models/vision/infer", [{ name: "stable", weight: 100 }])],
-        ["a Hugging Face model by the first POST the door routes for it (v1 predict)", [assistant],
-            servedModel(assistant, "/v1/models/assistant:predict", [{ name: "stable", weight: 100 }])],
+        ["a Hugging Face model by the first POST the door routes for it (v1 predict), with its OpenAI base URL in the mesh", [assistant],
+            servedModel(assistant, "/v1/models/assistant:predict", [{ name: "stable", weight: 100 }], { openaiBaseUrl: `http://${MESH_HOST}/openai/assistant/v1` })],
         ["a SageMaker model with its endpoint, reached through the bridge", [churnSm],
             servedModel(churnSm, "/v1/models/churn-sm:predict", [{ name: "churn-xgb-2024", weight: 100 }], {
-                access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] },
+                access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, operations: [{ methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] }] },
                 endpointName: "churn-xgb-2024",
                 endpointArn: "arn:aws:sagemaker:us-west-2:123456789012:endpoint/churn-xgb-2024",
             })],
@@ -123,7 +126,13 @@ describe("contract models", () => {
         const model = contractModelOf([created], "fraud-sm");
         assert.equal(model.endpointName, endpointNameOf(created, CLUSTER));
         assert.deepEqual(model.versions, [{ name: endpointNameOf(created, CLUSTER), weight: 100 }]);
-        assert.equal(model.access?.paths[0], `/endpoints/${model.endpointName}/invocations`);
+        assert.deepEqual(model.access?.operations, [{ methods: ["POST"], paths: [`/endpoints/${model.endpointName}/invocations`] }]);
+    });
+
+    it("gives an OpenAI base URL to the Hugging Face model only, the models that do not speak the OpenAI API having none", () => {
+        const entries = [resnet, bertCanary, vision, assistant, churnSm, churnKserve, churn];
+        const withBase = contractModels(entries, factsFor(entries)).filter((model) => "openaiBaseUrl" in model).map((model) => [model.name, model.openaiBaseUrl]);
+        assert.deepEqual(withBase, [["assistant", `http://${MESH_HOST}/openai/assistant/v1`]]);
     });
 
     it("gives no public URL when the gateway has no public host, and keeps the in-mesh URL", () => {
@@ -259,7 +268,67 @@ describe("the dev stack's contract, planned offline", () => {
         assert.equal(models.find((model) => model.name === "churn-sm")?.endpointName, config.models.find((model) => model.name === "churn-sm")?.endpointName);
         for (const model of models.filter((m) => m.backend === "sagemaker")) {
             assert.equal(model.endpointArn, `arn:aws:sagemaker:us-west-2:123456789012:endpoint/${model.endpointName!.toLowerCase()}`);
-            assert.equal(model.access?.paths[0], `/endpoints/${model.endpointName}/invocations`);
+            assert.deepEqual(model.access?.operations, [{ methods: ["POST"], paths: [`/endpoints/${model.endpointName}/invocations`] }]);
         }
+    });
+
+    it("admits in `access` exactly the operations of each model's own AuthorizationPolicy (the bridge's: its endpoint's rule)", () => {
+        const policies = dev.resources.filter((r) => r.type === "kubernetes:security.istio.io/v1:AuthorizationPolicy")
+            .map((r) => r.inputs as { metadata: { namespace: string }; spec: { selector?: { matchLabels: Record<string, string> }; rules: { to: { operation: unknown }[] }[] } });
+        for (const model of outputs().models.filter((m) => m.access !== null)) {
+            const access = model.access!;
+            const own = policies.filter((p) => p.metadata.namespace === access.namespace && isDeepStrictEqual(p.spec.selector?.matchLabels, access.selector));
+            assert.equal(own.length, 1, `${model.name}: one policy selects ${JSON.stringify(access.selector)} in ${access.namespace}`);
+            const rules = own[0].spec.rules.map((rule) => rule.to.map((to) => to.operation));
+            const expected = access.operations.map((operation) => ({ methods: [...operation.methods], paths: [...operation.paths] }));
+            if (model.backend === "sagemaker") {
+                assert.ok(rules.some((operations) => isDeepStrictEqual(operations, expected)), `${model.name}: ${JSON.stringify(rules)}`);
+            } else {
+                assert.deepEqual(rules.map((operations) => operations[0]), expected, model.name);
+                assert.ok(rules.every((operations) => operations.length === 1), model.name);
+            }
+        }
+    });
+
+    it("admits a TF Serving model's gRPC methods by POST only, in an operation of their own", () => {
+        const resnet = outputs().models.find((m) => m.name === "resnet")!;
+        const grpc = resnet.access!.operations.filter((operation) => operation.paths.some((p) => p.startsWith("/tensorflow.serving.")));
+        assert.equal(grpc.length, 1, JSON.stringify(resnet.access));
+        assert.deepEqual(grpc[0].methods, ["POST"]);
+        assert.ok(grpc[0].paths.every((p) => p.startsWith("/tensorflow.serving.")), JSON.stringify(grpc[0].paths));
+    });
+
+    it("gives the OpenAI base URL to the Hugging Face model only, under the mesh host", () => {
+        const withBase = outputs().models.filter((m) => m.openaiBaseUrl !== undefined).map((m) => [m.name, m.openaiBaseUrl]);
+        const huggingFace = config.models.filter((m) => (m as { modelFormat?: string }).modelFormat === "huggingface").map((m) => m.name);
+        assert.deepEqual(withBase, huggingFace.map((name) => [name, `http://${outputs().meshHost}/openai/${name}/v1`]));
+    });
+
+    it("routes a chat call under the OpenAI base URL to that model's pods, at the server's own path", () => {
+        const objects = dev.resources.filter((r) => /\.istio\.io\//.test(r.type)).map((r) => r.inputs as unknown as IstioObject);
+        for (const model of outputs().models.filter((m) => m.openaiBaseUrl !== undefined)) {
+            const url = new URL(`${model.openaiBaseUrl}/chat/completions`);
+            const outcome = evaluateRequest(objects, planBackends(dev.resources), { via: "mesh", host: url.host, port: 80, path: url.pathname, method: "POST", sourcePrincipal: "cluster.local/ns/ml-serving/sa/caller" });
+            assert.equal(outcome.kind, "routed", JSON.stringify(outcome));
+            assert.deepEqual(outcome.kind === "routed" && outcome.destinations.map((d) => [d.host, d.path]), [[model.serviceHost, "/openai/v1/chat/completions"]]);
+        }
+    });
+
+    it("publishes the certificate authority and endpoint the cluster's own kubeconfig trusts", () => {
+        const eks = dev.resources.find((r) => r.type === "eks:index:Cluster") ?? assert.fail("no EKS cluster");
+        const kubeconfig = JSON.parse(String(eks.outputs.kubeconfigJson)) as { clusters: { cluster: { server: string; "certificate-authority-data": string } }[] };
+        assert.deepEqual(
+            { server: dev.outputs.clusterEndpoint, "certificate-authority-data": dev.outputs.clusterCertificateAuthority },
+            kubeconfig.clusters[0].cluster,
+        );
+        assert.match(String(dev.outputs.clusterCertificateAuthority), /^[A-Za-z0-9+/]+=*$/);
+    });
+
+    it("lists the config's app teams with their Kubernetes group, namespaces and repositories", () => {
+        const teams = parse(readFileSync(dev.configFile, "utf8")).config["mlmesh:cluster"].access.appTeams as { name: string; roleArn: string; namespaces: string[]; imageRepositories: string[] }[];
+        assert.ok(teams.length > 0, "the dev stack lists an app team");
+        assert.deepEqual(dev.outputs.appTeams, teams.map((team) => ({
+            name: team.name, roleArn: team.roleArn, group: `mlmesh-app-${team.name}`, namespaces: team.namespaces, imageRepositories: team.imageRepositories,
+        })));
     });
 });

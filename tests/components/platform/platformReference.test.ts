@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
 import { CONTRACT_VERSION, type ContractField, type PlatformContract } from "../../../components/platform/contract";
-import { contractMismatch, PlatformContractError, PlatformReference, type PlatformReferenceArgs } from "../../../components/platform/platformReference";
+import { contractMismatch, kubeconfigFor, PlatformContractError, PlatformReference, type PlatformReferenceArgs } from "../../../components/platform/platformReference";
 
 const STACK = "acme/mlmesh/dev";
 const MESH_HOST = "inference.istio-ingress.svc.cluster.local";
+const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIC/jCCAeagAwIBAgIBADANBgkqhkiG9w0BAQsFADAV\n-----END CERTIFICATE-----\n").toString("base64");
+const TEAM_ROLE = "arn:aws:iam::123456789012:role/crm-deployer";
 const KUBECONFIG = JSON.stringify({ apiVersion: "v1", kind: "Config", clusters: [{ name: "mlmesh-dev", cluster: { server: "https://0DD9.gr7.us-west-2.eks.amazonaws.com" } }] });
 
 /** A dev platform's outputs, as contract 1.0.0 publishes them. */
@@ -14,6 +16,7 @@ const platform: PlatformContract = {
     region: "us-west-2",
     clusterName: "mlmesh-dev",
     clusterEndpoint: "https://0DD9.gr7.us-west-2.eks.amazonaws.com",
+    clusterCertificateAuthority: CA,
     oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/25CE",
     oidcProviderUrl: "https://oidc.eks.us-west-2.amazonaws.com/id/25CE",
     kubeconfig: KUBECONFIG,
@@ -35,19 +38,23 @@ const platform: PlatformContract = {
             url: `http://${MESH_HOST}/v1/models/resnet:predict`, publicUrl: "https://inference.dev.example.com/v1/models/resnet:predict",
             serviceHost: "resnet.ml-serving.svc.cluster.local",
             versions: [{ name: "v1", weight: 90 }, { name: "v2", weight: 10 }],
-            access: { namespace: "ml-serving", selector: { app: "resnet" }, methods: ["GET", "POST"], paths: ["/v1/models/resnet:*"] },
+            access: { namespace: "ml-serving", selector: { app: "resnet" }, operations: [{ methods: ["GET", "POST"], paths: ["/v1/models/resnet:*"] }, { methods: ["POST"], paths: ["/tensorflow.serving.PredictionService/*"] }] },
         },
         {
             name: "churn-sm", namespace: "ml-tabular", backend: "sagemaker",
             url: `http://${MESH_HOST}/v1/models/churn-sm:predict`, publicUrl: "https://inference.dev.example.com/v1/models/churn-sm:predict",
             serviceHost: "churn-sm.ml-tabular.svc.cluster.local",
             versions: [{ name: "churn-xgb-2024", weight: 100 }],
-            access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] },
+            access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, operations: [{ methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] }] },
             endpointName: "churn-xgb-2024",
             endpointArn: "arn:aws:sagemaker:us-west-2:123456789012:endpoint/churn-xgb-2024",
         },
     ],
     sagemakerVpcEndpointDns: "vpce-1773e08594c748251-2ada7c22.runtime.sagemaker.us-west-2.vpce.amazonaws.com",
+    appTeams: [{
+        name: "crm", roleArn: TEAM_ROLE, group: "mlmesh-app-crm", namespaces: ["ml-tabular"],
+        imageRepositories: ["123456789012.dkr.ecr.us-west-2.amazonaws.com/crm/*"],
+    }],
 };
 
 /**
@@ -185,7 +192,7 @@ describe("PlatformReference", () => {
     });
 
     it("needs every contract field by default", async () => {
-        for (const field of ["oidcProviderUrl", "gpuNodeGroups", "kubeconfig"] as ContractField[]) {
+        for (const field of ["oidcProviderUrl", "gpuNodeGroups", "kubeconfig", "clusterCertificateAuthority", "appTeams"] as ContractField[]) {
             await publish(without(field));
             await rejectsWith(read(), [`\`${field}\``]);
         }
@@ -223,5 +230,56 @@ describe("contract version compatibility", () => {
         assert.equal(contractMismatch(CONTRACT_VERSION), undefined);
         const nextMajor = `${Number(CONTRACT_VERSION.split(".")[0]) + 1}.0.0`;
         assert.match(contractMismatch(nextMajor) ?? "(accepted)", new RegExp(`CONTRACT_VERSION ${CONTRACT_VERSION.replace(/\./g, "\\.")}`));
+    });
+});
+
+describe("kubeconfigFor", () => {
+    type Kubeconfig = {
+        apiVersion: string; kind: string; "current-context": string;
+        clusters: { name: string; cluster: Record<string, string> }[];
+        contexts: { name: string; context: { cluster: string; user: string } }[];
+        users: { name: string; user: { exec: { apiVersion: string; command: string; args: string[]; interactiveMode: string } } }[];
+    };
+    const parsed = (roleArn?: string): Kubeconfig => JSON.parse(kubeconfigFor(platform, roleArn)) as Kubeconfig;
+    /** The cluster and user the current context points at, as kubectl resolves them. */
+    const current = (kubeconfig: Kubeconfig) => {
+        const context = kubeconfig.contexts.find((c) => c.name === kubeconfig["current-context"]) ?? assert.fail("current-context names no context");
+        return {
+            cluster: kubeconfig.clusters.find((c) => c.name === context.context.cluster)?.cluster ?? assert.fail("the context names no cluster"),
+            user: kubeconfig.users.find((u) => u.name === context.context.user)?.user ?? assert.fail("the context names no user"),
+        };
+    };
+
+    it("is a kubeconfig whose current context reaches the platform's endpoint, trusting its certificate authority", () => {
+        const kubeconfig = parsed(TEAM_ROLE);
+        assert.deepEqual([kubeconfig.apiVersion, kubeconfig.kind], ["v1", "Config"]);
+        assert.deepEqual(current(kubeconfig).cluster, { server: platform.clusterEndpoint, "certificate-authority-data": CA });
+    });
+
+    const tokens: [string, string | undefined, string[]][] = [
+        ["as the given role", TEAM_ROLE, ["eks", "get-token", "--cluster-name", "mlmesh-dev", "--region", "us-west-2", "--role-arn", TEAM_ROLE]],
+        ["as the ambient credentials without a role", undefined, ["eks", "get-token", "--cluster-name", "mlmesh-dev", "--region", "us-west-2"]],
+    ];
+    for (const [what, roleArn, args] of tokens) {
+        it(`gets its token from \`aws eks get-token\` for the platform's cluster and region, ${what}`, () => {
+            assert.deepEqual(current(parsed(roleArn)).user.exec, { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args, interactiveMode: "Never" });
+        });
+    }
+
+    it("is not the platform's admin kubeconfig, and names no role but the one given", () => {
+        const text = kubeconfigFor(platform, TEAM_ROLE);
+        assert.notEqual(text, platform.kubeconfig);
+        assert.deepEqual(text.match(/arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+/g), [TEAM_ROLE]);
+    });
+
+    it("builds from what an app team reads of the platform, the admin kubeconfig not among it", async () => {
+        await publish(without("kubeconfig"));
+        const view = await read({ needs: ["clusterName", "clusterEndpoint", "clusterCertificateAuthority", "region", "appTeams"] });
+        assert.equal(kubeconfigFor(view, view.appTeams[0].roleArn), kubeconfigFor(platform, TEAM_ROLE));
+    });
+
+    it("is refused by PlatformReference when the platform publishes no certificate authority, naming it", async () => {
+        await publish(without("clusterCertificateAuthority"));
+        await rejectsWith(read({ needs: ["clusterName", "clusterEndpoint", "clusterCertificateAuthority", "region"] }), ["`clusterCertificateAuthority`"]);
     });
 });

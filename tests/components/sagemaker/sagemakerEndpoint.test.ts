@@ -160,7 +160,7 @@ describe("SageMaker models in the planned dev stack", () => {
             url: "http://inference.istio-ingress.svc.cluster.local/v1/models/churn-sm:predict",
             publicUrl: "https://inference.dev.example.com/v1/models/churn-sm:predict",
             versions: [{ name: "churn-xgb-2024", weight: 100 }],
-            access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] },
+            access: { namespace: "mlmesh-sagemaker", selector: { app: "sagemaker-bridge" }, operations: [{ methods: ["POST"], paths: ["/endpoints/churn-xgb-2024/invocations"] }] },
             endpointName: "churn-xgb-2024", endpointArn: `arn:aws:sagemaker:us-west-2:${ACCOUNT_ID}:endpoint/churn-xgb-2024`,
         });
         assert.match(String(result.outputs.sagemakerVpcEndpointDns), /^vpce-[0-9a-f-]+\.runtime\.sagemaker\.us-west-2\.vpce\.amazonaws\.com$/);

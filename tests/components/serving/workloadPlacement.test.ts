@@ -56,23 +56,30 @@ describe("containerResources", () => {
 });
 
 describe("versionReplicas", () => {
-    const table: [{ min: number; max: number }, number, number | undefined, { min: number; max: number }][] = [
-        [{ min: 2, max: 10 }, 90, undefined, { min: 2, max: 9 }],
-        [{ min: 2, max: 10 }, 10, undefined, { min: 1, max: 1 }],
-        [{ min: 2, max: 10 }, 0, undefined, { min: 1, max: 1 }],
-        [{ min: 2, max: 10 }, 100, undefined, { min: 2, max: 10 }],
-        [{ min: 1, max: 1 }, 50, undefined, { min: 1, max: 1 }],
-        // A tier's floor holds for every version, however small its share (staging, prod: 2).
-        [{ min: 2, max: 10 }, 10, 2, { min: 2, max: 2 }],
-        [{ min: 2, max: 10 }, 0, 2, { min: 2, max: 2 }],
-        [{ min: 4, max: 20 }, 90, 2, { min: 4, max: 18 }],
+    // [model range, version weights, floor, each version's range]: the versions together run exactly
+    // range.min pods and at most range.max, every one keeps the floor, the rest goes by weight.
+    const table: [{ min: number; max: number }, number[], number | undefined, { min: number; max: number }[]][] = [
+        [{ min: 2, max: 10 }, [90, 10], undefined, [{ min: 1, max: 8 }, { min: 1, max: 2 }]],
+        [{ min: 4, max: 10 }, [90, 10], undefined, [{ min: 3, max: 8 }, { min: 1, max: 2 }]],
+        [{ min: 2, max: 10 }, [100, 0], undefined, [{ min: 1, max: 9 }, { min: 1, max: 1 }]],
+        [{ min: 2, max: 10 }, [100], undefined, [{ min: 2, max: 10 }]],
+        [{ min: 1, max: 1 }, [100], undefined, [{ min: 1, max: 1 }]],
+        [{ min: 3, max: 9 }, [34, 33, 33], undefined, [{ min: 1, max: 3 }, { min: 1, max: 3 }, { min: 1, max: 3 }]],
+        // A tier's floor (staging, prod: 2) holds for every version, however small its share.
+        [{ min: 4, max: 12 }, [95, 5], 2, [{ min: 2, max: 10 }, { min: 2, max: 2 }]],
+        [{ min: 6, max: 20 }, [90, 10], 2, [{ min: 4, max: 16 }, { min: 2, max: 4 }]],
+        [{ min: 4, max: 4 }, [50, 50], 2, [{ min: 2, max: 2 }, { min: 2, max: 2 }]],
     ];
-    for (const [range, weight, floor, expected] of table) {
-        it(`gives a version at weight ${weight} of {${range.min}, ${range.max}}${floor ? ` with a floor of ${floor}` : ""} the range {${expected.min}, ${expected.max}}`, () => {
-            assert.deepEqual(versionReplicas(range, weight, floor), expected);
+    for (const [range, weights, floor, expected] of table) {
+        it(`splits {${range.min}, ${range.max}} over weights ${weights.join("/")}${floor ? ` with a floor of ${floor}` : ""} as ${JSON.stringify(expected)}`, () => {
+            const ranges = versionReplicas(range, weights, floor);
+            assert.deepEqual(ranges, expected);
+            assert.equal(ranges.reduce((sum, r) => sum + r.min, 0), Math.max(range.min, (floor ?? 1) * weights.length), "the versions run exactly the model's minimum");
+            assert.ok(ranges.reduce((sum, r) => sum + r.max, 0) <= Math.max(range.max, (floor ?? 1) * weights.length), "and never more than its maximum");
         });
     }
 });
+
 
 describe("s3ReadPolicy", () => {
     const uris = ["s3://models/resnet/v1", "s3://models/resnet/v2/"];
