@@ -22,7 +22,8 @@ export const USAGE = `usage: mlmesh plan --stack NAME [--cwd DIR] [--config-file
   routes                every public path of the front door: where it goes, its timeout and
                         retries, who may call it (judged on the rendered Istio objects)
 
-  --stack NAME          stack to plan; reads stacks/Pulumi.NAME.yaml (required)
+  --stack NAME          stack to plan; reads Pulumi.NAME.yaml in the project's stackConfigDir
+                        (stacks/ for mlmesh's own project) (required)
   --cwd DIR             plan the Pulumi project in DIR (its Pulumi.yaml, main and stackConfigDir)
                         instead of mlmesh's own, e.g. --cwd stacks/app-team
   --platform-outputs FILE

@@ -46,7 +46,7 @@ function isPlatform(outputs: Readonly<Record<string, unknown>>): boolean {
 
 const HAS_ISTIO = () => true;
 const HAS_KSERVE = (platform: Readonly<Record<string, unknown>>) =>
-    Array.isArray(platform.models) && platform.models.some((m: { backend?: string }) => m.backend === "kserve");
+    Array.isArray(platform.models) && platform.models.some((m: unknown) => m !== null && typeof m === "object" && (m as { backend?: unknown }).backend === "kserve");
 
 export interface Consumer {
     readonly describe: string;

@@ -12,7 +12,7 @@ import { DEFAULT_GPU_DISK_GIB, DISK_GIB_RANGE, TIME_SLICING_REPLICAS_RANGE } fro
 import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
 import { endpointAccessProblem } from "../components/cluster/gpuCluster";
 import { validateClusterAccess } from "../components/cluster/clusterAccess";
-import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR } from "../components/mesh/istioMesh";
+import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR, RESERVED_NAMESPACE_PREFIXES } from "../components/mesh/istioMesh";
 import { ISTIO_VERSION, SUPPORTED_ISTIO_VERSIONS } from "../components/mesh/istioCharts";
 import { MTLS_MODES } from "../components/mesh/meshPolicies";
 import { SIDECAR_CONCURRENCY_RANGE } from "../components/mesh/sidecarResources";
@@ -235,7 +235,7 @@ export const meshSchema = closed({
         otelCollector: z.string({ error: "must be host:port" }).regex(/^[a-z0-9.-]+:\d{1,5}$/, { error: "must be host:port, e.g. opentelemetry-collector.observability.svc.cluster.local:4317" }).default(DEFAULT_OTEL_COLLECTOR),
     }).default({ sampling: 1, otelCollector: DEFAULT_OTEL_COLLECTOR }),
     defaultSidecar: sidecarSchema.default(DEFAULT_SIDECAR),
-    namespaces: z.array(dnsLabel.refine((ns) => !ns.startsWith("istio-") && !ns.startsWith("kube-"), { error: "is a system namespace prefix (istio-, kube-); pick a namespace of your own" }), { error: "must be a list of namespaces" })
+    namespaces: z.array(dnsLabel.refine((ns) => !RESERVED_NAMESPACE_PREFIXES.some((reserved) => ns.startsWith(reserved)), { error: `is a namespace of the system or of mlmesh itself (${RESERVED_NAMESPACE_PREFIXES.join(", ")}); pick a namespace of your own` }), { error: "must be a list of namespaces" })
         .default(["ml-serving"])
         .refine((list) => new Set(list).size === list.length, { error: "lists a namespace more than once" }),
     inferenceExtension: z.boolean({ error: "must be true or false" }).default(false),

@@ -15,9 +15,10 @@ import { PropertyErrors } from "../propertyErrors";
 
 /**
  * An app team that deploys into some of the mesh namespaces with its own IAM role: an access
- * entry with EKS's namespace-scoped edit policy there, a Role that lets it add Istio
- * AuthorizationPolicies (Kubernetes' `edit` does not cover Istio's kinds), and pull access to
- * its own ECR repositories for the nodes. A team is trusted with every model in its namespaces.
+ * entry mapping the role to the team's Kubernetes group, a Role in each of its namespaces for
+ * what a service needs (workloads, ServiceAccounts, Services, disruption budgets, autoscalers,
+ * Istio AuthorizationPolicies; no Secrets, no exec), and pull access to its own ECR repositories
+ * for the nodes. A team is trusted with every model in its namespaces.
  */
 export interface AppTeamAccess {
     /** A DNS label; the team's Kubernetes group is `mlmesh-app-<name>`. */
@@ -88,24 +89,18 @@ export function clusterAdminPolicyArn(partition: string): string {
     return `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
 }
 
-/** The EKS access policy of Kubernetes' `edit` role, scoped to namespaces in an app team's entry. */
-export function editPolicyArn(partition: string): string {
-    return `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy`;
-}
-
 /**
  * One access entry per role, as the eks component's `accessEntries` takes them: cluster admin
- * for the deployer and the admins; for each app team, edit in its namespaces only and its group.
+ * for the deployer and the admins; for each app team, only its Kubernetes group, which the
+ * platform's Roles in the team's namespaces grant what a team deploys (no EKS access policy:
+ * AmazonEKSEditPolicy would add reading Secrets, exec and impersonating ServiceAccounts).
  */
 export function accessEntries(access: ClusterAccessSpec | undefined, partition: pulumi.Output<string>) {
-    const admin = partition.apply(clusterAdminPolicyArn);
-    const edit = partition.apply(editPolicyArn);
     return {
-        ...adminAccessEntries(access, admin),
+        ...adminAccessEntries(access, partition.apply(clusterAdminPolicyArn)),
         ...Object.fromEntries((access?.appTeams ?? []).map((team) => [`app-${team.name}`, {
             principalArn: team.roleArn,
             kubernetesGroups: [appTeamGroup(team)],
-            accessPolicies: { edit: { policyArn: edit, accessScope: { type: "namespace", namespaces: [...team.namespaces] } } },
         }])),
     };
 }

@@ -5,13 +5,13 @@ import { PropertyErrors } from "../propertyErrors";
 import { AZ_COUNT_RANGE, subnetLayout, vpcCidrProblem } from "./cidr";
 import { CLUSTER_NAME } from "../names";
 
-/** How many NAT gateways carry the private subnets' egress. */
 /**
  * Zones EKS refuses control-plane subnets in. Zone names map to these IDs differently in each
  * account, so they are excluded by ID (awsdocs/amazon-eks-user-guide:latest/ug/networking/network-reqs.adoc).
  */
 export const EKS_UNSUPPORTED_ZONE_IDS = ["use1-az3", "usw1-az2", "cac1-az3"] as const;
 
+/** How many NAT gateways carry the private subnets' egress. */
 export const NAT_GATEWAY_MODES = ["single", "perZone"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
 

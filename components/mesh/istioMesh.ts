@@ -84,6 +84,9 @@ export interface IstioMeshArgs {
 export const DEFAULT_SIDECAR: Required<SidecarResourcesSpec> = { cpu: "100m", memory: "128Mi", cpuLimit: "2", memoryLimit: "1Gi", concurrency: 2 };
 export const DEFAULT_OTEL_COLLECTOR = "opentelemetry-collector.observability.svc.cluster.local:4317";
 
+/** Namespaces of Kubernetes, Istio and mlmesh itself (the SageMaker bridge's `mlmesh-sagemaker`): never an ML namespace. */
+export const RESERVED_NAMESPACE_PREFIXES: readonly string[] = ["istio-", "kube-", "mlmesh-"];
+
 /** Validates IstioMeshArgs (the sidecar is validated when it is built). */
 export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
     errors.check(`${prefix}version`, args.version, args.version === undefined || (SUPPORTED_ISTIO_VERSIONS as readonly string[]).includes(args.version) ? undefined : `must be one of ${SUPPORTED_ISTIO_VERSIONS.join(", ")}, the releases whose chart values mlmesh checks`);
@@ -103,8 +106,8 @@ export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, erro
         ? `cannot be false while podSecurity is ${podSecurity ?? "restricted"}: without the CNI every pod carries istio-init with NET_ADMIN and NET_RAW, which Pod Security refuses; keep cni: true, or set podSecurity: privileged`
         : undefined);
     validateEgress(args.egress, args.namespaces ?? ["ml-serving"], errors, `${prefix}egress.`);
-    (args.namespaces ?? []).forEach((ns, i, all) => errors.check(`${prefix}namespaces[${i}]`, ns, !DNS_LABEL.test(ns) || ns.startsWith("istio-") || ns.startsWith("kube-")
-        ? "must be a DNS-1123 label and not an istio-* or kube-* system namespace"
+    (args.namespaces ?? []).forEach((ns, i, all) => errors.check(`${prefix}namespaces[${i}]`, ns, !DNS_LABEL.test(ns) || RESERVED_NAMESPACE_PREFIXES.some((reserved) => ns.startsWith(reserved))
+        ? `must be a DNS-1123 label and not a namespace of the system or of mlmesh itself (${RESERVED_NAMESPACE_PREFIXES.map((p) => `${p}*`).join(", ")})`
         : all.indexOf(ns) < i ? "is listed twice" : undefined));
     return errors;
 }

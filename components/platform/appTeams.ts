@@ -1,21 +1,35 @@
 /**
- * What an app team may do in its mesh namespaces beyond EKS's namespace-scoped edit policy:
- * manage Istio AuthorizationPolicies, so it can admit its own workloads to a model there.
- * Kubernetes' `edit` role does not cover Istio's kinds, and Istio's charts aggregate none into
- * it (istio/istio:manifests/charts/base@1.30.3 has no aggregate-to-edit ClusterRole).
+ * What an app team may do in its mesh namespaces, and nothing more: run a service (Deployments,
+ * ServiceAccounts, Services, ConfigMaps, disruption budgets, autoscalers), watch it roll out
+ * (pods, logs, events, ReplicaSets, which Pulumi's await logic reads) and admit it to a model with
+ * an Istio AuthorizationPolicy. Unlike EKS's AmazonEKSEditPolicy, no Secrets, exec or
+ * ServiceAccount impersonation.
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { appTeamGroup, type AppTeamAccess } from "../cluster/clusterAccess";
 
-export const APP_TEAM_AUTHZ_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"] as const;
+const WRITE = ["get", "list", "watch", "create", "update", "patch", "delete"];
+const READ = ["get", "list", "watch"];
+
+/** The Role's rules: what the app-team example (and a service like it) needs. */
+export const APP_TEAM_RULES: readonly { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [
+    { apiGroups: ["apps"], resources: ["deployments"], verbs: WRITE },
+    { apiGroups: [""], resources: ["serviceaccounts", "services", "configmaps"], verbs: WRITE },
+    { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: WRITE },
+    { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: WRITE },
+    { apiGroups: ["security.istio.io"], resources: ["authorizationpolicies"], verbs: WRITE },
+    { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
+    { apiGroups: [""], resources: ["pods", "pods/log", "events"], verbs: READ },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ },
+];
 
 /** The Role and RoleBinding of one team in one namespace, as Kubernetes objects. */
 export function appTeamAuthzObjects(team: Pick<AppTeamAccess, "name">, namespace: string): { role: k8s.rbac.v1.RoleArgs; binding: k8s.rbac.v1.RoleBindingArgs } {
-    const name = `${appTeamGroup(team)}-authz`;
+    const name = appTeamGroup(team);
     const metadata = { name, namespace, labels: { "app.kubernetes.io/managed-by": "mlmesh", "mlmesh.io/app-team": team.name } };
     return {
-        role: { metadata, rules: [{ apiGroups: ["security.istio.io"], resources: ["authorizationpolicies"], verbs: [...APP_TEAM_AUTHZ_VERBS] }] },
+        role: { metadata, rules: APP_TEAM_RULES.map((rule) => ({ apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs] })) },
         binding: {
             metadata,
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
@@ -31,8 +45,8 @@ export function grantAppTeams(name: string, teams: readonly AppTeamAccess[], opt
             const objects = appTeamAuthzObjects(team, namespace);
             const options = { parent: opts.parent, provider: opts.provider };
             // '.' cannot appear in a team name or a namespace, so no two pairs share a resource name.
-            const role = new k8s.rbac.v1.Role(`${name}-${team.name}.${namespace}-authz`, objects.role, { ...options, dependsOn: opts.after });
-            new k8s.rbac.v1.RoleBinding(`${name}-${team.name}.${namespace}-authz`, objects.binding, { ...options, dependsOn: [...opts.after, role] });
+            const role = new k8s.rbac.v1.Role(`${name}-${team.name}.${namespace}-team`, objects.role, { ...options, dependsOn: opts.after });
+            new k8s.rbac.v1.RoleBinding(`${name}-${team.name}.${namespace}-team`, objects.binding, { ...options, dependsOn: [...opts.after, role] });
         }
     }
 }

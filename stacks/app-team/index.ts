@@ -24,7 +24,10 @@ export = async () => {
     const model = modelToCall(platform, team, config.require("model"));
     checkImage(team, config.require("image"));
     const app = pulumi.getProject();
-    const provider = new k8s.Provider("platform", { kubeconfig: kubeconfigFor(platform, team.roleArn), enableServerSideApply: true });
+    // CI that already runs as the team role (e.g. GitHub OIDC) must not assume it again: a role may
+    // assume itself only when its trust policy names it. A laptop assumes it (`assumeRole: true`).
+    const assumeRole = config.getBoolean("assumeRole") ?? false;
+    const provider = new k8s.Provider("platform", { kubeconfig: kubeconfigFor(platform, assumeRole ? team.roleArn : undefined), enableServerSideApply: true });
     const opts = { provider };
 
     // The service runs beside the model, in a namespace the platform meshes (sidecar, STRICT mTLS).

@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import * as ts from "typescript";
 import { parse } from "yaml";
 import { programEntry } from "../../offline/programEntry";
 
@@ -45,6 +46,19 @@ describe("programEntry: the module `pulumi up` runs", () => {
             const dir = path.join(ROOT, project);
             const { main } = parse(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { main?: string };
             assert.equal(programEntry(dir, main), path.join(ROOT, expected));
+        });
+    }
+
+    // Pulumi's Node.js host runs the program from its folder and type-checks it with runtime.options.tsconfig
+    // (relative to that folder) (@pulumi/pulumi 3.270.0 cmd/run/run.js): it must exist and need no dev-only types.
+    for (const project of [".", "stacks/app-team"]) {
+        it(`type-checks the program of ${project} with a tsconfig that needs only production types`, () => {
+            const dir = path.join(ROOT, project);
+            const { main, runtime } = parse(readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as { main: string; runtime: { options: { tsconfig: string } } };
+            const file = path.resolve(path.dirname(programEntry(dir, main)), runtime.options.tsconfig);
+            const config = ts.parseJsonConfigFileContent(ts.readConfigFile(file, ts.sys.readFile).config, ts.sys, path.dirname(file));
+            assert.deepEqual(config.options.types, ["node"], file);
+            assert.equal(config.options.strict, true, "the project's own settings, extended");
         });
     }
 });

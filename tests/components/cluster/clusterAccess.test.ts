@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
 import {
-    accessEntries, adminAccessEntries, appTeamGroup, clusterAdminPolicyArn, editPolicyArn, repositoryArn, validateClusterAccess, withoutCreatorAdmin,
+    accessEntries, adminAccessEntries, appTeamGroup, clusterAdminPolicyArn, repositoryArn, validateClusterAccess, withoutCreatorAdmin,
     type AppTeamAccess, type ClusterAccessSpec,
 } from "../../../components/cluster/clusterAccess";
 import { GpuCluster } from "../../../components/cluster/gpuCluster";
@@ -20,7 +20,7 @@ const withCrm = (change: Partial<AppTeamAccess>, access: ClusterAccessSpec = {})
 interface Entry {
     readonly principalArn: string;
     readonly kubernetesGroups?: string[];
-    readonly accessPolicies: Record<string, { policyArn: string; accessScope: { type: string; namespaces?: string[] } }>;
+    readonly accessPolicies?: Record<string, { policyArn: string; accessScope: { type: string; namespaces?: string[] } }>;
 }
 
 /** accessEntries in `partition`, once its Outputs resolve. */
@@ -131,16 +131,11 @@ describe("accessEntries", () => {
             deployer: { principalArn: DEPLOYER, accessPolicies: admin },
             "admin-1": { principalArn: ADMIN, accessPolicies: admin },
         }],
-        ["each team its group and the edit policy in its own namespaces only, beside the deployer's entry", { deployerRoleArn: DEPLOYER, appTeams: [CRM, PAYMENTS] }, {
+        // A team gets its group only: the platform's Roles in its namespaces say what it may do (no EKS access policy).
+        ["each team its group and no access policy, beside the deployer's entry", { deployerRoleArn: DEPLOYER, appTeams: [CRM, PAYMENTS] }, {
             deployer: { principalArn: DEPLOYER, accessPolicies: admin },
-            "app-crm": {
-                principalArn: CRM.roleArn, kubernetesGroups: ["mlmesh-app-crm"],
-                accessPolicies: { edit: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", accessScope: { type: "namespace", namespaces: ["ml-tabular"] } } },
-            },
-            "app-payments": {
-                principalArn: PAYMENTS.roleArn, kubernetesGroups: ["mlmesh-app-payments"],
-                accessPolicies: { edit: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", accessScope: { type: "namespace", namespaces: ["ml-serving", "ml-tabular"] } } },
-            },
+            "app-crm": { principalArn: CRM.roleArn, kubernetesGroups: ["mlmesh-app-crm"] },
+            "app-payments": { principalArn: PAYMENTS.roleArn, kubernetesGroups: ["mlmesh-app-payments"] },
         }],
     ];
     for (const [what, access, expected] of cases) {
@@ -149,10 +144,8 @@ describe("accessEntries", () => {
 
     it("names the policies in the cluster's partition", async () => {
         const entries = await entriesOf({ deployerRoleArn: DEPLOYER, appTeams: [CRM] }, "aws-us-gov");
-        assert.equal(entries["app-crm"].accessPolicies.edit.policyArn, editPolicyArn("aws-us-gov"));
-        assert.deepEqual(entries["app-crm"].kubernetesGroups, [appTeamGroup(CRM)]);
-        assert.equal(editPolicyArn("aws-us-gov"), "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
-        assert.equal(entries.deployer.accessPolicies["cluster-admin"].policyArn, clusterAdminPolicyArn("aws-us-gov"));
+        assert.deepEqual(entries["app-crm"], { principalArn: CRM.roleArn, kubernetesGroups: [appTeamGroup(CRM)] });
+        assert.equal(entries.deployer.accessPolicies!["cluster-admin"].policyArn, clusterAdminPolicyArn("aws-us-gov"));
     });
 });
 
@@ -180,14 +173,11 @@ describe("GpuCluster access", () => {
         assert.deepEqual(kubeconfig.users[0].user.exec.args.slice(-2), ["--role", DEPLOYER]);
     });
 
-    it("gives an app team a namespace-scoped entry with its group, beside the deployer's", async () => {
+    it("gives an app team an entry with its group only, beside the deployer's", async () => {
         const run = await recordOffline(() => new GpuCluster("c", { clusterName: "c", network, access: { deployerRoleArn: DEPLOYER, appTeams: [CRM] } }));
         const entries = eksOf(run.resources).inputs.accessEntries as Record<string, { principalArn: string; kubernetesGroups?: string[]; accessPolicies: Record<string, { policyArn: string; accessScope: unknown }> }>;
         assert.deepEqual(Object.keys(entries).sort(), ["app-crm", "deployer"]);
-        assert.deepEqual(entries["app-crm"], {
-            principalArn: CRM.roleArn, kubernetesGroups: ["mlmesh-app-crm"],
-            accessPolicies: { edit: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", accessScope: { type: "namespace", namespaces: ["ml-tabular"] } } },
-        });
+        assert.deepEqual(entries["app-crm"], { principalArn: CRM.roleArn, kubernetesGroups: ["mlmesh-app-crm"] });
     });
 
     it("keeps the creator as admin (with a warning) when no deployer role is named", async () => {

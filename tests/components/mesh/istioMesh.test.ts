@@ -329,6 +329,8 @@ describe("IstioMesh argument validation", () => {
         ["a sidecar memory that is not a quantity", "defaultSidecar.memory", sidecar({ memory: "256MB" })],
         ["a tracing sampling of 150%", "tracingSampling", { tracingSampling: 150 }],
         ["the kube-system namespace", "namespaces[0]", { namespaces: ["kube-system"] }],
+        // The SageMaker bridge's namespace: a second Namespace object of it would collide, and app teams would get edit there.
+        ["the SageMaker bridge's mlmesh-sagemaker namespace", "namespaces[0]", { namespaces: ["mlmesh-sagemaker"] }],
         ["the CNI off under Pod Security restricted", "cni", { cni: false }],
         ["an unknown Pod Security level", "podSecurity", { podSecurity: "strict" as IstioMeshArgs["podSecurity"] }],
         ["an egress allowance for a namespace outside the mesh", "egress.allow[0].namespace", { egress: { allow: [{ namespace: "payments", hosts: ["api.example.com"] }] } }],

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { AppTeamAccess } from "../../../components/cluster/clusterAccess";
-import { APP_TEAM_AUTHZ_VERBS, appTeamAuthzObjects, grantAppTeams } from "../../../components/platform/appTeams";
+import { appTeamAuthzObjects, grantAppTeams } from "../../../components/platform/appTeams";
 import { plan, type PlanResult } from "../../../offline/plan";
 import type { RecordedResource } from "../../../offline/recorder";
 import { parsePlatformConfig } from "../../../stacks/config";
@@ -51,7 +51,16 @@ const ISTIO_AUTHZ = { apiGroup: "security.istio.io", resource: "authorizationpol
 function rbacCases(namespace: string, other: string): [string, Request, boolean][] {
     const group = "mlmesh-app-crm";
     return [
-        ...APP_TEAM_AUTHZ_VERBS.map((verb): [string, Request, boolean] => [`${verb} AuthorizationPolicies in ${namespace}`, { group, namespace, ...ISTIO_AUTHZ, verb }, true]),
+        ...["get", "list", "watch", "create", "update", "patch", "delete"].map((verb): [string, Request, boolean] => [`${verb} AuthorizationPolicies in ${namespace}`, { group, namespace, ...ISTIO_AUTHZ, verb }, true]),
+        // What the app-team example creates, and what Pulumi's await logic reads while it rolls out.
+        ...([["apps", "deployments", "create"], ["", "serviceaccounts", "create"], ["policy", "poddisruptionbudgets", "patch"], ["", "services", "create"],
+            ["autoscaling", "horizontalpodautoscalers", "create"], ["apps", "replicasets", "list"], ["", "pods", "watch"], ["", "events", "list"]] as const)
+            .map(([apiGroup, resource, verb]): [string, Request, boolean] => [`${verb} ${resource} in ${namespace}`, { group, namespace, apiGroup, resource, verb }, true]),
+        // What EKS's AmazonEKSEditPolicy would add, and a team must not have.
+        ["read Secrets (the models' and the platform's)", { group, namespace, apiGroup: "", resource: "secrets", verb: "get" }, false],
+        ["exec into pods", { group, namespace, apiGroup: "", resource: "pods/exec", verb: "create" }, false],
+        ["impersonate ServiceAccounts", { group, namespace, apiGroup: "", resource: "serviceaccounts", verb: "impersonate" }, false],
+        ["create bare pods", { group, namespace, apiGroup: "", resource: "pods", verb: "create" }, false],
         [`create AuthorizationPolicies in ${other}, which is not the team's`, { group, namespace: other, ...ISTIO_AUTHZ, verb: "create" }, false],
         ["create them as another team's group", { group: "mlmesh-app-payments", namespace, ...ISTIO_AUTHZ, verb: "create" }, false],
         ["deletecollection AuthorizationPolicies (not a listed verb)", { group, namespace, ...ISTIO_AUTHZ, verb: "deletecollection" }, false],
@@ -63,8 +72,8 @@ function rbacCases(namespace: string, other: string): [string, Request, boolean]
 
 describe("appTeamAuthzObjects", () => {
     const cases: [AppTeamAccess, string, string][] = [
-        [CRM, "ml-tabular", "mlmesh-app-crm-authz"],
-        [{ ...CRM, name: "payments" }, "ml-serving", "mlmesh-app-payments-authz"],
+        [CRM, "ml-tabular", "mlmesh-app-crm"],
+        [{ ...CRM, name: "payments" }, "ml-serving", "mlmesh-app-payments"],
     ];
     for (const [team, namespace, name] of cases) {
         it(`names team ${team.name}'s Role and RoleBinding ${name} in ${namespace}, labelled with the team`, () => {
@@ -96,7 +105,7 @@ describe("grantAppTeams", () => {
     it("creates a Role and a RoleBinding for each team in each of its namespaces, none without teams", async () => {
         const run = await record([CRM, { ...CRM, name: "payments", roleArn: "arn:aws:iam::123456789012:role/payments", namespaces: ["ml-serving", "ml-tabular"] }]);
         const where = (type: string) => of(run.resources, type).map((r) => `${(r.inputs.metadata as RbacObject["metadata"]).namespace}/${(r.inputs.metadata as RbacObject["metadata"]).name}`).sort();
-        const expected = ["ml-serving/mlmesh-app-payments-authz", "ml-tabular/mlmesh-app-crm-authz", "ml-tabular/mlmesh-app-payments-authz"];
+        const expected = ["ml-serving/mlmesh-app-payments", "ml-tabular/mlmesh-app-crm", "ml-tabular/mlmesh-app-payments"];
         assert.deepEqual([where(ROLE), where(ROLE_BINDING)], [expected, expected]);
         assert.deepEqual(of((await record([])).resources, ROLE), []);
     });
@@ -123,8 +132,8 @@ describe("the dev platform's app teams, planned offline", () => {
     it("creates the crm team's Role and RoleBinding in ml-tabular, bound to its group, and nowhere else", () => {
         const grants = [...of(ROLE), ...of(ROLE_BINDING)].filter((r) => (r.inputs.metadata as RbacObject["metadata"]).labels?.["mlmesh.io/app-team"] !== undefined);
         assert.deepEqual(grants.map((r) => `${r.type.split(":").pop()} ${(r.inputs.metadata as RbacObject["metadata"]).namespace}/${(r.inputs.metadata as RbacObject["metadata"]).name}`).sort(), [
-            "Role ml-tabular/mlmesh-app-crm-authz",
-            "RoleBinding ml-tabular/mlmesh-app-crm-authz",
+            "Role ml-tabular/mlmesh-app-crm",
+            "RoleBinding ml-tabular/mlmesh-app-crm",
         ]);
         const binding = grants.find((r) => r.type === ROLE_BINDING)!.inputs as unknown as RbacObject;
         assert.deepEqual(binding.subjects, [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: (dev.outputs.appTeams as { group: string }[])[0].group }]);
@@ -137,8 +146,8 @@ describe("the dev platform's app teams, planned offline", () => {
     it("creates them after the mesh has made the namespace, the binding after its Role, through the cluster's provider", () => {
         const [namespace] = of("kubernetes:core/v1:Namespace").filter((r) => (r.inputs.metadata as { name: string }).name === "ml-tabular");
         assert.ok(namespace, "the mesh creates ml-tabular");
-        const [role] = of(ROLE).filter((r) => (r.inputs.metadata as RbacObject["metadata"]).name === "mlmesh-app-crm-authz");
-        const [binding] = of(ROLE_BINDING).filter((r) => (r.inputs.metadata as RbacObject["metadata"]).name === "mlmesh-app-crm-authz");
+        const [role] = of(ROLE).filter((r) => (r.inputs.metadata as RbacObject["metadata"]).name === "mlmesh-app-crm");
+        const [binding] = of(ROLE_BINDING).filter((r) => (r.inputs.metadata as RbacObject["metadata"]).name === "mlmesh-app-crm");
         for (const grant of [role, binding]) {
             assert.ok(grant.dependencies.includes(namespace.urn), `${grant.type} waits for ${namespace.urn}`);
             assert.equal(grant.options.provider, namespace.options.provider, grant.type);

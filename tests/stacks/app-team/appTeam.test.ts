@@ -171,13 +171,15 @@ describe("the app-team example stack, planned against a platform plan", () => {
             assert.deepEqual(prodApp.resources.map((r) => r.type).sort(), app.resources.map((r) => r.type).sort());
         });
 
-        it("deploys as prod's own team role, which the prod platform lists, to the prod cluster", () => {
+        it("deploys to the prod cluster as prod's own team role, which the prod platform lists, without assuming it again (CI runs as it)", () => {
             const roleArn = settingsOf("prod")["churn-report:roleArn"];
             assert.notEqual(roleArn, settingsOf("dev")["churn-report:roleArn"]);
             assert.ok((prodPlatform.outputs.appTeams as AppTeam[]).some((team) => team.roleArn === roleArn), roleArn);
             const { app: kubeconfig, admin } = kubeconfigs(prodPlatform, prodApp);
             assert.deepEqual(kubeconfig.clusters.map((c) => c.cluster), [{ server: prodPlatform.outputs.clusterEndpoint, "certificate-authority-data": prodPlatform.outputs.clusterCertificateAuthority }]);
-            assert.deepEqual(kubeconfig.users[0].user.exec.args, ["eks", "get-token", "--cluster-name", prodPlatform.outputs.clusterName, "--region", "us-east-1", "--role-arn", roleArn]);
+            // A role may assume itself only when its trust policy names it, so a pipeline running as the role must not.
+            assert.equal(settingsOf("prod")["churn-report:assumeRole"], undefined);
+            assert.deepEqual(kubeconfig.users[0].user.exec.args, ["eks", "get-token", "--cluster-name", prodPlatform.outputs.clusterName, "--region", "us-east-1"]);
             assert.notEqual(JSON.stringify(kubeconfig), admin);
         });
     });
