@@ -15,7 +15,7 @@ import { CHECK_USAGE, runCheck } from "./checkCommand";
 import { SECRET_PLACEHOLDER } from "./recorder";
 
 export const USAGE = `usage: mlmesh plan --stack NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR]
-                   [--policy-config FILE] [--json]
+                   [--policy-config FILE] [--compare PREVIOUS/plan.json [--allow NAME]...] [--json]
        mlmesh routes --stack NAME [--cwd DIR] [--config-file FILE] [--json]
 
   plan                  what \`pulumi up\` would create, checked offline; writes routes.md too
@@ -30,6 +30,11 @@ export const USAGE = `usage: mlmesh plan --stack NAME [--cwd DIR] [--config-file
                         the recorded outputs (a plan.json of \`mlmesh plan\`) of a stack the program
                         reads through StackReference; repeat for several stacks
   --config-file FILE    plan this stack file instead (check a config before committing it)
+  --compare FILE        a previous plan.json of this stack: show what \`pulumi up\` would create, update,
+                        replace or delete; in prod, a replacement or deletion of a protected or
+                        traffic-bearing resource fails the plan, and a Kubernetes version that skips
+                        a minor version or goes back fails it everywhere
+  --allow NAME          a resource (or NAME*) whose replacement or deletion is intended; repeatable
   --out DIR             where to write plan.json, manifests/ and policy-report.json
                         (default .mlmesh/plan/NAME)
   --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
@@ -67,6 +72,7 @@ function report(result: PlanResult): string {
         ...podSecurityLines(result),
         ...routeLines(result),
         ...policyLines(result),
+        ...changeLines(result),
         "",
         ...outputLines(result.outputs),
         "",
@@ -95,6 +101,21 @@ export function outputLines(outputs: Readonly<Record<string, unknown>>): string[
         return text.length > 100 ? `${text.slice(0, 97)}...` : text;
     };
     return ["Outputs:", ...names.map((name) => `    ${name.padEnd(width)}: ${render(outputs[name])}`)];
+}
+
+/** With --compare: the changes by kind, each non-trivial one with its fields, then what the gate refuses. */
+export function changeLines({ comparison }: Pick<PlanResult, "comparison">): string[] {
+    if (!comparison) {
+        return [];
+    }
+    const count = (kind: string) => comparison.changes.filter((c) => c.kind === kind).length;
+    const mark: Record<string, string> = { create: "+", update: "~", replace: "+-", delete: "-" };
+    return [
+        `Changes against the previous plan: ${count("create")} to create, ${count("update")} to update, ${count("replace")} to replace, ${count("delete")} to delete`,
+        ...comparison.changes.filter((c) => c.kind !== "create").map((c) => `  ${mark[c.kind]} ${c.type} ${c.name}${c.kind === "replace" ? ` (replaced by ${c.replacedBy.join(", ")})` : c.kind === "update" ? ` (${c.fields.slice(0, 4).join(", ")}${c.fields.length > 4 ? ", …" : ""})` : ""}`),
+        ...comparison.changes.filter((c) => c.kind === "create").map((c) => `  + ${c.type} ${c.name}`),
+        ...(comparison.problems.length > 0 ? [`Refused: ${comparison.problems.length} change(s)`, ...comparison.problems.map((p) => `  refused ${p.message}`)] : []),
+    ];
 }
 
 function imageLines({ images }: PlanResult): string[] {
@@ -151,6 +172,7 @@ function jsonResult(result: PlanResult): string {
         images: result.images,
         podSecurity: result.podSecurity,
         routes: result.routes,
+        ...(result.comparison ? { changes: result.comparison.changes, refused: result.comparison.problems } : {}),
         exitCode: result.exitCode,
     }, null, 2);
 }
@@ -180,6 +202,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
                 "policy-config": { type: "string" },
                 cwd: { type: "string" },
                 "platform-outputs": { type: "string", multiple: true },
+                compare: { type: "string" },
+                allow: { type: "string", multiple: true },
                 json: { type: "boolean", default: false },
                 environment: { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
@@ -207,8 +231,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.err(`mlmesh: expected the command \`plan\`, \`routes\` or \`check\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
         return EXIT.badInput;
     }
-    if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined || values["platform-outputs"] !== undefined)) {
-        io.err(`mlmesh routes: \`--out\`, \`--policy-config\` and \`--platform-outputs\` belong to \`mlmesh plan\`\n${USAGE}`);
+    if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined || values["platform-outputs"] !== undefined || values.compare !== undefined || values.allow !== undefined)) {
+        io.err(`mlmesh routes: \`--out\`, \`--policy-config\`, \`--platform-outputs\`, \`--compare\` and \`--allow\` belong to \`mlmesh plan\`\n${USAGE}`);
         return EXIT.badInput;
     }
     if (!values.stack || !STACK_NAME.test(values.stack)) {
@@ -224,6 +248,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
             policyConfig: resolve(values["policy-config"]),
             projectDir: resolve(values.cwd),
             platformOutputs: values["platform-outputs"]?.map((file) => path.resolve(io.cwd, file)),
+            compare: resolve(values.compare),
+            allow: values.allow,
         });
         if (command === "routes") {
             io.out(values.json ? JSON.stringify({ stack: result.stack, routes: result.routes }, null, 2) : routesReport(result));

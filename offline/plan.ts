@@ -25,6 +25,7 @@ import { runProgram, type RecordedResource } from "./recorder";
 import { programEntry } from "./programEntry";
 import { readStackFile, StackFileError } from "./stackFile";
 import { readRecordedStack, StackOutputsError, type RecordedStack } from "./stackOutputs";
+import { comparePlans, readPreviousPlan, PreviousPlanError, type Comparison, type PlannedResource } from "./compare";
 import { summarize, type PlanSummary } from "./tree";
 
 /** Exit codes of `mlmesh plan`. */
@@ -50,6 +51,10 @@ export interface PlanRequest {
     readonly projectDir?: string;
     /** Recorded outputs (plan.json files) of the stacks the program reads through StackReference. */
     readonly platformOutputs?: readonly string[];
+    /** A previous plan.json of this stack: classify what `pulumi up` would create, update, replace or delete. */
+    readonly compare?: string;
+    /** Resource names (or `prefix*`) whose replacement or deletion in prod is intended. */
+    readonly allow?: readonly string[];
 }
 
 export interface ManifestResult {
@@ -76,6 +81,8 @@ export interface PlanResult {
     readonly podSecurity: PodSecurityReport;
     /** Every public path of the front door, judged by the route simulator on the rendered objects. */
     readonly routes: readonly RouteRow[];
+    /** With `compare`: each resource's change against the previous plan, and the changes refused. */
+    readonly comparison?: Comparison;
     readonly exitCode: number;
 }
 
@@ -133,7 +140,7 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     if (error instanceof PhysicalNameError) {
         return new PlanInputError(`${configFile}: ${error.message}; shorten the names in the stack config`);
     }
-    if (error instanceof StackOutputsError || error instanceof PlatformContractError) {
+    if (error instanceof StackOutputsError || error instanceof PlatformContractError || error instanceof PreviousPlanError) {
         return new PlanInputError(error.message);
     }
     // The program's own message for its user (pulumi.RunError prints without a stack trace).
@@ -146,7 +153,7 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     return undefined;
 }
 
-function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity" | "routes">, manifests: ReturnType<typeof renderManifests>): void {
+function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity" | "routes" | "comparison">, manifests: ReturnType<typeof renderManifests>): void {
     rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
     mkdirSync(path.join(outDir, "manifests"), { recursive: true });
     const plan = {
@@ -196,8 +203,10 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const outDir = request.outDir ?? path.join(projectDir, ".mlmesh", "plan", request.stack);
     const explicitPolicyConfig = request.policyConfig ? readPolicyConfig(request.policyConfig) : undefined;
     let stacks: RecordedStack[];
+    let previous: readonly PlannedResource[] | undefined;
     try {
         stacks = (request.platformOutputs ?? []).map(readRecordedStack);
+        previous = request.compare === undefined ? undefined : readPreviousPlan(request.compare);
     } catch (error) {
         throw asInputError(error, configFile) ?? error;
     }
@@ -245,8 +254,9 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     // A project on a recorded platform lands in that platform's namespaces, admitted by its labels.
     const podSecurity = podSecurityReport([...stacks.flatMap((s) => s.clusterSetup), ...run.resources]);
     const routes = frontDoorRoutes(request.stack, stackFile.config, run.resources, outDir);
-    const unsafe = manifests.some((m) => m.check.status === "invalid") || installOrder.length > 0
+    const comparison = previous && comparePlans(previous, run.resources, { environment: stackFile.config["mlmesh:environment"], allow: request.allow });
+    const unsafe = (comparison?.problems.length ?? 0) > 0 || manifests.some((m) => m.check.status === "invalid") || installOrder.length > 0
         || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0)
         || policyViolations.some((v) => v.level === "mandatory");
-    return { ...result, outDir, installOrder, images, podSecurity, routes, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
+    return { ...result, outDir, installOrder, images, podSecurity, routes, comparison, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
 }

@@ -46,7 +46,7 @@ export interface ClusterVpcArgs {
     s3Accounts?: string[];
     /** Tags added to every AWS resource of the VPC. */
     tags?: Record<string, string>;
-    /** Protect the VPC from deletion (prod): replacing it would replace everything in it. @default false */
+    /** Protect the VPC and its subnets from deletion (prod): replacing them would replace everything in them. @default false */
     protect?: boolean;
 }
 
@@ -111,6 +111,8 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
         const layout = subnetLayout(args.cidrBlock, azCount);
         const tags = (role: string, extra: Record<string, string> = {}) => ({ ...args.tags, ...extra, Name: `${name}-${role}` });
         const parent = { parent: this };
+        // Subnets hold the nodes, endpoints and load balancers: protected with the VPC (prod).
+        const protect = { parent: this, protect: args.protect ?? false };
 
         const zones = aws.getAvailabilityZonesOutput(
             { state: "available", excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS], filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
@@ -127,7 +129,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
             enableDnsHostnames: true,
             enableDnsSupport: true,
             tags: tags("vpc"),
-        }, { parent: this, protect: args.protect ?? false });
+        }, protect);
 
         new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.id, tags: tags("default-sg") }, parent);
 
@@ -152,7 +154,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
                 availabilityZone,
                 mapPublicIpOnLaunch: false,
                 tags: tags(`public-${zone}`, subnetTags(args.clusterName, "public")),
-            }, parent);
+            }, protect);
             publicSubnets.push(publicSubnet);
             new aws.ec2.RouteTableAssociation(`${name}-public-${zone}`, {
                 subnetId: publicSubnet.id,
@@ -174,7 +176,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
                 availabilityZone,
                 mapPublicIpOnLaunch: false,
                 tags: tags(`private-${zone}`, subnetTags(args.clusterName, "private")),
-            }, parent);
+            }, protect);
             privateSubnets.push(privateSubnet);
             const routeTable = new aws.ec2.RouteTable(`${name}-private-rt-${zone}`, { vpcId: vpc.id, tags: tags(`private-rt-${zone}`) }, parent);
             privateRouteTables.push(routeTable);

@@ -63,6 +63,12 @@ export interface GpuClusterArgs {
      * @default false
      */
     deletionProtection?: boolean;
+    /**
+     * EKS's upgrade policy: STANDARD upgrades the control plane when standard support of its
+     * version ends; EXTENDED keeps it (at the extended-support price) until you upgrade.
+     * @default "STANDARD"
+     */
+    upgradeSupport?: EksUpgradeSupport;
     /** Tags for every AWS resource. @default {} */
     tags?: Record<string, string>;
     /** Who administers the cluster and which role `pulumi up` deploys as. @default {} */
@@ -152,6 +158,10 @@ export const VPC_CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-no
  * tainted GPU node groups, the cluster autoscaler that scales them (from zero), and the
  * NVIDIA device plugin where the OS lacks one.
  */
+/** EKS cluster upgrade policies (UpgradePolicyRequest supportType). */
+export const EKS_UPGRADE_SUPPORT = ["STANDARD", "EXTENDED"] as const;
+export type EksUpgradeSupport = (typeof EKS_UPGRADE_SUPPORT)[number];
+
 export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc {
     public readonly clusterName: pulumi.Output<string>;
     public readonly endpoint: pulumi.Output<string>;
@@ -275,6 +285,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             // credentials run `pulumi up`.
             ...(deployerRoleArn ? { providerCredentialOpts: { roleArn: deployerRoleArn } } : {}),
             deletionProtection: protect,
+            upgradePolicy: { supportType: args.upgradeSupport ?? "STANDARD" },
             tags,
         }, { parent: this, protect, dependsOn: [servicePolicy], transforms: deployerRoleArn ? [withoutCreatorAdmin] : [] });
         const clusterName = cluster.eksCluster.name;

@@ -5,6 +5,7 @@
  * rendered from it, and a test keeps the policy pack's per-tier config in line with it).
  */
 import type { NatGatewayMode } from "../cluster/clusterVpc";
+import type { EksUpgradeSupport } from "../cluster/gpuCluster";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -38,6 +39,8 @@ export interface EnvironmentProfile {
      * gateway without JWT, no deployer role, no Docker Hub credentials or nvcr.io mirrors.
      */
     readonly refuseSecurityOptOuts: boolean;
+    /** EKS's upgrade policy: whether AWS upgrades the control plane when standard support ends. */
+    readonly upgradeSupport: EksUpgradeSupport;
     /** The policy pack settings `mlmesh plan` and the README's `pulumi up` use. */
     readonly policyConfig: string;
 }
@@ -52,6 +55,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
         minSageMakerInstances: 1,
         bridgeReplicas: { min: 1, max: 3 },
         refuseSecurityOptOuts: false,
+        upgradeSupport: "STANDARD",
         policyConfig: "policy-pack/config/dev.json",
     },
     staging: {
@@ -63,6 +67,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
         minSageMakerInstances: 2,
         bridgeReplicas: { min: 2, max: 6 },
         refuseSecurityOptOuts: false,
+        upgradeSupport: "STANDARD",
         policyConfig: "policy-pack/config/staging.json",
     },
     prod: {
@@ -74,6 +79,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
         minSageMakerInstances: 2,
         bridgeReplicas: { min: 2, max: 6 },
         refuseSecurityOptOuts: true,
+        upgradeSupport: "EXTENDED",
         policyConfig: "policy-pack/config/prod.json",
     },
 };
@@ -98,6 +104,7 @@ const TABLE_ROWS: readonly [string, (p: EnvironmentProfile) => string][] = [
     ["Security defaults (STRICT mTLS, private API endpoint, `restricted` pods, REGISTRY_ONLY egress)", () => "on"],
     ["Security opt-outs (PERMISSIVE, public endpoint, `baseline` pods, ALLOW_ANY, internet-facing without JWT)", (p) => (p.refuseSecurityOptOuts ? "refused" : "allowed when set")],
     ["Deployer role, Docker Hub credentials and nvcr.io mirrors", (p) => (p.refuseSecurityOptOuts ? "required" : "optional")],
+    ["EKS upgrade policy (when standard support of the version ends)", (p) => (p.upgradeSupport === "EXTENDED" ? "EXTENDED: stays until you upgrade" : "STANDARD: AWS upgrades it")],
     ["Policy pack settings", (p) => `\`${p.policyConfig}\``],
 ];
 

@@ -40,7 +40,7 @@ export interface MlPlatformArgs {
     /** Where the cluster runs. */
     network: PlatformNetworkArgs;
     /** The EKS cluster; its name also tags the subnets so load balancers can find them. */
-    cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "tags" | "privateImages">;
+    cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "upgradeSupport" | "tags" | "privateImages">;
     /** Istio on the cluster. */
     mesh: Omit<IstioMeshArgs, "cluster">;
     /** Models to serve, and splits between them; KServe is installed when any model uses it. */
@@ -147,6 +147,7 @@ export class MlPlatform extends pulumi.ComponentResource {
             privateImages: images.privateImages,
             network,
             deletionProtection: profile.protectStateful,
+            upgradeSupport: profile.upgradeSupport,
             tags,
         }, { parent: this });
         // Helm releases with atomic installs need schedulable nodes and cluster DNS first.

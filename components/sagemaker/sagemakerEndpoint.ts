@@ -173,7 +173,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             deletionWindowInDays: 30,
             policy: pulumi.all([partition, region, accountId]).apply(([p, r, account]) => JSON.stringify(endpointKeyPolicy(p, r, account))),
             tags,
-        }, { parent: this, protect: args.protect ?? false });
+        }, { parent: this, protect: args.protect ?? false, retainOnDelete: args.protect ?? false });
         // No inbound: SageMaker reaches the instances itself. Outbound HTTPS only, for the model
         // archive (through the VPC's S3 endpoint) and the image.
         const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {

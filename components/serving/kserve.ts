@@ -133,13 +133,16 @@ export class KServe extends pulumi.ComponentResource {
         const k8sOpts = (dependsOn: pulumi.Resource[]) => childOptions(this, opts, { provider: args.cluster.provider, dependsOn });
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: KSERVE_NAMESPACE } }, k8sOpts([]));
         const images = pulumi.output(args.images);
-        const chart = (chartName: string, values: pulumi.Input<Record<string, unknown>>, dependsOn: pulumi.Resource[]) => chartRelease(`${name}-${chartName}`, {
+        const chart = (chartName: string, values: pulumi.Input<Record<string, unknown>>, dependsOn: pulumi.Resource[], extra: pulumi.CustomResourceOptions = {}) => chartRelease(`${name}-${chartName}`, {
             chart: { chart: `${KSERVE_CHART_REGISTRY}/${chartName}`, version: KSERVE_VERSION },
             releaseName: chartName,
             namespace: ns.metadata.name,
             values,
-        }, k8sOpts(dependsOn));
-        const crds = chart("kserve-crd", {}, [ns]);
+        }, { ...k8sOpts(dependsOn), ...extra });
+        // The chart's templates hold the CRDs (kserve/kserve:charts/kserve-crd/templates@v0.20.0), so
+        // uninstalling it would delete every InferenceService in the cluster, app teams' too: when
+        // KServe leaves the stack, the release (and the CRDs) stay.
+        const crds = chart("kserve-crd", {}, [ns], { retainOnDelete: true });
         // The controller's pods mount the certificate cert-manager issues; atomic waits for them.
         const controller = chart("kserve-resources", images.apply(kserveResourcesValues), [crds, args.certManager]);
         // Serving runtimes are admitted by the controller's webhook (failurePolicy Fail).

@@ -116,7 +116,7 @@ describe("mlmesh plan", () => {
             args: (f) => ["plan", "--stack", "x", "--config-file", f("bad.yaml", "config:\n  aws:region: us-west-2\n  mlmesh:environment: qa\n")],
             message: /bad\.yaml: stack config has 1 problem\(s\):\n {2}- `mlmesh:environment` \("qa"\) must be one of dev, staging, prod/,
         },
-        { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out`, `--policy-config` and `--platform-outputs` belong to `mlmesh plan`/ },
+        { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out`, `--policy-config`, `--platform-outputs`, `--compare` and `--allow` belong to `mlmesh plan`/ },
         { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan`, `routes` or `check`, got `apply`/ },
         {
             name: "a split whose weights do not add up",
@@ -213,7 +213,8 @@ describe("mlmesh plan of a project that reads a platform stack", () => {
         { name: "--platform-outputs naming a missing file", args: ["plan", "--stack", "dev", "--platform-outputs", "missing.json"], message: (w) => `${path.join(w, "missing.json")}: cannot read platform outputs as JSON` },
         { name: "--platform-outputs naming a file that is not JSON", args: ["plan", "--stack", "dev", "--platform-outputs", "not-json.json"], message: (w) => `${path.join(w, "not-json.json")}: cannot read platform outputs as JSON` },
         { name: "--platform-outputs naming bare outputs without project and stack", args: ["plan", "--stack", "dev", "--platform-outputs", "platform.json", "--platform-outputs", "outputs-only.json"], message: (w) => `${path.join(w, "outputs-only.json")}: platform outputs need \`project\`, \`stack\` and an \`outputs\` object` },
-        { name: "--platform-outputs given to routes", args: ["routes", "--stack", "dev", "--platform-outputs", "platform.json"], message: () => "`--platform-outputs` belong to `mlmesh plan`" },
+        { name: "--platform-outputs given to routes", args: ["routes", "--stack", "dev", "--platform-outputs", "platform.json"], message: () => "`--platform-outputs`, `--compare` and `--allow` belong to `mlmesh plan`" },
+        { name: "--compare given to routes", args: ["routes", "--stack", "dev", "--compare", "plan.json"], message: () => "`--compare` and `--allow` belong to `mlmesh plan`" },
     ];
     for (const { name, args, message } of refused) {
         it(`exits 2 with a message for ${name}`, async () => {

@@ -79,10 +79,11 @@ describe("ClusterVpc with default arguments", () => {
         );
     });
 
-    it("protects the VPC from deletion only when asked (prod): replacing it replaces everything in it", async () => {
-        assert.equal(plan.of(T.vpc)[0].options.protect ?? false, false);
+    it("protects the VPC and every subnet from deletion only when asked (prod): replacing them replaces everything in them", async () => {
+        assert.deepEqual([...plan.of(T.vpc), ...plan.of(T.subnet)].filter((r) => r.options.protect === true).map((r) => r.name), []);
         const protectedPlan = await planVpc({ protect: true });
-        assert.equal(protectedPlan.of(T.vpc)[0].options.protect, true);
+        assert.deepEqual([...protectedPlan.of(T.vpc), ...protectedPlan.of(T.subnet)].filter((r) => r.options.protect !== true).map((r) => r.name), []);
+        assert.deepEqual(protectedPlan.of(T.nat).filter((r) => r.options.protect === true).map((r) => r.name), [], "NAT gateways are replaceable: --compare guards them as traffic-bearing");
     });
 
     it("creates one private and one public subnet per zone with the CIDRs from subnetLayout", () => {

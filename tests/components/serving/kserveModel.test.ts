@@ -87,6 +87,10 @@ describe("KServe with KServeModel bert: a Standard-mode 10% canary on s3://model
         it("installs exactly kserve-crd, kserve-resources and kserve-runtime-configs (and cert-manager beside them)", () => {
             assert.deepEqual(p.of(T.release).map((r) => r.inputs.name).filter((name) => name !== "cert-manager").sort(), RELEASES.map((r) => r.name));
         });
+        // The CRD chart's templates hold the CRDs: uninstalling it would delete every InferenceService in the cluster, app teams' too.
+        it("keeps kserve-crd (and so the CRDs and every InferenceService) when KServe leaves the stack; the other releases go", () => {
+            assert.deepEqual(RELEASES.map((r) => [r.name, p.release(r.name).options.retainOnDelete === true]), [["kserve-crd", true], ["kserve-resources", false], ["kserve-runtime-configs", false]]);
+        });
         it("installs kserve-resources only after cert-manager, whose Certificate and Issuer its webhook needs", () => {
             const certManager = p.run.resources.find((r) => r.type === "mlmesh:cluster:CertManager")!;
             assert.ok(dependsOn(p.release("kserve-resources")).includes(certManager.urn), `dependsOn ${dependsOn(p.release("kserve-resources"))}`);

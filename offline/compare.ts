@@ -1,0 +1,203 @@
+/**
+ * `mlmesh plan --compare PREVIOUS/plan.json`: what a second `pulumi up` would do to each resource
+ * (create, update, replace, delete), judged on the recorded inputs of two plans and the documented
+ * table of fields that force replacement (offline/replaceFields.ts), and which of those changes
+ * take capacity down or lose state. In prod a replacement or deletion of a protected or
+ * traffic-bearing resource fails the plan; a Kubernetes version change that skips a minor
+ * version or goes back fails it in every environment, since EKS refuses both.
+ */
+import { readFileSync } from "node:fs";
+import { replaceRuleOf } from "./replaceFields";
+
+/** A previous plan that cannot be compared against (exit 2). */
+export class PreviousPlanError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PreviousPlanError";
+    }
+}
+
+/** The resources of a plan.json written by `mlmesh plan`. */
+export function readPreviousPlan(file: string): PlannedResource[] {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (error) {
+        throw new PreviousPlanError(`${file}: cannot read the previous plan as JSON (${(error as Error).message}); pass a plan.json that \`mlmesh plan\` wrote`);
+    }
+    const resources = (parsed as { resources?: unknown } | null)?.resources;
+    if (!Array.isArray(resources) || resources.some((r) => r === null || typeof r !== "object" || typeof r.urn !== "string" || typeof r.type !== "string")) {
+        throw new PreviousPlanError(`${file}: a previous plan needs \`resources\` with a urn and type each, as in the plan.json \`mlmesh plan\` writes`);
+    }
+    return resources as PlannedResource[];
+}
+
+export type ChangeKind = "create" | "update" | "replace" | "delete" | "same";
+
+/** A resource as plan.json records it. */
+export interface PlannedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Readonly<Record<string, unknown>>;
+    readonly options?: { readonly protect?: boolean; readonly ignoreChanges?: readonly string[]; readonly replaceOnChanges?: readonly string[]; readonly deleteBeforeReplace?: boolean };
+}
+
+export interface ResourceChange {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly kind: ChangeKind;
+    /** Input paths whose value differs (ignored ones left out). */
+    readonly fields: readonly string[];
+    /** The changed fields that force the replacement. */
+    readonly replacedBy: readonly string[];
+}
+
+export interface CompareProblem {
+    readonly urn: string;
+    readonly message: string;
+}
+
+export interface Comparison {
+    readonly changes: readonly ResourceChange[];
+    readonly problems: readonly CompareProblem[];
+}
+
+/** Why replacing or deleting a resource of this type takes traffic or capacity down, and the safe way instead. */
+export const TRAFFIC_BEARING: Readonly<Record<string, string>> = {
+    "aws:eks/nodeGroup:NodeGroup": "EKS replaces a node group by creating the new one at the desired size in state and then force-terminating the old group's nodes, whatever the disruption budgets say; add a group beside it under a new name, move the models to it (gpuNodeGroup), `pulumi up`, then remove the old one",
+    "eks:index:Cluster": "replacing the cluster replaces every node, chart and workload in it",
+    "aws:ec2/vpc:Vpc": "a new VPC means new subnets, a new cluster and new endpoints",
+    "aws:ec2/subnet:Subnet": "nodes, endpoints and load balancers in the subnet go with it",
+    "aws:ec2/natGateway:NatGateway": "egress of the zones behind it stops until the new one is up",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "calls through the endpoint (SageMaker Runtime, S3 model downloads) fail until the new one is available",
+    "aws:sagemaker/endpoint:Endpoint": "a new endpoint takes many minutes to come into service, and callers get errors meanwhile",
+    "kubernetes:apps/v1:Deployment": "a same-name Kubernetes replacement deletes the pods before the new ones run",
+    "kubernetes:core/v1:Service": "the Service's address changes (and a load balancer's DNS name), so clients lose it",
+    "kubernetes:serving.kserve.io/v1beta1:InferenceService": "the predictor's pods and routes are deleted before the new ones serve",
+    "kubernetes:helm.sh/v3:Release": "the release is uninstalled before it is installed again (Istio's gateway or control plane, KServe)",
+    "kubernetes:networking.istio.io/v1:Gateway": "the public hosts stop routing until it is back",
+};
+
+/** Leaf values of an input object by dotted path; lists are compared whole. */
+function flatten(value: unknown, prefix = "", into = new Map<string, string>()): Map<string, string> {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        const entries = Object.entries(value as Record<string, unknown>);
+        if (entries.length === 0 && prefix) {
+            into.set(prefix, "{}");
+        }
+        for (const [key, inner] of entries) {
+            flatten(inner, prefix ? `${prefix}.${key}` : key, into);
+        }
+    } else if (prefix) {
+        into.set(prefix, JSON.stringify(value));
+    }
+    return into;
+}
+
+/** Whether `path` is `field`, inside it, or holds it. */
+function touches(path: string, field: string): boolean {
+    return path === field || path.startsWith(`${field}.`) || field.startsWith(`${path}.`);
+}
+
+/** The input paths that differ between two recorded resources, less the ignored ones. */
+export function changedFields(before: PlannedResource, after: PlannedResource): string[] {
+    const a = flatten(before.inputs);
+    const b = flatten(after.inputs);
+    const ignored = after.options?.ignoreChanges ?? [];
+    return [...new Set([...a.keys(), ...b.keys()])]
+        .filter((path) => a.get(path) !== b.get(path))
+        .filter((path) => !ignored.some((field) => touches(path, field)))
+        .sort();
+}
+
+/** How one resource changes between two plans. */
+export function classify(before: PlannedResource | undefined, after: PlannedResource | undefined): ResourceChange {
+    const resource = (after ?? before)!;
+    const base = { urn: resource.urn, type: resource.type, name: resource.name };
+    if (!before) {
+        return { ...base, kind: "create", fields: [], replacedBy: [] };
+    }
+    if (!after) {
+        return { ...base, kind: "delete", fields: [], replacedBy: [] };
+    }
+    const fields = changedFields(before, after);
+    const forcing = [...(replaceRuleOf(after.type)?.fields ?? []), ...(after.options?.replaceOnChanges ?? [])];
+    const replacedBy = fields.filter((path) => forcing.some((field) => touches(path, field)));
+    return { ...base, kind: replacedBy.length > 0 ? "replace" : fields.length > 0 ? "update" : "same", fields, replacedBy };
+}
+
+/** The minor version of a Kubernetes version string, e.g. "1.33" → 33. */
+function minorOf(version: unknown): number | undefined {
+    const match = typeof version === "string" ? /^1\.(\d+)$/.exec(version) : null;
+    return match ? Number(match[1]) : undefined;
+}
+
+/** EKS upgrades a control plane one minor version at a time and never back (UpdateClusterVersion). */
+export function kubernetesVersionProblem(before: unknown, after: unknown): string | undefined {
+    const [from, to] = [minorOf(before), minorOf(after)];
+    if (from === undefined || to === undefined || from === to) {
+        return undefined;
+    }
+    return to < from
+        ? `goes back from Kubernetes ${before} to ${after}: EKS cannot downgrade a cluster; keep ${before}`
+        : to > from + 1
+            ? `skips from Kubernetes ${before} to ${after}: EKS upgrades one minor version at a time; go to 1.${from + 1} first, \`pulumi up\`, then ${after}`
+            : undefined;
+}
+
+/**
+ * Raising a node group's minimum above the desired size it was last given fails: the desired size
+ * is left to the cluster autoscaler (ignoreChanges), so Pulumi sends the old one, and EKS refuses a
+ * minimum above it (UpdateNodegroupConfig: InvalidParameterException).
+ */
+export function minSizeProblem(before: unknown, after: unknown): string | undefined {
+    const sizes = (value: unknown) => (value ?? {}) as { minSize?: number; desiredSize?: number };
+    const [old, next] = [sizes(before), sizes(after)];
+    if (next.minSize === undefined || old.desiredSize === undefined || next.minSize <= old.desiredSize) {
+        return undefined;
+    }
+    return `raises minSize to ${next.minSize}, above the desired size Pulumi would send (${old.desiredSize}, which the autoscaler owns): EKS refuses it; first raise the live desired size to at least ${next.minSize} (aws eks update-nodegroup-config --scaling-config desiredSize=${next.minSize}), or raise minSize over two changes the autoscaler has followed`;
+}
+
+export interface CompareOptions {
+    readonly environment?: string;
+    /** Resource names (or `prefix*`) whose replacement or deletion is intended. */
+    readonly allow?: readonly string[];
+}
+
+/** Every resource's change between two plans, and the changes the gate refuses. */
+export function comparePlans(previous: readonly PlannedResource[], current: readonly PlannedResource[], options: CompareOptions = {}): Comparison {
+    const before = new Map(previous.map((r) => [r.urn, r]));
+    const after = new Map(current.map((r) => [r.urn, r]));
+    const urns = [...new Set([...before.keys(), ...after.keys()])];
+    const changes = urns.map((urn) => classify(before.get(urn), after.get(urn)));
+    const allowed = (name: string) => (options.allow ?? []).some((pattern) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern));
+    const problems: CompareProblem[] = [];
+    for (const change of changes) {
+        const old = before.get(change.urn);
+        if (change.type === "eks:index:Cluster" && old && after.has(change.urn)) {
+            const problem = kubernetesVersionProblem(old.inputs.version, after.get(change.urn)!.inputs.version);
+            if (problem) {
+                problems.push({ urn: change.urn, message: `${change.name}: the cluster ${problem}` });
+            }
+        }
+        if (change.type === "aws:eks/nodeGroup:NodeGroup" && change.kind === "update" && old) {
+            const problem = minSizeProblem(old.inputs.scalingConfig, after.get(change.urn)!.inputs.scalingConfig);
+            if (problem) {
+                problems.push({ urn: change.urn, message: `${change.name}: ${problem}` });
+            }
+        }
+        if (options.environment !== "prod" || (change.kind !== "replace" && change.kind !== "delete") || allowed(change.name)) {
+            continue;
+        }
+        const why = change.kind === "replace" ? `would be replaced (${change.replacedBy.join(", ")} changed)` : "would be deleted";
+        if (old?.options?.protect) {
+            problems.push({ urn: change.urn, message: `${change.name} (${change.type}) ${why}, and prod protects it: Pulumi would refuse; if it is meant, unprotect just it in a reviewed change` });
+        } else if (TRAFFIC_BEARING[change.type]) {
+            problems.push({ urn: change.urn, message: `${change.name} (${change.type}) ${why} in prod: ${TRAFFIC_BEARING[change.type]}; if it is meant, pass --allow ${change.name}` });
+        }
+    }
+    return { changes: changes.filter((c) => c.kind !== "same"), problems };
+}
