@@ -40,7 +40,7 @@ export interface PlannedResource {
     readonly type: string;
     readonly name: string;
     readonly inputs: Readonly<Record<string, unknown>>;
-    readonly options?: { readonly protect?: boolean; readonly ignoreChanges?: readonly string[]; readonly replaceOnChanges?: readonly string[]; readonly deleteBeforeReplace?: boolean };
+    readonly options?: { readonly protect?: boolean; readonly retainOnDelete?: boolean; readonly ignoreChanges?: readonly string[]; readonly replaceOnChanges?: readonly string[]; readonly deleteBeforeReplace?: boolean };
 }
 
 export interface ResourceChange {
@@ -76,7 +76,7 @@ export const TRAFFIC_BEARING: Readonly<Record<string, string>> = {
     "kubernetes:apps/v1:Deployment": "a same-name Kubernetes replacement deletes the pods before the new ones run",
     "kubernetes:core/v1:Service": "the Service's address changes (and a load balancer's DNS name), so clients lose it",
     "kubernetes:serving.kserve.io/v1beta1:InferenceService": "the predictor's pods and routes are deleted before the new ones serve",
-    "kubernetes:helm.sh/v3:Release": "the release is uninstalled before it is installed again (Istio's gateway or control plane, KServe)",
+    "kubernetes:helm.sh/v3:Release": "deleting it uninstalls what it runs (Istio's gateway or control plane, KServe); a replacement (new name or namespace) installs the new release beside the old, which then goes",
     "kubernetes:networking.istio.io/v1:Gateway": "the public hosts stop routing until it is back",
 };
 
@@ -124,7 +124,11 @@ export function classify(before: PlannedResource | undefined, after: PlannedReso
     }
     const fields = changedFields(before, after);
     const forcing = [...(replaceRuleOf(after.type)?.fields ?? []), ...(after.options?.replaceOnChanges ?? [])];
-    const replacedBy = fields.filter((path) => forcing.some((field) => touches(path, field)));
+    // A changed path inside a rule's field replaces; a changed path that holds one (an object set
+    // or emptied) replaces only when the field's own value changed.
+    const valueAt = (inputs: Readonly<Record<string, unknown>>, field: string) => JSON.stringify(field.split(".").reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), inputs));
+    const replacedBy = fields.filter((path) => forcing.some((field) => path === field || path.startsWith(`${field}.`)
+        || (field.startsWith(`${path}.`) && valueAt(before.inputs, field) !== valueAt(after.inputs, field))));
     return { ...base, kind: replacedBy.length > 0 ? "replace" : fields.length > 0 ? "update" : "same", fields, replacedBy };
 }
 
@@ -158,7 +162,7 @@ export function minSizeProblem(before: unknown, after: unknown): string | undefi
     if (next.minSize === undefined || old.desiredSize === undefined || next.minSize <= old.desiredSize) {
         return undefined;
     }
-    return `raises minSize to ${next.minSize}, above the desired size Pulumi would send (${old.desiredSize}, which the autoscaler owns): EKS refuses it; first raise the live desired size to at least ${next.minSize} (aws eks update-nodegroup-config --scaling-config desiredSize=${next.minSize}), or raise minSize over two changes the autoscaler has followed`;
+    return `raises minSize to ${next.minSize}, above the desired size Pulumi would send (${old.desiredSize}, which the autoscaler owns): EKS refuses it; first raise the live desired size (aws eks update-nodegroup-config --scaling-config minSize=${old.minSize ?? 0},maxSize=<max>,desiredSize=${next.minSize}), then \`pulumi up --refresh\` so Pulumi records and resends it`;
 }
 
 export interface CompareOptions {
@@ -183,18 +187,27 @@ export function comparePlans(previous: readonly PlannedResource[], current: read
                 problems.push({ urn: change.urn, message: `${change.name}: the cluster ${problem}` });
             }
         }
+        if (allowed(change.name)) {
+            continue;
+        }
         if (change.type === "aws:eks/nodeGroup:NodeGroup" && change.kind === "update" && old) {
             const problem = minSizeProblem(old.inputs.scalingConfig, after.get(change.urn)!.inputs.scalingConfig);
             if (problem) {
-                problems.push({ urn: change.urn, message: `${change.name}: ${problem}` });
+                problems.push({ urn: change.urn, message: `${change.name}: ${problem}; then pass --allow ${change.name}` });
+            } else if (options.environment === "prod" && change.fields.some((path) => path.startsWith("scalingConfig."))) {
+                // The whole scaling block is sent, with the desired size from state: a group the autoscaler grew shrinks back, ignoring disruption budgets.
+                problems.push({ urn: change.urn, message: `${change.name}: its scaling range changes, and Pulumi sends the desired size it last recorded, not the autoscaler's: run \`pulumi up --refresh\` (so the live desired size is recorded first), then pass --allow ${change.name}` });
             }
         }
-        if (options.environment !== "prod" || (change.kind !== "replace" && change.kind !== "delete") || allowed(change.name)) {
+        // A retained resource leaves the stack, not the cloud.
+        const retained = change.kind === "delete" && old?.options?.retainOnDelete === true;
+        if (options.environment !== "prod" || (change.kind !== "replace" && change.kind !== "delete") || retained) {
             continue;
         }
         const why = change.kind === "replace" ? `would be replaced (${change.replacedBy.join(", ")} changed)` : "would be deleted";
-        if (old?.options?.protect) {
-            problems.push({ urn: change.urn, message: `${change.name} (${change.type}) ${why}, and prod protects it: Pulumi would refuse; if it is meant, unprotect just it in a reviewed change` });
+        // The engine refuses deleting a protected resource, and replacing one protected before and after.
+        if (old?.options?.protect && (change.kind === "delete" || after.get(change.urn)?.options?.protect)) {
+            problems.push({ urn: change.urn, message: `${change.name} (${change.type}) ${why}, and prod protects it: Pulumi would refuse; if it is meant, \`pulumi state unprotect '${change.urn}'\` in a reviewed change, then pass --allow ${change.name}` });
         } else if (TRAFFIC_BEARING[change.type]) {
             problems.push({ urn: change.urn, message: `${change.name} (${change.type}) ${why} in prod: ${TRAFFIC_BEARING[change.type]}; if it is meant, pass --allow ${change.name}` });
         }

@@ -130,3 +130,11 @@ export const withoutCreatorAdmin: pulumi.ResourceTransform = (args) => {
     const accessConfig = (args.props.accessConfig ?? {}) as Record<string, unknown>;
     return { props: { ...args.props, accessConfig: { ...accessConfig, bootstrapClusterCreatorAdminPermissions: false } }, opts: args.opts };
 };
+
+/**
+ * A transform for the eks component's children: protect the control plane itself, and only it.
+ * `protect` on the component would reach every child (pulumi/pulumi:sdk/nodejs/resource.ts@v3.259.0),
+ * access entries included, so removing an app team or rotating its role would be refused.
+ */
+export const protectControlPlane: pulumi.ResourceTransform = (args) =>
+    args.type === "aws:eks/cluster:Cluster" ? { props: args.props, opts: { ...args.opts, protect: true } } : undefined;

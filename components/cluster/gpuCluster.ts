@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import { parseCidr } from "./cidr";
-import { accessEntries, validateClusterAccess, withoutCreatorAdmin, type ClusterAccessSpec } from "./clusterAccess";
+import { accessEntries, protectControlPlane, validateClusterAccess, withoutCreatorAdmin, type ClusterAccessSpec } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { MetricsServer } from "./metricsServer";
 import type { ClusterNetwork } from "./clusterVpc";
@@ -64,9 +64,10 @@ export interface GpuClusterArgs {
      */
     deletionProtection?: boolean;
     /**
-     * EKS's upgrade policy: STANDARD upgrades the control plane when standard support of its
-     * version ends; EXTENDED keeps it (at the extended-support price) until you upgrade.
-     * @default "STANDARD"
+     * EKS's upgrade policy: STANDARD lets AWS upgrade the control plane when standard support of
+     * its version ends (and cannot be set once the version is in extended support); EXTENDED keeps
+     * the version, at the extended-support price, until you upgrade or extended support ends.
+     * @default "EXTENDED"
      */
     upgradeSupport?: EksUpgradeSupport;
     /** Tags for every AWS resource. @default {} */
@@ -285,9 +286,9 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             // credentials run `pulumi up`.
             ...(deployerRoleArn ? { providerCredentialOpts: { roleArn: deployerRoleArn } } : {}),
             deletionProtection: protect,
-            upgradePolicy: { supportType: args.upgradeSupport ?? "STANDARD" },
+            upgradePolicy: { supportType: args.upgradeSupport ?? "EXTENDED" },
             tags,
-        }, { parent: this, protect, dependsOn: [servicePolicy], transforms: deployerRoleArn ? [withoutCreatorAdmin] : [] });
+        }, { parent: this, dependsOn: [servicePolicy], transforms: [...(deployerRoleArn ? [withoutCreatorAdmin] : []), ...(protect ? [protectControlPlane] : [])] });
         const clusterName = cluster.eksCluster.name;
 
         // The VPC CNI's own role, trusted only by its service account; the add-on annotates that

@@ -39,7 +39,11 @@ export interface EnvironmentProfile {
      * gateway without JWT, no deployer role, no Docker Hub credentials or nvcr.io mirrors.
      */
     readonly refuseSecurityOptOuts: boolean;
-    /** EKS's upgrade policy: whether AWS upgrades the control plane when standard support ends. */
+    /**
+     * EKS's upgrade policy. EXTENDED in every tier: STANDARD lets AWS upgrade the control plane
+     * behind Pulumi's back when standard support ends, and cannot be set at all once the version is
+     * in extended support (awsdocs/amazon-eks-user-guide:latest/ug/clusters/disable-extended-support.adoc).
+     */
     readonly upgradeSupport: EksUpgradeSupport;
     /** The policy pack settings `mlmesh plan` and the README's `pulumi up` use. */
     readonly policyConfig: string;
@@ -55,7 +59,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
         minSageMakerInstances: 1,
         bridgeReplicas: { min: 1, max: 3 },
         refuseSecurityOptOuts: false,
-        upgradeSupport: "STANDARD",
+        upgradeSupport: "EXTENDED",
         policyConfig: "policy-pack/config/dev.json",
     },
     staging: {
@@ -67,7 +71,7 @@ export const ENVIRONMENT_PROFILES: Readonly<Record<Environment, EnvironmentProfi
         minSageMakerInstances: 2,
         bridgeReplicas: { min: 2, max: 6 },
         refuseSecurityOptOuts: false,
-        upgradeSupport: "STANDARD",
+        upgradeSupport: "EXTENDED",
         policyConfig: "policy-pack/config/staging.json",
     },
     prod: {
@@ -104,7 +108,7 @@ const TABLE_ROWS: readonly [string, (p: EnvironmentProfile) => string][] = [
     ["Security defaults (STRICT mTLS, private API endpoint, `restricted` pods, REGISTRY_ONLY egress)", () => "on"],
     ["Security opt-outs (PERMISSIVE, public endpoint, `baseline` pods, ALLOW_ANY, internet-facing without JWT)", (p) => (p.refuseSecurityOptOuts ? "refused" : "allowed when set")],
     ["Deployer role, Docker Hub credentials and nvcr.io mirrors", (p) => (p.refuseSecurityOptOuts ? "required" : "optional")],
-    ["EKS upgrade policy (when standard support of the version ends)", (p) => (p.upgradeSupport === "EXTENDED" ? "EXTENDED: stays until you upgrade" : "STANDARD: AWS upgrades it")],
+    ["EKS upgrade policy", (p) => (p.upgradeSupport === "EXTENDED" ? "`EXTENDED`" : "`STANDARD`")],
     ["Policy pack settings", (p) => `\`${p.policyConfig}\``],
 ];
 

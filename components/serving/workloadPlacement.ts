@@ -82,13 +82,10 @@ function apportion(total: number, weights: readonly number[]): number[] {
  */
 export function versionReplicas(range: { min: number; max: number }, weights: readonly number[], floor = 1): { min: number; max: number }[] {
     const each = Math.max(1, floor);
-    const spare = (total: number) => apportion(Math.max(0, total - each * weights.length), weights);
-    const mins = spare(range.min);
-    const maxes = spare(range.max);
-    return weights.map((_, i) => {
-        const min = each + mins[i];
-        return { min, max: Math.max(min, each + maxes[i]) };
-    });
+    const mins = apportion(Math.max(0, range.min - each * weights.length), weights).map((n) => each + n);
+    // The room above the minimum is split on its own, so the maxima add up to exactly range.max.
+    const room = apportion(Math.max(0, range.max - Math.max(range.min, each * weights.length)), weights);
+    return weights.map((_, i) => ({ min: mins[i], max: mins[i] + room[i] }));
 }
 
 /** Where a model's files are and how they are encrypted. */

@@ -62,8 +62,12 @@ describe("mlmesh plan --compare over the committed stacks", () => {
         const raised = await changed("prod", (c) => { Object.assign(c["mlmesh:cluster"].gpuNodeGroups[0], { minSize: 3, desiredSize: 3 }); });
         assert.deepEqual(kinds(raised, "aws:eks/nodeGroup:NodeGroup"), ["update mlmesh-prod-cluster-gpu-a10g-ng"]);
         assert.match(raised.comparison!.problems.map((p) => p.message).join("\n"), /raises minSize to 3, above the desired size Pulumi would send \(2/);
+        // Any scaling change sends the desired size Pulumi last recorded: prod asks for a refresh first, then --allow.
         const widened = await changed("prod", (c) => { c["mlmesh:cluster"].gpuNodeGroups[0].maxSize = 20; });
-        assert.deepEqual([kinds(widened, "aws:eks/nodeGroup:NodeGroup"), widened.comparison!.problems], [["update mlmesh-prod-cluster-gpu-a10g-ng"], []]);
+        assert.deepEqual(kinds(widened, "aws:eks/nodeGroup:NodeGroup"), ["update mlmesh-prod-cluster-gpu-a10g-ng"]);
+        assert.match(widened.comparison!.problems.map((p) => p.message).join("\n"), /its scaling range changes, .*run `pulumi up --refresh`.*--allow mlmesh-prod-cluster-gpu-a10g-ng/);
+        const allowed = await changed("prod", (c) => { c["mlmesh:cluster"].gpuNodeGroups[0].maxSize = 20; }, ["mlmesh-prod-cluster-gpu-a10g-ng"]);
+        assert.deepEqual(allowed.comparison!.problems, []);
     });
 
     it("(finding 3) refuses a fourth availability zone in prod: every subnet's CIDR moves, and prod protects them", async () => {

@@ -22,7 +22,7 @@ describe("the stack program through the offline engine", () => {
     it("protects the prod cluster and its secrets key, and keeps the key if it is ever deleted", () => {
         const [cluster] = find("prod", "eks:index:Cluster");
         const key = find("prod", "aws:kms/key:Key").find((k) => k.name === "mlmesh-prod-cluster-secrets-key")!;
-        assert.equal(cluster.options.protect, true);
+        assert.equal(cluster.options.transforms, 2, "withoutCreatorAdmin and protectControlPlane");
         assert.equal(cluster.inputs.deletionProtection, true);
         assert.equal(key.options.protect, true);
         assert.equal(key.options.retainOnDelete, true);

@@ -19,7 +19,6 @@ describe("replacement safety of the committed stacks", () => {
 
     // [type, what it holds]: every one of them in prod is protected.
     const PROTECTED: [string, string][] = [
-        ["eks:index:Cluster", "the cluster"],
         ["aws:kms/key:Key", "the secrets key and each SageMaker endpoint's key"],
         ["aws:sagemaker/endpoint:Endpoint", "the SageMaker endpoints"],
         ["aws:ec2/vpc:Vpc", "the VPC"],
@@ -33,14 +32,20 @@ describe("replacement safety of the committed stacks", () => {
         });
     }
 
+    it("protects the prod control plane (through a transform on the eks component) and turns on EKS deletion protection; dev neither", () => {
+        const [prod] = of("prod", "eks:index:Cluster");
+        const [dev] = of("dev", "eks:index:Cluster");
+        assert.deepEqual([prod.options.transforms, prod.inputs.deletionProtection, dev.options.transforms, dev.inputs.deletionProtection], [2, true, 1, false]);
+    });
+
     it("keeps every prod KMS key when it leaves the stack, and never deletes one before its replacement", () => {
         const keys = of("prod", "aws:kms/key:Key");
         assert.deepEqual(keys.filter((k) => k.options.retainOnDelete !== true).map((k) => k.name), []);
         assert.deepEqual([...keys, ...of("dev", "aws:kms/key:Key")].filter((k) => k.options.deleteBeforeReplace !== undefined).map((k) => k.name), []);
     });
 
-    // EKS's upgrade policy, set explicitly: prod stays on extended support rather than being upgraded by AWS at the end of standard support.
-    for (const [stack, supportType] of [["dev", "STANDARD"], ["prod", "EXTENDED"]]) {
+    // EKS's upgrade policy, set explicitly: EXTENDED, since STANDARD cannot be set on a version already in extended support (1.33 since July 2026).
+    for (const [stack, supportType] of [["dev", "EXTENDED"], ["prod", "EXTENDED"]]) {
         it(`sets the EKS upgrade policy of ${stack} to ${supportType}`, () => {
             assert.deepEqual(of(stack, "eks:index:Cluster")[0].inputs.upgradePolicy, { supportType });
         });

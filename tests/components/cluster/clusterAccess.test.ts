@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
 import {
-    accessEntries, adminAccessEntries, appTeamGroup, clusterAdminPolicyArn, repositoryArn, validateClusterAccess, withoutCreatorAdmin,
+    accessEntries, adminAccessEntries, appTeamGroup, clusterAdminPolicyArn, protectControlPlane, repositoryArn, validateClusterAccess, withoutCreatorAdmin,
     type AppTeamAccess, type ClusterAccessSpec,
 } from "../../../components/cluster/clusterAccess";
 import { GpuCluster } from "../../../components/cluster/gpuCluster";
@@ -185,4 +185,14 @@ describe("GpuCluster access", () => {
         const eks = eksOf(run.resources);
         assert.deepEqual([eks.inputs.accessEntries, eks.inputs.providerCredentialOpts, eks.options.transforms], [{}, undefined, undefined]);
     });
+});
+
+describe("protectControlPlane", () => {
+    // [the eks component's child type, protected]
+    for (const [type, protectedByIt] of [["aws:eks/cluster:Cluster", true], ["aws:eks/accessEntry:AccessEntry", false], ["aws:eks/accessPolicyAssociation:AccessPolicyAssociation", false], ["aws:iam/role:Role", false]] as const) {
+        it(`${protectedByIt ? "protects" : "leaves alone"} ${type}`, () => {
+            const result = protectControlPlane({ type, name: "c", props: { a: 1 }, opts: { ignoreChanges: ["x"] } } as never) as { props: unknown; opts: { protect?: boolean; ignoreChanges?: string[] } } | undefined;
+            assert.deepEqual(result && [result.opts.protect, result.opts.ignoreChanges, result.props], protectedByIt ? [true, ["x"], { a: 1 }] : undefined);
+        });
+    }
 });

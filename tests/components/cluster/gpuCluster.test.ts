@@ -292,9 +292,10 @@ describe("GpuCluster with deletionProtection", () => {
         const { protect, retainOnDelete } = plan.one(T.key).options;
         assert.deepEqual({ protect, retainOnDelete }, { protect: true, retainOnDelete: true });
     });
-    it("protects the EKS cluster and turns on EKS deletion protection", () => {
+    // Protect on the component would reach its access entries too, and removing an app team would be refused.
+    it("protects the EKS control plane (a transform on the component's aws:eks/cluster:Cluster child), not the component, and turns on EKS deletion protection", () => {
         const cluster = plan.one(T.cluster);
-        assert.deepEqual([cluster.options.protect, cluster.inputs.deletionProtection], [true, true]);
+        assert.deepEqual([cluster.options.protect, cluster.options.transforms, cluster.inputs.deletionProtection], [undefined, 1, true]);
     });
 });
 

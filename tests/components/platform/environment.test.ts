@@ -35,7 +35,7 @@ describe("environment profiles", () => {
         ["minSageMakerInstances", 1, 2, 2],
         ["bridgeReplicas", { min: 1, max: 3 }, { min: 2, max: 6 }, { min: 2, max: 6 }],
         ["refuseSecurityOptOuts", false, false, true],
-        ["upgradeSupport", "STANDARD", "STANDARD", "EXTENDED"],
+        ["upgradeSupport", "EXTENDED", "EXTENDED", "EXTENDED"],
     ];
     for (const [field, dev, staging, prod] of table) {
         it(`${field}: dev ${JSON.stringify(dev)}, staging ${JSON.stringify(staging)}, prod ${JSON.stringify(prod)}`, () => {

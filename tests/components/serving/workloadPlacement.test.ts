@@ -67,7 +67,7 @@ describe("versionReplicas", () => {
         [{ min: 3, max: 9 }, [34, 33, 33], undefined, [{ min: 1, max: 3 }, { min: 1, max: 3 }, { min: 1, max: 3 }]],
         // A tier's floor (staging, prod: 2) holds for every version, however small its share.
         [{ min: 4, max: 12 }, [95, 5], 2, [{ min: 2, max: 10 }, { min: 2, max: 2 }]],
-        [{ min: 6, max: 20 }, [90, 10], 2, [{ min: 4, max: 16 }, { min: 2, max: 4 }]],
+        [{ min: 6, max: 20 }, [90, 10], 2, [{ min: 4, max: 17 }, { min: 2, max: 3 }]],
         [{ min: 4, max: 4 }, [50, 50], 2, [{ min: 2, max: 2 }, { min: 2, max: 2 }]],
     ];
     for (const [range, weights, floor, expected] of table) {
