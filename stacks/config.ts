@@ -15,7 +15,8 @@ import { platformImageReport } from "../components/platform/imageSources";
 import { eksImageRegionProblem } from "../components/cluster/imageCache";
 import { imageCacheRegionProblem, secretRegionProblems } from "../components/images";
 import { profileOf } from "../components/platform/environment";
-import { environmentProblems } from "../components/platform/environmentRules";
+import { environmentProblems, zonePinProblem } from "../components/platform/environmentRules";
+import { validateVpcLayout } from "../components/cluster/clusterVpc";
 import {
     clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
     type ClusterConfig, type Environment, type ExistingNetworkConfig, type MeshConfig,
@@ -25,7 +26,7 @@ export const CONFIG_NAMESPACE = "mlmesh";
 
 /** The network the platform runs in: created by mlmesh, or an existing VPC. */
 export type NetworkConfig =
-    | { readonly mode: "create"; readonly vpcCidr: string; readonly availabilityZones: number; readonly natGateways: NatGatewayMode; readonly s3Accounts: readonly string[] }
+    | { readonly mode: "create"; readonly vpcCidr: string; readonly availabilityZones: number; readonly availabilityZoneIds?: readonly string[]; readonly natGateways: NatGatewayMode; readonly s3Accounts: readonly string[] }
     | ({ readonly mode: "existing" } & ExistingNetworkConfig);
 
 export interface PlatformConfig {
@@ -103,10 +104,19 @@ function parseNetwork(raw: unknown, environment: Environment | undefined, proble
         return existing && { mode: "existing", ...existing };
     }
     const created = parseKey(createdNetworkSchema, key, raw ?? {}, problems);
+    if (created) {
+        const layout = validateVpcLayout({ cidrBlock: created.vpcCidr, availabilityZoneCount: created.availabilityZones, availabilityZoneIds: created.availabilityZoneIds }, new PropertyErrors(), `${key}.`).list;
+        problems.push(...layout.filter((p) => !p.path.endsWith(".cidrBlock")).map((p) => ({ ...p, path: p.path.replace(".availabilityZoneCount", ".availabilityZones") })));
+        const pin = zonePinProblem(environment, created.availabilityZoneIds);
+        if (pin) {
+            problems.push({ path: `${key}.availabilityZoneIds`, value: undefined, reason: pin });
+        }
+    }
     return created && {
         mode: "create",
         vpcCidr: created.vpcCidr,
-        availabilityZones: created.availabilityZones,
+        availabilityZones: created.availabilityZoneIds?.length ?? created.availabilityZones ?? 3,
+        ...(created.availabilityZoneIds ? { availabilityZoneIds: created.availabilityZoneIds } : {}),
         natGateways: created.natGateways ?? profileOf(environment).natGateways,
         s3Accounts: created.s3Accounts,
     };

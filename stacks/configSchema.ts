@@ -91,7 +91,8 @@ export const createdNetworkSchema = closed({
             ctx.addIssue({ code: "custom", message: problem, input: value });
         }
     }).default(DEFAULT_VPC_CIDR),
-    availabilityZones: count(AZ_COUNT_RANGE.min, AZ_COUNT_RANGE.max).default(3),
+    availabilityZones: count(AZ_COUNT_RANGE.min, AZ_COUNT_RANGE.max).optional(),
+    availabilityZoneIds: z.array(z.string({ error: "must be a zone ID such as usw2-az1" }), { error: "must be a list of zone IDs" }).optional(),
     natGateways: oneOf(NAT_GATEWAY_MODES).optional(),
     s3Accounts: z.array(z.string({ error: "must be an account id" }).regex(/^\d{12}$/, { error: "must be a 12-digit AWS account id" }), { error: "must be a list of account ids" })
         .refine((ids) => new Set(ids).size === ids.length, { error: "lists an account more than once" })

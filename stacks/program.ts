@@ -8,7 +8,7 @@ export function buildPlatform(config: PlatformConfig) {
         environment: config.environment,
         network: network.mode === "existing"
             ? { existing: { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds } }
-            : { create: { cidrBlock: network.vpcCidr, availabilityZoneCount: network.availabilityZones, natGateways: network.natGateways, s3Accounts: [...network.s3Accounts] } },
+            : { create: { cidrBlock: network.vpcCidr, availabilityZoneCount: network.availabilityZones, availabilityZoneIds: network.availabilityZoneIds && [...network.availabilityZoneIds], natGateways: network.natGateways, s3Accounts: [...network.s3Accounts] } },
         cluster: {
             clusterName: cluster.name,
             kubernetesVersion: cluster.kubernetesVersion,

@@ -11,6 +11,9 @@ import { CLUSTER_NAME } from "../names";
  */
 export const EKS_UNSUPPORTED_ZONE_IDS = ["use1-az3", "usw1-az2", "cac1-az3"] as const;
 
+/** An availability zone ID, e.g. `usw2-az1` or `apne1-az4`. */
+const ZONE_ID = /^[a-z]{2,5}\d-az\d{1,2}$/;
+
 /** How many NAT gateways carry the private subnets' egress. */
 export const NAT_GATEWAY_MODES = ["single", "perZone"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
@@ -26,6 +29,13 @@ export interface ClusterVpcArgs {
      * @default 3
      */
     availabilityZoneCount?: number;
+    /**
+     * The zones by ID (e.g. `usw2-az1`), which mean the same zone in every account and never
+     * shift: with names from a lookup, an impaired zone moves every subnet to another zone (and
+     * replaces it). When set, their number is the zone count. Required in prod (MlPlatform).
+     * @default the first available zones EKS accepts, by name
+     */
+    availabilityZoneIds?: string[];
     /**
      * The EKS cluster that will use these subnets. Tags `kubernetes.io/cluster/<name>: shared`
      * so the AWS Load Balancer Controller and the in-tree service controller find them.
@@ -62,6 +72,16 @@ export function validateVpcLayout(args: Omit<ClusterVpcArgs, "clusterName" | "ta
     const azCount = args.availabilityZoneCount;
     if (azCount !== undefined && (!Number.isInteger(azCount) || azCount < AZ_COUNT_RANGE.min || azCount > AZ_COUNT_RANGE.max)) {
         errors.check(`${prefix}availabilityZoneCount`, azCount, `must be a whole number from ${AZ_COUNT_RANGE.min} to ${AZ_COUNT_RANGE.max}; EKS needs subnets in at least two zones`);
+    }
+    const ids = args.availabilityZoneIds;
+    if (ids !== undefined) {
+        errors.check(`${prefix}availabilityZoneIds`, ids, ids.length < AZ_COUNT_RANGE.min || ids.length > AZ_COUNT_RANGE.max
+            ? `must list ${AZ_COUNT_RANGE.min} to ${AZ_COUNT_RANGE.max} zones; EKS needs subnets in at least two`
+            : azCount !== undefined && azCount !== ids.length ? `lists ${ids.length} zones but availabilityZoneCount is ${azCount}; drop the count, the IDs set it` : undefined);
+        ids.forEach((id, i) => errors.check(`${prefix}availabilityZoneIds[${i}]`, id, !ZONE_ID.test(id)
+            ? "is not a zone ID; zone IDs look like usw2-az1 (see `aws ec2 describe-availability-zones`)"
+            : (EKS_UNSUPPORTED_ZONE_IDS as readonly string[]).includes(id) ? "is a zone EKS does not accept control-plane subnets in; pick another"
+            : ids.indexOf(id) < i ? "is listed twice" : undefined));
     }
     if (args.natGateways !== undefined && !NAT_GATEWAY_MODES.includes(args.natGateways)) {
         errors.check(`${prefix}natGateways`, args.natGateways, `must be one of ${NAT_GATEWAY_MODES.join(", ")}`);
@@ -106,7 +126,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
         super("mlmesh:cluster:ClusterVpc", name, {}, opts);
         validateClusterVpcArgs(args).throwIfAny(`ClusterVpc ${name}`);
 
-        const azCount = args.availabilityZoneCount ?? 3;
+        const azCount = args.availabilityZoneIds?.length ?? args.availabilityZoneCount ?? 3;
         const natMode = args.natGateways ?? "perZone";
         const layout = subnetLayout(args.cidrBlock, azCount);
         const tags = (role: string, extra: Record<string, string> = {}) => ({ ...args.tags, ...extra, Name: `${name}-${role}` });
@@ -114,10 +134,22 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
         // Subnets hold the nodes, endpoints and load balancers: protected with the VPC (prod).
         const protect = { parent: this, protect: args.protect ?? false };
 
-        const zones = aws.getAvailabilityZonesOutput(
+        const pinned = args.availabilityZoneIds;
+        const lookup = aws.getAvailabilityZonesOutput(
             { state: "available", excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS], filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
             parent,
-        ).names.apply((names) => {
+        );
+        // Pinned zones by ID (the names are looked up only to report them); otherwise the first names.
+        const zones = pulumi.all([lookup.names, lookup.zoneIds]).apply(([names, zoneIds]) => {
+            if (pinned) {
+                return pinned.map((id) => {
+                    const at = zoneIds.indexOf(id);
+                    if (at < 0) {
+                        throw new Error(`ClusterVpc ${name}: availabilityZoneIds has ${id}, which is not an available zone of the region that EKS accepts (available: ${zoneIds.join(", ")})`);
+                    }
+                    return names[at];
+                });
+            }
             if (names.length < azCount) {
                 throw new Error(`ClusterVpc ${name}: the region has ${names.length} available zones, fewer than availabilityZoneCount (${azCount})`);
             }
@@ -147,11 +179,12 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
         const natGateways: aws.ec2.NatGateway[] = [];
         for (let i = 0; i < azCount; i++) {
             const zone = `${i + 1}`;
-            const availabilityZone = zones.apply((names) => names[i]);
+            // By ID when pinned: the same zone whatever the lookup says today.
+            const placement = args.availabilityZoneIds ? { availabilityZoneId: args.availabilityZoneIds[i] } : { availabilityZone: zones.apply((names) => names[i]) };
             const publicSubnet = new aws.ec2.Subnet(`${name}-public-${zone}`, {
                 vpcId: vpc.id,
                 cidrBlock: layout.publicCidrs[i],
-                availabilityZone,
+                ...placement,
                 mapPublicIpOnLaunch: false,
                 tags: tags(`public-${zone}`, subnetTags(args.clusterName, "public")),
             }, protect);
@@ -173,7 +206,7 @@ export class ClusterVpc extends pulumi.ComponentResource implements ClusterNetwo
             const privateSubnet = new aws.ec2.Subnet(`${name}-private-${zone}`, {
                 vpcId: vpc.id,
                 cidrBlock: layout.privateCidrs[i],
-                availabilityZone,
+                ...placement,
                 mapPublicIpOnLaunch: false,
                 tags: tags(`private-${zone}`, subnetTags(args.clusterName, "private")),
             }, protect);

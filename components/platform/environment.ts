@@ -107,7 +107,7 @@ const TABLE_ROWS: readonly [string, (p: EnvironmentProfile) => string][] = [
     ["SageMaker bridge proxies", (p) => range(p.bridgeReplicas)],
     ["Security defaults (STRICT mTLS, private API endpoint, `restricted` pods, REGISTRY_ONLY egress)", () => "on"],
     ["Security opt-outs (PERMISSIVE, public endpoint, `baseline` pods, ALLOW_ANY, internet-facing without JWT)", (p) => (p.refuseSecurityOptOuts ? "refused" : "allowed when set")],
-    ["Deployer role, Docker Hub credentials and nvcr.io mirrors", (p) => (p.refuseSecurityOptOuts ? "required" : "optional")],
+    ["Deployer role, Docker Hub credentials, nvcr.io mirrors, zone IDs of a created VPC", (p) => (p.refuseSecurityOptOuts ? "required" : "optional")],
     ["EKS upgrade policy", (p) => (p.upgradeSupport === "EXTENDED" ? "`EXTENDED`" : "`STANDARD`")],
     ["Policy pack settings", (p) => `\`${p.policyConfig}\``],
 ];

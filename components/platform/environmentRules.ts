@@ -60,3 +60,10 @@ export function environmentProblems(environment: Environment | undefined, settin
     }
     return problems;
 }
+
+/** In prod a created VPC names its zones by ID, so an impaired zone never moves a subnet. */
+export function zonePinProblem(environment: Environment | undefined, availabilityZoneIds: readonly string[] | undefined): string | undefined {
+    return environment === "prod" && availabilityZoneIds === undefined
+        ? "is required in prod: zones picked by name from a lookup shift when one is impaired, and every subnet (with its nodes and endpoints) would be replaced; list the zone IDs, e.g. [use1-az1, use1-az2, use1-az4] (`aws ec2 describe-availability-zones`)"
+        : undefined;
+}

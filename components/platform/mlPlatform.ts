@@ -18,7 +18,7 @@ import { validateFrontDoor } from "../gateway/doorSpec";
 import { INFERENCE_SERVICE } from "../gateway/doorRoutes";
 import { TfServingModel } from "../serving/tfServingModel";
 import { profileOf, type Environment } from "./environment";
-import { environmentProblems } from "./environmentRules";
+import { environmentProblems, zonePinProblem } from "./environmentRules";
 import { grantAppTeams } from "./appTeams";
 import { serveSageMakerModels, type ServedSageMakerModel } from "./sagemakerModels";
 import type { SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
@@ -56,7 +56,8 @@ export interface MlPlatformArgs {
 export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
     const errors = new PropertyErrors();
     if ("create" in args.network) {
-        validateVpcLayout(args.network.create, errors, "network.");
+        validateVpcLayout(args.network.create, errors, "network.create.");
+        errors.check("network.create.availabilityZoneIds", args.network.create.availabilityZoneIds, zonePinProblem(args.environment, args.network.create.availabilityZoneIds));
     }
     validateGpuClusterArgs(args.cluster, errors, "cluster.");
     validateIstioMeshArgs(args.mesh, errors, "mesh.");

@@ -71,7 +71,7 @@ describe("mlmesh plan --compare over the committed stacks", () => {
     });
 
     it("(finding 3) refuses a fourth availability zone in prod: every subnet's CIDR moves, and prod protects them", async () => {
-        const result = await changed("prod", (c) => { c["mlmesh:network"].availabilityZones = 4; });
+        const result = await changed("prod", (c) => { c["mlmesh:network"].availabilityZoneIds = ["use1-az1", "use1-az2", "use1-az4", "use1-az5"]; });
         assert.ok(kinds(result, "aws:ec2/subnet:Subnet").filter((k) => k.startsWith("replace")).length >= 6, kinds(result, "aws:ec2/subnet:Subnet").join("\n"));
         assert.match(result.comparison!.problems.map((p) => p.message).join("\n"), /network-private-1 \(aws:ec2\/subnet:Subnet\) would be replaced \(cidrBlock changed\), and prod protects it/);
     });

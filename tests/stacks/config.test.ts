@@ -15,6 +15,10 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a vpcCidr with host bits set", mutate: (r) => { r["mlmesh:network"].vpcCidr = "10.40.1.0/16"; }, path: "mlmesh:network.vpcCidr", value: "10.40.1.0/16", reason: "has host bits set; the network address is 10.40.0.0/16" },
     { change: "a /12 vpcCidr", mutate: (r) => { r["mlmesh:network"].vpcCidr = "10.32.0.0/12"; }, path: "mlmesh:network.vpcCidr", value: "10.32.0.0/12", reason: "has prefix /12" },
     { change: "a public vpcCidr", mutate: (r) => { r["mlmesh:network"].vpcCidr = "8.8.0.0/16"; }, path: "mlmesh:network.vpcCidr", value: "8.8.0.0/16", reason: "is not private address space" },
+    { change: "a prod VPC whose zones are picked by name", mutate: inProd((r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16" }; }), path: "mlmesh:network.availabilityZoneIds", value: undefined, reason: "is required in prod: zones picked by name from a lookup shift" },
+    { change: "a zone ID EKS refuses", mutate: (r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16", availabilityZoneIds: ["use1-az1", "use1-az3"] }; }, path: "mlmesh:network.availabilityZoneIds[1]", value: "use1-az3", reason: "is a zone EKS does not accept" },
+    { change: "a zone name where an ID belongs", mutate: (r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16", availabilityZoneIds: ["us-west-2a", "usw2-az2"] }; }, path: "mlmesh:network.availabilityZoneIds[0]", value: "us-west-2a", reason: "is not a zone ID" },
+    { change: "zone IDs and a different zone count", mutate: (r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16", availabilityZones: 3, availabilityZoneIds: ["usw2-az1", "usw2-az2"] }; }, path: "mlmesh:network.availabilityZoneIds", value: ["usw2-az1", "usw2-az2"], reason: "lists 2 zones but availabilityZoneCount is 3" },
     { change: "a single availability zone", mutate: (r) => { r["mlmesh:network"].availabilityZones = 1; }, path: "mlmesh:network.availabilityZones", value: 1, reason: "must be at least 2" },
     { change: "seven availability zones", mutate: (r) => { r["mlmesh:network"].availabilityZones = 7; }, path: "mlmesh:network.availabilityZones", value: 7, reason: "must be at most 6" },
     { change: "an existing network with a malformed vpcId", mutate: existing([SUBNET_A, SUBNET_B], "vpc-XYZ"), path: "mlmesh:network.vpcId", value: "vpc-XYZ", reason: "is not a VPC id" },
@@ -153,13 +157,15 @@ describe("parsePlatformConfig", () => {
             assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "single", s3Accounts: [] });
         });
 
-        it("uses one NAT gateway per zone in prod", () => {
-            assert.deepEqual(parsePlatformConfig(minimal("prod"), "prod").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, natGateways: "perZone", s3Accounts: [] });
+        const ZONES = ["usw2-az1", "usw2-az2", "usw2-az4"];
+        it("uses one NAT gateway per zone in prod, over the zones it names by ID", () => {
+            const raw = { ...minimal("prod"), "mlmesh:network": { availabilityZoneIds: ZONES } };
+            assert.deepEqual(parsePlatformConfig(raw, "prod").network, { mode: "create", vpcCidr: "10.40.0.0/16", availabilityZones: 3, availabilityZoneIds: ZONES, natGateways: "perZone", s3Accounts: [] });
         });
 
         it("keeps an explicit natGateways choice", () => {
-            const raw = { ...minimal("prod"), "mlmesh:network": { vpcCidr: "10.60.0.0/16", natGateways: "single" } };
-            assert.deepEqual(parsePlatformConfig(raw, "prod").network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "single", s3Accounts: [] });
+            const raw = { ...minimal("prod"), "mlmesh:network": { vpcCidr: "10.60.0.0/16", natGateways: "single", availabilityZoneIds: ZONES.slice(0, 2) } };
+            assert.deepEqual(parsePlatformConfig(raw, "prod").network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 2, availabilityZoneIds: ZONES.slice(0, 2), natGateways: "single", s3Accounts: [] });
         });
 
         it("defaults vpcCidr to 10.40.0.0/16 when the network sets only other fields", () => {
@@ -222,7 +228,7 @@ describe("parsePlatformConfig", () => {
         it("parses Pulumi.prod.yaml as a prod stack with per-zone NAT gateways", () => {
             const config = parsePlatformConfig(readStack("prod"), "prod");
             assert.equal(config.environment, "prod");
-            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, natGateways: "perZone", s3Accounts: [] });
+            assert.deepEqual(config.network, { mode: "create", vpcCidr: "10.60.0.0/16", availabilityZones: 3, availabilityZoneIds: ["use1-az1", "use1-az2", "use1-az4"], natGateways: "perZone", s3Accounts: [] });
             assert.deepEqual(config.cluster.gpuNodeGroups.map((g) => g.name), ["a10g", "l4-spot"]);
             assert.equal(config.mesh.mtls, "STRICT");
         });

@@ -95,6 +95,19 @@ describe("ClusterVpc with default arguments", () => {
 
     // EKS refuses subnets in use1-az3, usw1-az2 and cac1-az3 (awsdocs/amazon-eks-user-guide:latest/ug/networking/network-reqs.adoc);
     // the offline account maps us-east-1a to use1-az3, as a real account may.
+    it("places subnets by zone ID when the zones are pinned, in the order given, whatever the lookup lists first", async () => {
+        const { resources } = await runVpc({ availabilityZoneIds: ["use1-az6", "use1-az1", "use1-az2"] }, undefined, "us-east-1");
+        const subnets = resources.filter((r) => r.type === T.subnet).sort((a, b) => a.name.localeCompare(b.name));
+        assert.deepEqual(subnets.map((s) => [s.name, s.inputs.availabilityZoneId, s.inputs.availabilityZone]), [
+            ["net-private-1", "use1-az6", undefined], ["net-private-2", "use1-az1", undefined], ["net-private-3", "use1-az2", undefined],
+            ["net-public-1", "use1-az6", undefined], ["net-public-2", "use1-az1", undefined], ["net-public-3", "use1-az2", undefined],
+        ]);
+    });
+
+    it("fails naming the zone when a pinned zone ID is not an available zone EKS accepts", async () => {
+        await assert.rejects(runVpc({ availabilityZoneIds: ["use1-az1", "use1-az9"] }, undefined, "us-east-1"), /availabilityZoneIds has use1-az9, which is not an available zone of the region that EKS accepts/);
+    });
+
     it("never places a subnet in a zone EKS refuses: us-east-1's use1-az3 is left out", async () => {
         const { resources } = await runVpc({}, undefined, "us-east-1");
         const zones = [...new Set(resources.filter((r) => r.type === T.subnet).map((r) => String(r.inputs.availabilityZone)))].sort();

@@ -26,7 +26,7 @@ describe("MlPlatform validation", () => {
     });
 
     const cases: [string, (args: MlPlatformArgs) => MlPlatformArgs, string[]][] = [
-        ["a VPC CIDR with host bits", (a) => ({ ...a, network: { create: { cidrBlock: "10.40.0.1/16" } } }), ["network.cidrBlock"]],
+        ["a VPC CIDR with host bits", (a) => ({ ...a, network: { create: { cidrBlock: "10.40.0.1/16" } } }), ["network.create.cidrBlock"]],
         ["a CPU instance in a GPU group", (a) => ({ ...a, cluster: { ...a.cluster, gpuNodeGroups: [{ name: "a10g", instanceTypes: ["m6i.large"], maxSize: 2 }] } }), ["cluster.gpuNodeGroups[0].instanceTypes[0]"]],
         ["a mesh namespace listed twice", (a) => ({ ...a, mesh: { namespaces: ["ml-serving", "ml-serving"] } }), ["mesh.namespaces[1]"]],
         ["a bad mesh sidecar default", (a) => ({ ...a, mesh: { defaultSidecar: { memory: "lots" } } }), ["mesh.defaultSidecar.memory"]],
