@@ -123,7 +123,7 @@ export const REPLACE_FIELDS: Readonly<Record<string, ReplaceRule>> = {
     "aws:ec2/subnet:Subnet": {
         fields: ["availabilityZone", "availabilityZoneId", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId", "ipv6Native", "ipv6NetmaskLength", "outpostArn", "vpcId"],
         source: tf("ec2/vpc_subnet.go", "00cda125a19d"),
-        note: "Not set by mlmesh: `availabilityZoneId`, `ipv4IpamPoolId`, `ipv4NetmaskLength`, `ipv6IpamPoolId`, `ipv6Native`, `ipv6NetmaskLength`, `outpostArn`. "
+        note: "mlmesh sets `availabilityZoneId` when the zones are pinned by ID (prod), `availabilityZone` otherwise. Not set by mlmesh: `ipv4IpamPoolId`, `ipv4NetmaskLength`, `ipv6IpamPoolId`, `ipv6Native`, `ipv6NetmaskLength`, `outpostArn`. "
             + "CustomizeDiff also forces a new subnet when `ipv6CidrBlock` changes on a subnet created with `assignIpv6AddressOnCreation`",
     },
     "aws:ec2/vpc:Vpc": {
