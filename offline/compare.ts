@@ -7,6 +7,7 @@
  * version or goes back fails it in every environment, since EKS refuses both.
  */
 import { readFileSync } from "node:fs";
+import { previousUrns } from "./aliases";
 import { replaceRuleOf } from "./replaceFields";
 
 /** A previous plan that cannot be compared against (exit 2). */
@@ -40,7 +41,8 @@ export interface PlannedResource {
     readonly type: string;
     readonly name: string;
     readonly inputs: Readonly<Record<string, unknown>>;
-    readonly options?: { readonly protect?: boolean; readonly retainOnDelete?: boolean; readonly ignoreChanges?: readonly string[]; readonly replaceOnChanges?: readonly string[]; readonly deleteBeforeReplace?: boolean };
+    readonly parent?: string;
+    readonly options?: { readonly aliases?: readonly string[]; readonly protect?: boolean; readonly retainOnDelete?: boolean; readonly ignoreChanges?: readonly string[]; readonly replaceOnChanges?: readonly string[]; readonly deleteBeforeReplace?: boolean };
 }
 
 export interface ResourceChange {
@@ -173,8 +175,16 @@ export interface CompareOptions {
 
 /** Every resource's change between two plans, and the changes the gate refuses. */
 export function comparePlans(previous: readonly PlannedResource[], current: readonly PlannedResource[], options: CompareOptions = {}): Comparison {
-    const before = new Map(previous.map((r) => [r.urn, r]));
     const after = new Map(current.map((r) => [r.urn, r]));
+    // A resource that answers to an old URN (its aliases, or its parent's) is that resource, renamed.
+    const renamed = new Map<string, string>();
+    for (const [urn, olds] of previousUrns(current)) {
+        const old = [...olds].find((candidate) => candidate !== urn && !after.has(candidate) && previous.some((r) => r.urn === candidate));
+        if (old && !previous.some((r) => r.urn === urn)) {
+            renamed.set(old, urn);
+        }
+    }
+    const before = new Map(previous.map((r) => [renamed.get(r.urn) ?? r.urn, r]));
     const urns = [...new Set([...before.keys(), ...after.keys()])];
     const changes = urns.map((urn) => classify(before.get(urn), after.get(urn)));
     const allowed = (name: string) => (options.allow ?? []).some((pattern) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern));

@@ -32,6 +32,8 @@ export interface RecordedOptions {
     transforms?: number;
     /** A multi-language component: its children live in another process and are not recorded. */
     remote?: boolean;
+    /** The URNs the resource had before (its `aliases`), resolved as the engine resolves them. */
+    aliases?: string[];
 }
 
 export interface RecordedResource {
@@ -106,8 +108,30 @@ function optionsOf(req: Request): RecordedOptions {
         customTimeouts: timeoutsOf(req),
         remote: req.getRemote() || undefined,
         transforms: req.getTransformsList().length || undefined,
+        aliases: nonEmpty(req.getAliasesList().map((alias) => aliasUrn(alias, req))),
     };
     return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+}
+
+/** The qualified type of a URN (`parent$…$type`), the part between the project and the name. */
+function qualifiedType(urn: string): string {
+    const parts = urn.split("::");
+    return parts[2] ?? "";
+}
+
+/**
+ * The URN an alias stands for: a URN as given, or a spec resolved against the resource's own
+ * name, type, stack, project and parent (pulumi/pulumi:pkg/resource/deploy/source_eval.go@v3.259.0, alias URNs).
+ */
+function aliasUrn(alias: import("@pulumi/pulumi/proto/alias_pb").Alias, req: Request): string {
+    if (alias.getUrn()) {
+        return alias.getUrn();
+    }
+    const spec = alias.getSpec()!;
+    const type = spec.getType() || req.getType();
+    const parent = spec.getNoparent() ? "" : (spec.getParenturn() || req.getParent());
+    const parentType = parent ? qualifiedType(parent) : "";
+    return `urn:pulumi:${spec.getStack() || pulumi.getStack()}::${spec.getProject() || pulumi.getProject()}::${parentType ? `${parentType}$` : ""}${type}::${spec.getName() || req.getName()}`;
 }
 
 function timeoutsOf(req: Request): RecordedOptions["customTimeouts"] {

@@ -94,6 +94,14 @@ describe("comparePlans", () => {
         assert.deepEqual(comparePlans([cluster("1.33")], [cluster("1.34")], { environment: "prod" }).problems, []);
     });
 
+    it("pairs a renamed resource with its old URN through its aliases: an update, not a delete and a create", () => {
+        const old = group({});
+        const renamed = { ...group({ labels: { a: "2" } }), urn: old.urn.replace("::gpu-a10g-ng", "::gpu-a10g-v2-ng"), name: "gpu-a10g-v2-ng", options: { aliases: [old.urn], ignoreChanges: ["scalingConfig.desiredSize"] } };
+        const { changes, problems } = comparePlans([old], [renamed], { environment: "prod" });
+        assert.deepEqual([changes.map((c) => `${c.kind} ${c.name}`), problems], [["update gpu-a10g-v2-ng"], []]);
+        assert.deepEqual(comparePlans([old], [{ ...renamed, options: {} }], { environment: "prod" }).changes.map((c) => c.kind).sort(), ["create", "delete"]);
+    });
+
     it("leaves unchanged resources out of the changes", () => {
         assert.deepEqual(comparePlans([group({})], [group({})]).changes, []);
     });
