@@ -15,7 +15,7 @@ import { platformImageReport } from "../components/platform/imageSources";
 import { eksImageRegionProblem } from "../components/cluster/imageCache";
 import { imageCacheRegionProblem, secretRegionProblems } from "../components/images";
 import { profileOf } from "../components/platform/environment";
-import { environmentProblems, zonePinProblem } from "../components/platform/environmentRules";
+import { environmentProblems, kserveProblem, zonePinProblem } from "../components/platform/environmentRules";
 import { validateVpcLayout } from "../components/cluster/clusterVpc";
 import {
     clusterSchema, createdNetworkSchema, environmentSchema, existingNetworkSchema, meshSchema, modelsSchema, regionSchema,
@@ -186,6 +186,7 @@ function modelProblems(models: readonly ModelEntry[], cluster: ClusterConfig & {
         defaultSidecar: SidecarResources.of(mesh.defaultSidecar, `${CONFIG_NAMESPACE}:mesh.defaultSidecar`),
         environment,
     }, errors, `${CONFIG_NAMESPACE}:models`);
+    models.forEach((model, i) => errors.check(`${CONFIG_NAMESPACE}:models[${i}].backend`, model.backend, kserveProblem(model.backend, cluster.kserve)));
     validateFrontDoor(models, { jwt: mesh.ingressGateway.jwt, hosts: mesh.ingressGateway.hosts, clusterName: cluster.name }, errors, `${CONFIG_NAMESPACE}:models`);
     return [...errors.list];
 }

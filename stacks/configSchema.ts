@@ -171,6 +171,7 @@ export const clusterSchema = closed({
             ctx.addIssue({ code: "custom", path, input: problem.value, message: problem.reason });
         }
     }).default({ mirrors: {} }),
+    kserve: z.boolean({ error: "must be true or false" }).default(false),
     gpuNodeGroups: z.array(gpuNodeGroupSchema, { error: "must be a list of node groups" }).default([]).superRefine((groups, ctx) => {
         const seen = new Set<string>();
         groups.forEach((group, index) => {

@@ -33,6 +33,7 @@ export function buildPlatform(config: PlatformConfig) {
             egress: mesh.egress,
         },
         models: config.models,
+        kserve: cluster.kserve,
         tags: { "mlmesh.io/stack": config.stack },
     });
     // The stack outputs: the contract app teams read through StackReference (components/platform/contract.ts).

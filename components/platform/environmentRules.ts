@@ -67,3 +67,10 @@ export function zonePinProblem(environment: Environment | undefined, availabilit
         ? "is required in prod: zones picked by name from a lookup shift when one is impaired, and every subnet (with its nodes and endpoints) would be replaced; list the zone IDs, e.g. [use1-az1, use1-az2, use1-az4] (`aws ec2 describe-availability-zones`)"
         : undefined;
 }
+
+/** A KServe model needs KServe installed, which is its own setting (never implied by the models). */
+export function kserveProblem(backend: string, kserve: boolean | undefined): string | undefined {
+    return backend === "kserve" && kserve !== true
+        ? "needs KServe: set `kserve: true` (mlmesh:cluster.kserve). KServe is a setting of its own, so removing the last KServe model never uninstalls it"
+        : undefined;
+}

@@ -18,7 +18,7 @@ import { validateFrontDoor } from "../gateway/doorSpec";
 import { INFERENCE_SERVICE } from "../gateway/doorRoutes";
 import { TfServingModel } from "../serving/tfServingModel";
 import { profileOf, type Environment } from "./environment";
-import { environmentProblems, zonePinProblem } from "./environmentRules";
+import { environmentProblems, kserveProblem, zonePinProblem } from "./environmentRules";
 import { grantAppTeams } from "./appTeams";
 import { serveSageMakerModels, type ServedSageMakerModel } from "./sagemakerModels";
 import type { SageMakerModelSpec } from "../sagemaker/sagemakerSpec";
@@ -43,8 +43,14 @@ export interface MlPlatformArgs {
     cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "upgradeSupport" | "tags" | "privateImages">;
     /** Istio on the cluster. */
     mesh: Omit<IstioMeshArgs, "cluster">;
-    /** Models to serve, and splits between them; KServe is installed when any model uses it. */
+    /** Models to serve, and splits between them. */
     models?: readonly ModelEntry[];
+    /**
+     * Install KServe. An explicit setting, so removing the last KServe model never uninstalls it
+     * (and app teams' InferenceServices with its CRDs); KServe models need it true.
+     * @default false
+     */
+    kserve?: boolean;
     /** Tags added to every AWS resource. */
     tags?: Record<string, string>;
 }
@@ -76,6 +82,7 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
             defaultSidecar: SidecarResources.of(sidecar),
             environment: args.environment,
         }, errors, "models");
+        (args.models ?? []).forEach((model, i) => errors.check(`models[${i}].backend`, model.backend, kserveProblem(model.backend, args.kserve)));
         const gateway = args.mesh.ingressGateway ?? {};
         validateFrontDoor(args.models ?? [], { jwt: gateway.jwt ?? [], hosts: gateway.hosts ?? [], clusterName: args.cluster.clusterName }, errors, "models");
     }
@@ -165,7 +172,7 @@ export class MlPlatform extends pulumi.ComponentResource {
         });
         const models = entries.filter(isServed);
         const kserveFormats = models.flatMap((model) => (model.backend === "kserve" ? [model.modelFormat] : []));
-        const kserve = kserveFormats.length > 0
+        const kserve = args.kserve === true
             ? new KServe(`${name}-kserve`, {
                 cluster: this.cluster,
                 images: this.cluster.images,

@@ -76,13 +76,25 @@ describe("mlmesh plan --compare over the committed stacks", () => {
         assert.match(result.comparison!.problems.map((p) => p.message).join("\n"), /network-private-1 \(aws:ec2\/subnet:Subnet\) would be replaced \(cidrBlock changed\), and prod protects it/);
     });
 
-    it("(finding 4) refuses removing the last KServe model in prod: KServe's charts (and their CRDs) would be uninstalled", async () => {
+    it("(finding 4) keeps KServe installed when the last KServe model goes: it is its own setting", async () => {
         const result = await changed("prod", (c) => {
             c["mlmesh:models"] = c["mlmesh:models"].filter((m: { backend: string; name: string }) => m.backend !== "kserve" && m.name !== "churn");
         });
-        const releases = kinds(result, "kubernetes:helm.sh/v3:Release").filter((k) => k.startsWith("delete"));
-        assert.ok(releases.some((k) => /kserve-crd/.test(k)), releases.join("\n"));
-        assert.equal(result.exitCode, EXIT.unsafe);
+        // Only the runtimes the models use are offered, so the runtime configs update; nothing is uninstalled.
+        assert.deepEqual(kinds(result, "kubernetes:helm.sh/v3:Release").filter((k) => /kserve/.test(k)), ["update mlmesh-prod-kserve-kserve-runtime-configs"]);
+        assert.deepEqual(kinds(result, "kubernetes:serving.kserve.io/v1beta1:InferenceService"), ["delete mlmesh-prod-ml-tabular-churn-kserve-isvc"]);
+    });
+
+    it("(finding 4) refuses uninstalling KServe in prod; its CRD release (and every InferenceService) is kept", async () => {
+        const result = await changed("prod", (c) => {
+            c["mlmesh:models"] = c["mlmesh:models"].filter((m: { backend: string; name: string }) => m.backend !== "kserve" && m.name !== "churn");
+            c["mlmesh:cluster"].kserve = false;
+        });
+        const releases = kinds(result, "kubernetes:helm.sh/v3:Release").filter((k) => /kserve/.test(k));
+        assert.ok(releases.includes("delete mlmesh-prod-kserve-kserve-crd") && releases.includes("delete mlmesh-prod-kserve-kserve-resources"), releases.join("\n"));
+        const refused = result.comparison!.problems.map((p) => p.message).join("\n");
+        assert.match(refused, /mlmesh-prod-kserve-kserve-resources \(kubernetes:helm.sh\/v3:Release\) would be deleted in prod/);
+        assert.doesNotMatch(refused, /kserve-crd/, "the retained CRD release leaves the stack, not the cluster");
     });
 
     it("(finding 6) refuses a Kubernetes version that goes back, in dev too", async () => {

@@ -19,6 +19,7 @@ const BAD_CONFIGS: readonly BadConfig[] = [
     { change: "a zone ID EKS refuses", mutate: (r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16", availabilityZoneIds: ["use1-az1", "use1-az3"] }; }, path: "mlmesh:network.availabilityZoneIds[1]", value: "use1-az3", reason: "is a zone EKS does not accept" },
     { change: "a zone name where an ID belongs", mutate: (r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16", availabilityZoneIds: ["us-west-2a", "usw2-az2"] }; }, path: "mlmesh:network.availabilityZoneIds[0]", value: "us-west-2a", reason: "is not a zone ID" },
     { change: "zone IDs and a different zone count", mutate: (r) => { r["mlmesh:network"] = { vpcCidr: "10.40.0.0/16", availabilityZones: 3, availabilityZoneIds: ["usw2-az1", "usw2-az2"] }; }, path: "mlmesh:network.availabilityZoneIds", value: ["usw2-az1", "usw2-az2"], reason: "lists 2 zones but availabilityZoneCount is 3" },
+    { change: "a KServe model with KServe not turned on", mutate: (r) => { r["mlmesh:models"] = [{ name: "bert", namespace: "ml-serving", backend: "kserve", modelFormat: "tensorflow", storageUri: "s3://models/bert/v1" }]; }, path: "mlmesh:models[0].backend", value: "kserve", reason: "needs KServe: set `kserve: true` (mlmesh:cluster.kserve)" },
     { change: "a single availability zone", mutate: (r) => { r["mlmesh:network"].availabilityZones = 1; }, path: "mlmesh:network.availabilityZones", value: 1, reason: "must be at least 2" },
     { change: "seven availability zones", mutate: (r) => { r["mlmesh:network"].availabilityZones = 7; }, path: "mlmesh:network.availabilityZones", value: 7, reason: "must be at most 6" },
     { change: "an existing network with a malformed vpcId", mutate: existing([SUBNET_A, SUBNET_B], "vpc-XYZ"), path: "mlmesh:network.vpcId", value: "vpc-XYZ", reason: "is not a VPC id" },
@@ -183,6 +184,7 @@ describe("parsePlatformConfig", () => {
                 systemNodes: { instanceType: "m6i.large", minSize: 2, maxSize: 4, diskSizeGiB: 50 },
                 gpuNodeGroups: [],
                 access: { clusterAdmins: [], appTeams: [] },
+                kserve: false,
                 imageCache: { mirrors: {} },
             });
         });

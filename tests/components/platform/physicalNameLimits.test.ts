@@ -24,6 +24,7 @@ function platform(lengths: Lengths): MlPlatformArgs {
         network: { create: { cidrBlock: "10.40.0.0/16" } },
         cluster: { clusterName: nameOf("c", lengths.cluster), gpuNodeGroups: [{ name: group, instanceTypes: ["g5.2xlarge"], maxSize: 2 }] },
         mesh: { namespaces: [namespace], ingressGateway: { hosts: ["inference.example.com"] } },
+        kserve: true,
         models: [
             { ...common, backend: "tfserving", name: nameOf("tf", lengths.model), versions: [{ name: nameOf("v", lengths.version), modelUri: "s3://models/a/b", weight: 100 }] },
             { ...common, backend: "kserve", name: nameOf("ks", lengths.model), modelFormat: "huggingface", storageUri: "s3://models/c", canaryStorageUri: "s3://models/d", canaryTrafficPercent: 10 },

@@ -60,6 +60,7 @@ describe("traffic through a whole platform, evaluated as Istio would", () => {
             cluster: { clusterName: "p" },
             mesh: { ingressGateway: { hosts: [HOST] } },
             models: MODELS,
+            kserve: true,
         }));
         objects = istioObjects(run);
         services = planBackends(run.resources);
