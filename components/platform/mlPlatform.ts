@@ -17,6 +17,7 @@ import { InferenceGateway } from "../gateway/inferenceGateway";
 import { validateFrontDoor } from "../gateway/doorSpec";
 import { INFERENCE_SERVICE } from "../gateway/doorRoutes";
 import { TfServingModel } from "../serving/tfServingModel";
+import { widenedReplicas } from "../serving/workloadPlacement";
 import { profileOf, type Environment } from "./environment";
 import { environmentProblems, kserveProblem, zonePinProblem } from "./environmentRules";
 import { grantAppTeams } from "./appTeams";
@@ -167,8 +168,7 @@ export class MlPlatform extends pulumi.ComponentResource {
                 return entry;
             }
             // Every TF Serving version keeps the tier's floor, so the range holds them all.
-            const fewest = profile.minModelReplicas * (entry.backend === "tfserving" ? entry.versions.length : 1);
-            return { ...entry, replicas: { min: Math.max(profile.modelReplicas.min, fewest), max: Math.max(profile.modelReplicas.max, fewest) } };
+            return { ...entry, replicas: widenedReplicas(profile.modelReplicas, profile.minModelReplicas, entry.backend === "tfserving" ? entry.versions.length : 1) };
         });
         const models = entries.filter(isServed);
         const kserveFormats = models.flatMap((model) => (model.backend === "kserve" ? [model.modelFormat] : []));

@@ -8,7 +8,7 @@ import type { SidecarResources } from "../mesh/sidecarResources";
 import { KSERVE_VERSION } from "./kserve";
 import { chosenGpuGroup, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, tfServingImage, validateModelSpec, type TfServingModelSpec } from "./modelSpec";
 import { modelAccess, modelAuthorizationPolicy, modelDestinationRule, modelVirtualService, type AccessOptions, type ModelAccess } from "./trafficPolicy";
-import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas } from "./workloadPlacement";
+import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, rolloutTimeouts, s3ReadPolicy, STARTUP_PROBE, versionReplicas, widenedReplicas } from "./workloadPlacement";
 import { childOptions } from "../childOptions";
 import { TF_SERVING_CLIENT_METHODS, tfServingApis } from "./servedApis";
 import { RESTRICTED_CONTAINER_SECURITY_CONTEXT, RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
@@ -106,8 +106,7 @@ export class TfServingModel extends pulumi.ComponentResource {
         }, k8sOpts);
 
         const floor = Math.max(1, args.minVersionReplicas ?? 1);
-        const fewest = floor * model.versions.length;
-        const range = model.replicas ?? { min: Math.max(DEFAULT_MODEL_REPLICAS.min, fewest), max: Math.max(DEFAULT_MODEL_REPLICAS.max, fewest) };
+        const range = model.replicas ?? widenedReplicas(DEFAULT_MODEL_REPLICAS, floor, model.versions.length);
         const ranges = versionReplicas(range, model.versions.map((version) => version.weight), floor);
         const scheduling = gpuScheduling(group);
         const deployments = model.versions.map((version, index) => {

@@ -63,6 +63,12 @@ export function containerResources(resources: { cpu?: string; memory?: string } 
     return { requests: { ...amounts }, limits: { ...amounts } };
 }
 
+/** A model's default replica range, widened so that each of `versions` keeps `floor` pods. */
+export function widenedReplicas(range: { min: number; max: number }, floor: number, versions: number): { min: number; max: number } {
+    const fewest = Math.max(1, floor) * versions;
+    return { min: Math.max(range.min, fewest), max: Math.max(range.max, fewest) };
+}
+
 /** `total` split by `weights` (which add up to 100) in whole pods: largest remainders first, ties to the earlier version. */
 function apportion(total: number, weights: readonly number[]): number[] {
     const exact = weights.map((weight) => (total * weight) / 100);

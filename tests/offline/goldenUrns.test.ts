@@ -14,9 +14,10 @@ describe("golden URN lists of the committed stacks", () => {
             const resources = (await plannedStack(stack)).resources;
             const golden = new Set(readGolden(stack));
             // A golden URN is kept when some resource now answers to it, under its own URN or an alias.
-            const answered = new Set([...previousUrns(resources).values()].flatMap((urns) => [...urns]));
+            const olds = previousUrns(resources);
+            const answered = new Set([...olds.values()].flatMap((urns) => [...urns]));
             const gone = [...golden].filter((urn) => !answered.has(urn));
-            const added = resources.map((r) => r.urn).filter((urn) => !golden.has(urn) && ![...(previousUrns(resources).get(urn) ?? [])].some((old) => golden.has(old)));
+            const added = resources.map((r) => r.urn).filter((urn) => ![...olds.get(urn)!].some((old) => golden.has(old)));
             assert.deepEqual({ gone, added }, { gone: [], added: [] },
                 "URNs changed: a resource that is gone would be deleted by `pulumi up` unless its new self has `aliases` for it; add them, then run `npm run golden`");
         });
