@@ -13,22 +13,23 @@ const text = (values: unknown, path: string, fallback: string): string => {
     return typeof value === "string" && value !== "" ? value : fallback;
 };
 
-/** What one chart renders from its values. */
-type ChartImages = (values: Values) => string[];
+/** What one chart renders from its values (and the release's chart version, where a tag defaults to it). */
+type ChartImages = (values: Values, version?: string) => string[];
 
 /**
  * An Istio image: `image` verbatim when it holds a `/`, else `<hub>/<image>:<tag>`
  * (istio/istio:manifests/charts/istio-control/istio-discovery/templates/deployment.yaml@1.30.3;
  * istio/istio:pkg/kube/inject/inject.go@1.30.3 for the proxy). The published 1.30.3 charts
- * default the hub to registry.istio.io/release (istio/release-builder:release/build.sh@1.30.3).
+ * default the hub to registry.istio.io/release and the tag to the release itself
+ * (istio/release-builder:release/build.sh@1.30.3).
  */
-function istioImage(values: Values, image: string, defaultName: string): string {
+function istioImage(values: Values, image: string, defaultName: string, version = "1.30.3"): string {
     const name = text(values, image, defaultName);
     if (name.includes("/")) {
         return name;
     }
     const hub = text(values, "hub", text(values, "global.hub", "registry.istio.io/release"));
-    return `${hub}/${name}:${text(values, "tag", text(values, "global.tag", "1.30.3"))}`;
+    return `${hub}/${name}:${text(values, "tag", text(values, "global.tag", version))}`;
 }
 
 /** cert-manager: `<imageRegistry>/<imageNamespace>/cert-manager-<name>:<tag>[@digest]` unless a repository is given (_helpers.tpl@v1.21.1). */
@@ -50,12 +51,12 @@ export const CHART_IMAGES: Readonly<Record<string, ChartImages>> = {
     base: () => [],
     // The gateway's pods get their image from istiod's injection template, so the istiod release lists it.
     gateway: () => [],
-    istiod: (values) => [
-        istioImage(values, "image", "pilot"),
-        istioImage(values, "global.proxy.image", "proxyv2"),
-        istioImage(values, "global.proxy_init.image", "proxyv2"),
+    istiod: (values, version) => [
+        istioImage(values, "image", "pilot", version),
+        istioImage(values, "global.proxy.image", "proxyv2", version),
+        istioImage(values, "global.proxy_init.image", "proxyv2", version),
     ],
-    cni: (values) => [istioImage(values, "image", "install-cni")],
+    cni: (values, version) => [istioImage(values, "image", "install-cni", version)],
     "cert-manager": (values) => [
         certManagerImage(values, "", "controller"),
         certManagerImage(values, "webhook", "webhook"),
@@ -86,7 +87,7 @@ export const CHART_IMAGES: Readonly<Record<string, ChartImages>> = {
 };
 
 /** The images a release of `chart` (a name, or an OCI reference ending in it) renders; undefined for a chart mlmesh does not know. */
-export function chartImages(chart: string, values: Values): string[] | undefined {
+export function chartImages(chart: string, values: Values, version?: string): string[] | undefined {
     const images = CHART_IMAGES[chart.split("/").pop() ?? chart];
-    return images ? images(values) : undefined;
+    return images ? images(values, version) : undefined;
 }

@@ -7,6 +7,7 @@
  * version or goes back fails it in every environment, since EKS refuses both.
  */
 import { readFileSync } from "node:fs";
+import { kubernetesVersionProblem } from "../components/cluster/liveState";
 import { previousUrns } from "./aliases";
 import { replaceRuleOf } from "./replaceFields";
 
@@ -134,37 +135,25 @@ export function classify(before: PlannedResource | undefined, after: PlannedReso
     return { ...base, kind: replacedBy.length > 0 ? "replace" : fields.length > 0 ? "update" : "same", fields, replacedBy };
 }
 
-/** The minor version of a Kubernetes version string, e.g. "1.33" → 33. */
-function minorOf(version: unknown): number | undefined {
-    const match = typeof version === "string" ? /^1\.(\d+)$/.exec(version) : null;
-    return match ? Number(match[1]) : undefined;
-}
-
-/** EKS upgrades a control plane one minor version at a time and never back (UpdateClusterVersion). */
-export function kubernetesVersionProblem(before: unknown, after: unknown): string | undefined {
-    const [from, to] = [minorOf(before), minorOf(after)];
-    if (from === undefined || to === undefined || from === to) {
-        return undefined;
-    }
-    return to < from
-        ? `goes back from Kubernetes ${before} to ${after}: EKS cannot downgrade a cluster; keep ${before}`
-        : to > from + 1
-            ? `skips from Kubernetes ${before} to ${after}: EKS upgrades one minor version at a time; go to 1.${from + 1} first, \`pulumi up\`, then ${after}`
-            : undefined;
+/** The Istio revisions the previous plan's namespaces injected with. */
+function revisionsInUse(previous: readonly PlannedResource[]): Set<string> {
+    const labels = previous.filter((r) => r.type === "kubernetes:core/v1:Namespace")
+        .map((r) => ((r.inputs.metadata ?? {}) as { labels?: Record<string, string> }).labels?.["istio.io/rev"]);
+    return new Set(labels.filter((rev): rev is string => rev !== undefined));
 }
 
 /**
- * Raising a node group's minimum above the desired size it was last given fails: the desired size
- * is left to the cluster autoscaler (ignoreChanges), so Pulumi sends the old one, and EKS refuses a
- * minimum above it (UpdateNodegroupConfig: InvalidParameterException).
+ * Removing the istiod that namespaces used before the change: their pods, until restarted, still
+ * take certificates from it, which expire within a day (an outage under STRICT mTLS). The
+ * revision is the chart's `revision` value.
  */
-export function minSizeProblem(before: unknown, after: unknown): string | undefined {
-    const sizes = (value: unknown) => (value ?? {}) as { minSize?: number; desiredSize?: number };
-    const [old, next] = [sizes(before), sizes(after)];
-    if (next.minSize === undefined || old.desiredSize === undefined || next.minSize <= old.desiredSize) {
+export function retiredControlPlaneProblem(old: PlannedResource, inUse: ReadonlySet<string>): string | undefined {
+    const revision = (old.inputs.values as { revision?: unknown } | undefined)?.revision;
+    if (old.type !== "kubernetes:helm.sh/v3:Release" || old.inputs.chart !== "istiod" || typeof revision !== "string" || !inUse.has(revision)) {
         return undefined;
     }
-    return `raises minSize to ${next.minSize}, above the desired size Pulumi would send (${old.desiredSize}, which the autoscaler owns): EKS refuses it; first raise the live desired size (aws eks update-nodegroup-config --scaling-config minSize=${old.minSize ?? 0},maxSize=<max>,desiredSize=${next.minSize}), then \`pulumi up --refresh\` so Pulumi records and resends it`;
+    return `${old.name}: removes istiod ${revision}, which the namespaces used before this change; pods not restarted since still take their certificates from it, and those expire within a day. `
+        + `Keep ${String(old.inputs.version)} in mlmesh:mesh.servedVersions for this \`pulumi up\`, restart the workloads, check nothing uses it (\`kubectl get pods -A -l istio.io/rev=${revision}\` lists nothing), then remove it; if that is done, pass --allow ${old.name}`;
 }
 
 export interface CompareOptions {
@@ -189,6 +178,7 @@ export function comparePlans(previous: readonly PlannedResource[], current: read
     const changes = urns.map((urn) => classify(before.get(urn), after.get(urn)));
     const allowed = (name: string) => (options.allow ?? []).some((pattern) => (pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern));
     const problems: CompareProblem[] = [];
+    const inUse = revisionsInUse(previous);
     for (const change of changes) {
         const old = before.get(change.urn);
         if (change.type === "eks:index:Cluster" && old && after.has(change.urn)) {
@@ -200,14 +190,10 @@ export function comparePlans(previous: readonly PlannedResource[], current: read
         if (allowed(change.name)) {
             continue;
         }
-        if (change.type === "aws:eks/nodeGroup:NodeGroup" && change.kind === "update" && old) {
-            const problem = minSizeProblem(old.inputs.scalingConfig, after.get(change.urn)!.inputs.scalingConfig);
-            if (problem) {
-                problems.push({ urn: change.urn, message: `${change.name}: ${problem}; then pass --allow ${change.name}` });
-            } else if (options.environment === "prod" && change.fields.some((path) => path.startsWith("scalingConfig."))) {
-                // The whole scaling block is sent, with the desired size from state: a group the autoscaler grew shrinks back, ignoring disruption budgets.
-                problems.push({ urn: change.urn, message: `${change.name}: its scaling range changes, and Pulumi sends the desired size it last recorded, not the autoscaler's: run \`pulumi up --refresh\` (so the live desired size is recorded first), then pass --allow ${change.name}` });
-            }
+        const retired = change.kind === "delete" && old ? retiredControlPlaneProblem(old, inUse) : undefined;
+        if (retired) {
+            problems.push({ urn: change.urn, message: retired });
+            continue;
         }
         // A retained resource leaves the stack, not the cloud.
         const retained = change.kind === "delete" && old?.options?.retainOnDelete === true;

@@ -44,7 +44,8 @@ type PodSpec = { containers?: { image?: unknown }[]; initContainers?: { image?: 
 function imagesOf(resource: RecordedResource): string[] {
     const chart = chartOf(resource);
     if (chart !== undefined) {
-        return chartImages(chart, (resource.inputs.values ?? {}) as Record<string, unknown>) ?? [];
+        const version = typeof resource.inputs.version === "string" ? resource.inputs.version : undefined;
+        return chartImages(chart, (resource.inputs.values ?? {}) as Record<string, unknown>, version) ?? [];
     }
     const pod = podTemplateOf(resource)?.spec as PodSpec | undefined;
     return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].flatMap((c) => (typeof c.image === "string" ? [c.image] : []));

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stackReferenceState, type RecordedStack, type StackOutputsError } from "./stackOutputs";
 import { awsPhysicalName, checkKubernetesNames, stableHex } from "./physicalNames";
+import { NOTHING_LIVE, type LiveResources } from "./liveResources";
 
 export { stableHex };
 
@@ -176,6 +177,16 @@ export class OfflineCallError extends Error {
     }
 }
 
+/** A read of something that is not live (AWS's ResourceNotFoundException). */
+export class LiveNotFoundError extends Error {
+    readonly details: string;
+
+    constructor(message: string) {
+        super(`ResourceNotFoundException: ${message}`);
+        this.details = this.message;
+    }
+}
+
 /**
  * The offline engine's answers to provider calls and resource registrations. An invoke it has
  * no answer for fails the plan with the token, rather than returning an empty result that
@@ -186,7 +197,8 @@ export class PlanMocks implements pulumi.runtime.Mocks {
     readonly unanswered: StackOutputsError[] = [];
 
     /** `stacks`: the outputs StackReferences read, by project and stack. */
-    constructor(private readonly account: OfflineAccount, private readonly stacks: readonly RecordedStack[] = []) {}
+    /** `live`: the clusters and node groups an update would find (from a previous plan with --compare). */
+    constructor(private readonly account: OfflineAccount, private readonly stacks: readonly RecordedStack[] = [], private readonly live: LiveResources = NOTHING_LIVE) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         if (args.type === "pulumi:pulumi:StackReference") {
@@ -246,6 +258,28 @@ export class PlanMocks implements pulumi.runtime.Mocks {
                 return session
                     ? { id: arn, arn, issuerArn: `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`, issuerName: session[3], sessionName: session[4] }
                     : { id: arn, arn, issuerArn: arn, issuerName: arn.split("/").pop(), sessionName: "" };
+            }
+            case "aws:eks/getClusters:getClusters":
+                return { id: region, names: [...this.live.clusters.keys()] };
+            case "aws:eks/getCluster:getCluster": {
+                const name = String(args.inputs.name);
+                const version = this.live.clusters.get(name);
+                if (version === undefined) {
+                    throw new LiveNotFoundError(`DescribeCluster: no cluster ${name}`);
+                }
+                return { id: name, name, version };
+            }
+            case "aws:eks/getNodeGroups:getNodeGroups": {
+                const clusterName = String(args.inputs.clusterName);
+                return { id: clusterName, clusterName, names: [...(this.live.nodeGroups.get(clusterName)?.keys() ?? [])] };
+            }
+            case "aws:eks/getNodeGroup:getNodeGroup": {
+                const [clusterName, nodeGroupName] = [String(args.inputs.clusterName), String(args.inputs.nodeGroupName)];
+                const scaling = this.live.nodeGroups.get(clusterName)?.get(nodeGroupName);
+                if (scaling === undefined) {
+                    throw new LiveNotFoundError(`DescribeNodegroup: no node group ${nodeGroupName} in ${clusterName}`);
+                }
+                return { id: `${clusterName}:${nodeGroupName}`, clusterName, nodeGroupName, scalingConfigs: [scaling] };
             }
             case "aws:index/getPartition:getPartition":
                 return { id: partition, partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };

@@ -16,6 +16,7 @@ import type { IstioObject } from "./routes";
 import { policies } from "../policy-pack/policies";
 import { validateManifest, type ManifestCheck } from "./manifestSchemas";
 import { renderManifests } from "./manifests";
+import { liveResourcesOf } from "./liveResources";
 import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
 import { installOrderProblems, type InstallOrderProblem } from "./installOrder";
 import { imageReport, type ImageReport } from "./imageCheck";
@@ -217,7 +218,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     try {
         stackFile = readStackFile(configFile);
         const region = stackFile.config["aws:region"] ?? "us-east-1";
-        mocks = new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region }, stacks);
+        mocks = new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region }, stacks, previous && liveResourcesOf(previous));
         run = await runProgram({
             project: project.name,
             stack: request.stack,

@@ -13,7 +13,7 @@ import { CAPACITY_TYPES } from "../components/cluster/managedNodeGroup";
 import { endpointAccessProblem } from "../components/cluster/gpuCluster";
 import { validateClusterAccess } from "../components/cluster/clusterAccess";
 import { DEFAULT_OTEL_COLLECTOR, DEFAULT_SIDECAR, RESERVED_NAMESPACE_PREFIXES } from "../components/mesh/istioMesh";
-import { ISTIO_VERSION, SUPPORTED_ISTIO_VERSIONS } from "../components/mesh/istioCharts";
+import { ISTIO_VERSION, servedVersionsProblem, SUPPORTED_ISTIO_VERSIONS } from "../components/mesh/istioCharts";
 import { MTLS_MODES } from "../components/mesh/meshPolicies";
 import { SIDECAR_CONCURRENCY_RANGE } from "../components/mesh/sidecarResources";
 import { KSERVE_DEPLOYMENT_MODES, KSERVE_MODEL_FORMATS, MODEL_BACKENDS } from "../components/serving/modelSpec";
@@ -209,6 +209,7 @@ const hostname = z.string({ error: "must be a host name" })
 
 export const meshSchema = closed({
     istioVersion: oneOf(SUPPORTED_ISTIO_VERSIONS).default(ISTIO_VERSION),
+    servedVersions: z.array(text, { error: "must be a list of Istio versions" }).optional(),
     mtls: oneOf(MTLS_MODES).default("STRICT"),
     ingressGateway: closed({
         scheme: oneOf(GATEWAY_SCHEMES).default("internal"),
@@ -253,6 +254,10 @@ export const meshSchema = closed({
         s3Regions: z.array(text, { error: "must be a list of region names" }).default([]),
     }).default({ mode: "REGISTRY_ONLY", allow: [], s3Regions: [] }),
 }).superRefine((mesh, ctx) => {
+    const served = mesh.servedVersions && servedVersionsProblem(mesh.istioVersion, mesh.servedVersions);
+    if (served) {
+        ctx.addIssue({ code: "custom", path: ["servedVersions"], input: mesh.servedVersions, message: served });
+    }
     if (!mesh.cni && mesh.podSecurity !== "privileged") {
         ctx.addIssue({ code: "custom", path: ["cni"], input: mesh.cni, message: `cannot be false while podSecurity is ${mesh.podSecurity}: without the CNI every pod carries istio-init with NET_ADMIN and NET_RAW, which Pod Security refuses; keep cni: true, or set podSecurity: privileged (not in prod)` });
     }

@@ -21,6 +21,7 @@ export function buildPlatform(config: PlatformConfig) {
         },
         mesh: {
             version: mesh.istioVersion,
+            servedVersions: mesh.servedVersions,
             mtls: mesh.mtls,
             ingressGateway: mesh.ingressGateway,
             tracingSampling: mesh.tracing.sampling,

@@ -14,6 +14,7 @@ import {
 import { LABELS, type GpuNodeGroupPlacement } from "./gpuPlacement";
 import { GpuNodeGroup, validateGpuNodeGroupSpec, type GpuNodeGroupSpec } from "./gpuNodeGroup";
 import type { ClusterOidc } from "./irsaServiceAccount";
+import { checkedKubernetesVersion } from "./liveState";
 import { createManagedNodeGroup } from "./managedNodeGroup";
 import { scalingProblems } from "./nodeScaling";
 import { needsDevicePlugin, NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
@@ -264,7 +265,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
         }
         const cluster = new eks.Cluster(`${name}-eks`, {
             name: args.clusterName,
-            version,
+            version: checkedKubernetesVersion(args.clusterName, version, { parent: this }),
             vpcId: args.network.vpcId,
             privateSubnetIds: args.network.privateSubnetIds,
             endpointPrivateAccess: true,

@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { eksTaintEffect, type NodeTaint } from "./gpuPlacement";
+import { liveDesiredSize } from "./liveState";
 import type { NodeScaling } from "./nodeScaling";
 import { AWS_NAME_LIMITS, scopedName } from "../names";
 
@@ -83,8 +84,10 @@ export function createManagedNodeGroup(name: string, parent: pulumi.Resource, sp
         tags,
     }, { parent });
 
+    const groupName = nodeGroupName(name, spec);
+    const range = { minSize: spec.scaling.minSize, maxSize: spec.scaling.maxSize, initial: spec.scaling.desiredSize };
     const nodeGroup = new aws.eks.NodeGroup(`${name}-ng`, {
-        nodeGroupName: nodeGroupName(name, spec),
+        nodeGroupName: groupName,
         clusterName: spec.clusterName,
         version: spec.kubernetesVersion,
         nodeRoleArn: spec.nodeRoleArn,
@@ -95,7 +98,7 @@ export function createManagedNodeGroup(name: string, parent: pulumi.Resource, sp
         scalingConfig: {
             minSize: spec.scaling.minSize,
             maxSize: spec.scaling.maxSize,
-            desiredSize: spec.scaling.desiredSize ?? spec.scaling.minSize,
+            desiredSize: liveDesiredSize(spec.clusterName, groupName, range, { parent }),
         },
         updateConfig: { maxUnavailablePercentage: 33 },
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
@@ -105,8 +108,8 @@ export function createManagedNodeGroup(name: string, parent: pulumi.Resource, sp
     }, {
         parent,
         dependsOn: spec.dependsOn,
-        // The cluster autoscaler owns the live size once the group exists.
-        ignoreChanges: ["scalingConfig.desiredSize"],
+        // No ignoreChanges on the desired size: it would resend the stale recorded one. The cluster
+        // autoscaler owns the live size, which liveDesiredSize reads and sends back.
     });
     return { nodeGroup, launchTemplate };
 }

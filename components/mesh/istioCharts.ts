@@ -19,8 +19,36 @@ export function istioHub(images: ImageRegistry): string {
 }
 
 export const ISTIO_VERSION = "1.30.3";
-/** Istio releases whose chart values mlmesh has checked; an upgrade adds the next one here. */
-export const SUPPORTED_ISTIO_VERSIONS = [ISTIO_VERSION] as const;
+/**
+ * Istio releases whose chart values mlmesh has checked, oldest first; an upgrade adds the next one
+ * here. The values are checked against the pinned 1.30.3 charts. 1.30.2's charts differ from them
+ * only by istiod's `taint.name` (new in 1.30.3; mlmesh does not set it): istio/istio
+ * `git diff 1.30.2 1.30.3 -- manifests/charts`.
+ */
+export const SUPPORTED_ISTIO_VERSIONS = ["1.30.2", ISTIO_VERSION] as const;
+/** istiod value paths a supported release lacks, against the pinned 1.30.3 chart. */
+export const ISTIOD_KEYS_NOT_IN: Readonly<Record<string, readonly string[]>> = { "1.30.2": ["taint.name"] };
+/** Control planes served at once: the one in use and one canary (or the one being left). */
+export const MAX_SERVED_ISTIO_VERSIONS = 2;
+
+/** Orders `1.30.2` before `1.30.10`. */
+export function compareIstioVersions(a: string, b: string): number {
+    const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+    return x.map((part, i) => part - (y[i] ?? 0)).find((d) => d !== 0) ?? 0;
+}
+
+/**
+ * The served control planes must include the one in use, each once, at most
+ * MAX_SERVED_ISTIO_VERSIONS, each a supported release. undefined when they do.
+ */
+export function servedVersionsProblem(version: string, served: readonly string[]): string | undefined {
+    const unsupported = served.find((v) => !(SUPPORTED_ISTIO_VERSIONS as readonly string[]).includes(v));
+    return unsupported !== undefined ? `lists ${unsupported}; each must be one of ${SUPPORTED_ISTIO_VERSIONS.join(", ")}, the releases whose chart values mlmesh checks`
+        : new Set(served).size !== served.length ? "lists a version more than once"
+        : !served.includes(version) ? `must include istioVersion (${version}): that is the control plane the namespaces use`
+        : served.length > MAX_SERVED_ISTIO_VERSIONS ? `lists ${served.length} versions; serve at most ${MAX_SERVED_ISTIO_VERSIONS} (the one in use and one canary, or the one being left)`
+        : undefined;
+}
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 export const ISTIO_ROOT_NAMESPACE = "istio-system";
 export const ISTIO_INGRESS_NAMESPACE = "istio-ingress";

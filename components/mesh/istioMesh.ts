@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PropertyErrors } from "../propertyErrors";
 import {
     baseValues, cniValues, gatewayValues, INGRESS_GATEWAY_RELEASE, ISTIO_CHART_REPO, ISTIO_INGRESS_NAMESPACE, ISTIO_ROOT_NAMESPACE, ISTIO_VERSION,
-    istiodValues, istioRevision, SUPPORTED_ISTIO_VERSIONS,
+    istiodValues, istioRevision, SUPPORTED_ISTIO_VERSIONS, compareIstioVersions, servedVersionsProblem,
 } from "./istioCharts";
 import { childOptions } from "../childOptions";
 import { chartRelease } from "../helmRelease";
@@ -49,11 +49,22 @@ export interface IstioMeshArgs {
         /** Where images are pulled from (a GpuCluster's image cache). */
         readonly images: pulumi.Input<ImageRegistry>;
     };
-    /** @default ISTIO_VERSION */
+    /** The control plane the ML namespaces, the gateway and the validator use. @default ISTIO_VERSION */
     version?: string;
+    /**
+     * Every istiod kept installed, each under its own revision: `version`, plus the one being left
+     * (until no pod uses it) or a canary. Removing a version from the list removes its istiod.
+     * @default [version]
+     */
+    servedVersions?: string[];
     /** @default "STRICT" */
     mtls?: MtlsMode;
     ingressGateway?: IngressGatewaySpec;
+    /**
+     * Protect the ingress gateway's release: its Service is the NLB behind the platform's DNS names,
+     * and a new Service would be a new NLB with a new name. @default false
+     */
+    protectIngress?: boolean;
     /** Percent of requests traced. @default 1 */
     tracingSampling?: number;
     /** `host:port` of the OpenTelemetry collector. @default "opentelemetry-collector.observability.svc.cluster.local:4317" */
@@ -90,6 +101,9 @@ export const RESERVED_NAMESPACE_PREFIXES: readonly string[] = ["istio-", "kube-"
 /** Validates IstioMeshArgs (the sidecar is validated when it is built). */
 export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, errors = new PropertyErrors(), prefix = ""): PropertyErrors {
     errors.check(`${prefix}version`, args.version, args.version === undefined || (SUPPORTED_ISTIO_VERSIONS as readonly string[]).includes(args.version) ? undefined : `must be one of ${SUPPORTED_ISTIO_VERSIONS.join(", ")}, the releases whose chart values mlmesh checks`);
+    if (args.servedVersions !== undefined) {
+        errors.check(`${prefix}servedVersions`, args.servedVersions, servedVersionsProblem(args.version ?? ISTIO_VERSION, args.servedVersions));
+    }
     errors.check(`${prefix}mtls`, args.mtls, args.mtls === undefined || MTLS_MODES.includes(args.mtls) ? undefined : `must be one of ${MTLS_MODES.join(", ")}`);
     const gateway = args.ingressGateway ?? {};
     const hosts = gateway.hosts ?? [];
@@ -120,6 +134,8 @@ export function validateIstioMeshArgs(args: Omit<IstioMeshArgs, "cluster">, erro
 export class IstioMesh extends pulumi.ComponentResource {
     public readonly revision: string;
     public readonly version: string;
+    /** Every installed control plane's version, oldest first. */
+    public readonly servedVersions: readonly string[];
     public readonly namespaces: readonly string[];
     /** In-cluster DNS name of the ingress gateway Service. */
     public readonly gatewayServiceHost: string;
@@ -166,17 +182,19 @@ export class IstioMesh extends pulumi.ComponentResource {
 
         const rootNs = new k8s.core.v1.Namespace(`${name}-root-ns`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, k8sOpts([]));
         const images = pulumi.output(args.cluster.images);
-        const chart = (release: string, chartName: string, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, dependsOn: pulumi.Resource[]) =>
+        this.servedVersions = [...(args.servedVersions ?? [this.version])].sort(compareIstioVersions);
+        const chart = (release: string, chartName: string, namespace: pulumi.Input<string>, values: pulumi.Input<Record<string, unknown>>, dependsOn: pulumi.Resource[], version = this.version, protect = false) =>
             chartRelease(`${name}-${release}`, {
-                chart: { chart: chartName, version: this.version, repo: ISTIO_CHART_REPO },
+                chart: { chart: chartName, version, repo: ISTIO_CHART_REPO },
                 releaseName: release,
                 namespace,
                 values,
-            }, k8sOpts(dependsOn));
+            }, { ...k8sOpts(dependsOn), ...(protect ? { protect } : {}) });
 
-        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs]);
-        const istiod = chart(`istiod-${this.revision}`, "istiod", rootNs.metadata.name, images.apply((registry) => istiodValues({
-            revision: this.revision,
+        // The CRDs of the newest served release, which every older control plane reads.
+        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs], this.servedVersions[this.servedVersions.length - 1]);
+        const controlPlane = (version: string) => chart(`istiod-${istioRevision(version)}`, "istiod", rootNs.metadata.name, images.apply((registry) => istiodValues({
+            revision: istioRevision(version),
             tracingSampling: args.tracingSampling ?? 1,
             otelCollector: args.otelCollector ?? DEFAULT_OTEL_COLLECTOR,
             defaultSidecar: this.defaultSidecar,
@@ -184,7 +202,10 @@ export class IstioMesh extends pulumi.ComponentResource {
             cni,
             outboundTrafficPolicy: args.egress?.mode ?? "REGISTRY_ONLY",
             images: registry,
-        })), [base]);
+        })), [base], version);
+        // Only the one in use gates what follows; the others run beside it.
+        const istiod = controlPlane(this.version);
+        this.servedVersions.filter((version) => version !== this.version).forEach(controlPlane);
         const dataPlane = cni ? [chart("istio-cni", "cni", rootNs.metadata.name, images.apply((registry) => cniValues(this.revision, registry)), [base])] : [];
 
         // Validates every Istio object mlmesh writes; it moves to a new revision only once that
@@ -198,7 +219,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             replicas,
             maxReplicas: gateway.maxReplicas ?? Math.max(3 * replicas, 6),
             scheme: gateway.scheme ?? "internal",
-        }), [istiod, ingressNs, ...dataPlane]);
+        }), [istiod, ingressNs, ...dataPlane], this.version, args.protectIngress ?? false);
 
         const custom = (role: string, manifest: IstioManifest, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts([istiod, validator, ...dependsOn]));
@@ -237,6 +258,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.registerOutputs({
             revision: this.revision,
             version: this.version,
+            servedVersions: this.servedVersions,
             namespaces: this.namespaces,
             gatewayServiceHost: this.gatewayServiceHost,
             gatewayName: this.gatewayName,

@@ -43,7 +43,7 @@ export interface MlPlatformArgs {
     /** The EKS cluster; its name also tags the subnets so load balancers can find them. */
     cluster: Omit<GpuClusterArgs, "network" | "deletionProtection" | "upgradeSupport" | "tags" | "privateImages">;
     /** Istio on the cluster. */
-    mesh: Omit<IstioMeshArgs, "cluster">;
+    mesh: Omit<IstioMeshArgs, "cluster" | "protectIngress">;
     /** Models to serve, and splits between them. */
     models?: readonly ModelEntry[];
     /**
@@ -160,7 +160,7 @@ export class MlPlatform extends pulumi.ComponentResource {
             tags,
         }, { parent: this });
         // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
-        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster }, { parent: this, dependsOn: [this.cluster] });
+        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster, protectIngress: profile.protectStateful }, { parent: this, dependsOn: [this.cluster] });
         grantAppTeams(name, args.cluster.access?.appTeams ?? [], { parent: this, provider: this.cluster.provider, after: [this.mesh] });
         // A model that sets no replicas gets its tier's range, widened to hold every version's floor.
         const entries = (args.models ?? []).map((entry) => {

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { renderReplaceTable } from "../../offline/replaceFields";
-import { classify, comparePlans, kubernetesVersionProblem, minSizeProblem, TRAFFIC_BEARING, type PlannedResource } from "../../offline/compare";
+import { classify, comparePlans, TRAFFIC_BEARING, type PlannedResource } from "../../offline/compare";
 
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const group = (inputs: Record<string, unknown>, options: PlannedResource["options"] = { ignoreChanges: ["scalingConfig.desiredSize"] }): PlannedResource => ({
@@ -19,7 +19,7 @@ describe("classify", () => {
         ["nothing", {}, "same", []],
         ["a label (updated in place)", { labels: { a: "2" } }, "update", []],
         ["the scaling range (updated in place)", { scalingConfig: { minSize: 3, maxSize: 8, desiredSize: 2 } }, "update", []],
-        ["only the desired size, which the autoscaler owns (ignored)", { scalingConfig: { minSize: 2, maxSize: 8, desiredSize: 5 } }, "same", []],
+        ["only the desired size, where ignoreChanges names it", { scalingConfig: { minSize: 2, maxSize: 8, desiredSize: 5 } }, "same", []],
         ["the instance types", { instanceTypes: ["g5.4xlarge"] }, "replace", ["instanceTypes"]],
         ["the AMI type", { amiType: "BOTTLEROCKET_x86_64_NVIDIA" }, "replace", ["amiType"]],
         ["the capacity type", { capacityType: "SPOT" }, "replace", ["capacityType"]],
@@ -41,26 +41,6 @@ describe("classify", () => {
         const options = { replaceOnChanges: ["labels"] };
         assert.deepEqual(classify(group({}, options), group({ labels: { a: "2" } }, options)).replacedBy, ["labels.a"]);
     });
-});
-
-describe("kubernetesVersionProblem", () => {
-    const TABLE: [unknown, unknown, RegExp | undefined][] = [
-        ["1.33", "1.33", undefined],
-        ["1.33", "1.34", undefined],
-        ["1.32", "1.34", /skips from Kubernetes 1\.32 to 1\.34: EKS upgrades one minor version at a time; go to 1\.33 first/],
-        ["1.34", "1.33", /goes back from Kubernetes 1\.34 to 1\.33: EKS cannot downgrade a cluster; keep 1\.34/],
-        [undefined, "1.33", undefined],
-    ];
-    for (const [before, after, problem] of TABLE) {
-        it(`${String(before)} → ${String(after)}: ${problem ? "refused" : "allowed"}`, () => {
-            const reason = kubernetesVersionProblem(before, after);
-            if (problem) {
-                assert.match(String(reason), problem);
-            } else {
-                assert.equal(reason, undefined);
-            }
-        });
-    }
 });
 
 describe("comparePlans", () => {
@@ -111,26 +91,6 @@ describe("comparePlans", () => {
             assert.ok(reason.length > 40, type);
         }
     });
-});
-
-describe("minSizeProblem", () => {
-    // [old scaling, new scaling, refused]: the desired size the autoscaler owns is resent as it was.
-    const TABLE: [Record<string, number>, Record<string, number>, boolean][] = [
-        [{ minSize: 2, maxSize: 8, desiredSize: 2 }, { minSize: 2, maxSize: 12, desiredSize: 2 }, false],
-        [{ minSize: 2, maxSize: 8, desiredSize: 4 }, { minSize: 3, maxSize: 8, desiredSize: 3 }, false],
-        [{ minSize: 2, maxSize: 8, desiredSize: 2 }, { minSize: 3, maxSize: 8, desiredSize: 3 }, true],
-        [{ minSize: 0, maxSize: 8, desiredSize: 0 }, { minSize: 1, maxSize: 8, desiredSize: 1 }, true],
-        [{ minSize: 3, maxSize: 8, desiredSize: 3 }, { minSize: 1, maxSize: 8, desiredSize: 1 }, false],
-    ];
-    for (const [before, after, refused] of TABLE) {
-        it(`min ${before.minSize}→${after.minSize} with desired ${before.desiredSize} in state: ${refused ? "refused" : "fine"}`, () => {
-            const problem = minSizeProblem(before, after);
-            assert.equal(problem !== undefined, refused, problem);
-            if (problem) {
-                assert.match(problem, new RegExp(`desiredSize=${after.minSize}`));
-            }
-        });
-    }
 });
 
 describe("the README's Day 2 section", () => {

@@ -23,13 +23,13 @@ describe("mlmesh plan --compare over the committed stacks", () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     let counter = 0;
-    async function changed(stack: string, change: (config: Record<string, any>) => void, allow?: string[]): Promise<PlanResult> {
+    async function changed(stack: string, change: (config: Record<string, any>) => void, allow?: string[], compare = previous[stack]): Promise<PlanResult> {
         const doc = parse(readFileSync(path.join(STACKS, `Pulumi.${stack}.yaml`), "utf8"));
         change(doc.config);
         const file = path.join(dir, `changed-${++counter}`, `Pulumi.${stack}.yaml`);
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, stringify(doc));
-        return plan({ stack, configFile: file, outDir: path.join(dir, `out-${counter}`), compare: previous[stack], allow });
+        return plan({ stack, configFile: file, outDir: path.join(dir, `out-${counter}`), compare, allow });
     }
     const kinds = (result: PlanResult, type: string) => result.comparison!.changes.filter((c) => c.type === type).map((c) => `${c.kind} ${c.name}`).sort();
 
@@ -58,16 +58,18 @@ describe("mlmesh plan --compare over the committed stacks", () => {
         assert.deepEqual([result.comparison!.problems, result.exitCode], [[], EXIT.ok]);
     });
 
-    it("(finding 2) updates a node group's scaling range in place, and refuses a minimum above the desired size Pulumi would resend", async () => {
+    it("(finding 2) updates a node group's scaling range in place, sending the live desired size raised to the new minimum", async () => {
+        const scaling = (result: PlanResult, name: string) => result.resources.find((r) => r.name === name)!.inputs.scalingConfig;
         const raised = await changed("prod", (c) => { Object.assign(c["mlmesh:cluster"].gpuNodeGroups[0], { minSize: 3, desiredSize: 3 }); });
         assert.deepEqual(kinds(raised, "aws:eks/nodeGroup:NodeGroup"), ["update mlmesh-prod-cluster-gpu-a10g-ng"]);
-        assert.match(raised.comparison!.problems.map((p) => p.message).join("\n"), /raises minSize to 3, above the desired size Pulumi would send \(2/);
-        // Any scaling change sends the desired size Pulumi last recorded: prod asks for a refresh first, then --allow.
-        const widened = await changed("prod", (c) => { c["mlmesh:cluster"].gpuNodeGroups[0].maxSize = 20; });
-        assert.deepEqual(kinds(widened, "aws:eks/nodeGroup:NodeGroup"), ["update mlmesh-prod-cluster-gpu-a10g-ng"]);
-        assert.match(widened.comparison!.problems.map((p) => p.message).join("\n"), /its scaling range changes, .*run `pulumi up --refresh`.*--allow mlmesh-prod-cluster-gpu-a10g-ng/);
-        const allowed = await changed("prod", (c) => { c["mlmesh:cluster"].gpuNodeGroups[0].maxSize = 20; }, ["mlmesh-prod-cluster-gpu-a10g-ng"]);
-        assert.deepEqual(allowed.comparison!.problems, []);
+        assert.deepEqual([scaling(raised, "mlmesh-prod-cluster-gpu-a10g-ng"), raised.comparison!.problems, raised.exitCode], [{ minSize: 3, maxSize: 16, desiredSize: 3 }, [], EXIT.ok]);
+        // The autoscaler grew the group to 6 since the last update: a wider range keeps its 6.
+        const grown = path.join(dir, "grown.json");
+        const plan = JSON.parse(readFileSync(previous.prod, "utf8"));
+        plan.resources.find((r: { name: string }) => r.name === "mlmesh-prod-cluster-gpu-a10g-ng").inputs.scalingConfig.desiredSize = 6;
+        writeFileSync(grown, JSON.stringify(plan));
+        const widened = await changed("prod", (c) => { c["mlmesh:cluster"].gpuNodeGroups[0].maxSize = 24; }, undefined, grown);
+        assert.deepEqual([scaling(widened, "mlmesh-prod-cluster-gpu-a10g-ng"), widened.comparison!.problems, widened.exitCode], [{ minSize: 2, maxSize: 24, desiredSize: 6 }, [], EXIT.ok]);
     });
 
     it("(finding 3) refuses a fourth availability zone in prod: every subnet's CIDR moves, and prod protects them", async () => {
@@ -97,9 +99,28 @@ describe("mlmesh plan --compare over the committed stacks", () => {
         assert.doesNotMatch(refused, /kserve-crd/, "the retained CRD release leaves the stack, not the cluster");
     });
 
-    it("(finding 6) refuses a Kubernetes version that goes back, in dev too", async () => {
-        const result = await changed("dev", (c) => { c["mlmesh:cluster"].kubernetesVersion = "1.32"; });
-        assert.match(result.comparison!.problems.map((p) => p.message).join("\n"), /goes back from Kubernetes 1\.33 to 1\.32/);
-        assert.equal(result.exitCode, EXIT.unsafe);
+    it("(finding 5) refuses removing the old istiod in the `pulumi up` that moves the namespaces off it; it goes in a later one", async () => {
+        const refusal = /mlmesh-dev-mesh-istiod-1-30-2: removes istiod 1-30-2, which the namespaces used before this change; .*Keep 1\.30\.2 in mlmesh:mesh\.servedVersions .*kubectl get pods -A -l istio\.io\/rev=1-30-2/;
+        // A platform on 1.30.2 (planned against the committed 1.30.3 plan, so that one is refused the same way).
+        const onOld = await changed("dev", (c) => { c["mlmesh:mesh"].istioVersion = "1.30.2"; });
+        assert.match(onOld.comparison!.problems.map((p) => p.message).join("\n"), /removes istiod 1-30-3/);
+        const oldPlan = path.join(onOld.outDir, "plan.json");
+
+        const inOneGo = await changed("dev", (c) => { c["mlmesh:mesh"].istioVersion = "1.30.3"; }, undefined, oldPlan);
+        assert.deepEqual([inOneGo.comparison!.problems.map((p) => p.message).filter((m) => refusal.test(m)).length, inOneGo.exitCode], [1, EXIT.unsafe]);
+
+        const served = await changed("dev", (c) => { Object.assign(c["mlmesh:mesh"], { istioVersion: "1.30.3", servedVersions: ["1.30.2", "1.30.3"] }); }, undefined, oldPlan);
+        assert.deepEqual([served.comparison!.problems, served.exitCode], [[], EXIT.ok]);
+        assert.deepEqual(kinds(served, "kubernetes:helm.sh/v3:Release").filter((k) => /istiod/.test(k)), ["create mlmesh-dev-mesh-istiod-1-30-3"]);
+        assert.ok(kinds(served, "kubernetes:core/v1:Namespace").includes("update mlmesh-dev-mesh-ns-ml-serving"));
+
+        const later = await changed("dev", (c) => { c["mlmesh:mesh"].istioVersion = "1.30.3"; }, undefined, path.join(served.outDir, "plan.json"));
+        assert.deepEqual(kinds(later, "kubernetes:helm.sh/v3:Release"), ["delete mlmesh-dev-mesh-istiod-1-30-2"]);
+        assert.deepEqual([later.comparison!.problems, later.exitCode], [[], EXIT.ok]);
+    });
+
+    it("(finding 6) stops before anything changes when the Kubernetes version goes back from the live one, in dev too", async () => {
+        await assert.rejects(changed("dev", (c) => { c["mlmesh:cluster"].kubernetesVersion = "1.32"; }), (error: unknown) => error instanceof PlanInputError
+            && /cluster\.kubernetesVersion: the live cluster mlmesh-dev runs 1\.33; the new setting goes back from Kubernetes 1\.33 to 1\.32: EKS cannot downgrade a cluster; keep 1\.33/.test(error.message));
     });
 });

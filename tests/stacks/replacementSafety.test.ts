@@ -32,6 +32,11 @@ describe("replacement safety of the committed stacks", () => {
         });
     }
 
+    it("protects the ingress NLB's Service (the gateway release that renders it) in prod, and not in dev", () => {
+        const gateway = (stack: string) => of(stack, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "gateway").map((r) => r.options.protect === true);
+        assert.deepEqual([gateway("prod"), gateway("dev")], [[true], [false]]);
+    });
+
     it("protects the prod control plane (through a transform on the eks component) and turns on EKS deletion protection; dev neither", () => {
         const [prod] = of("prod", "eks:index:Cluster");
         const [dev] = of("dev", "eks:index:Cluster");

@@ -167,8 +167,9 @@ describe("GpuCluster with three GPU groups and default settings", () => {
                 const { minSize, maxSize } = nodeGroup().inputs.scalingConfig as Record<string, number>;
                 assert.deepEqual({ minSize, maxSize }, { minSize: 0, maxSize: spec.maxSize });
             });
-            it("leaves the desired size to the cluster autoscaler", () => {
-                assert.ok(nodeGroup().options.ignoreChanges?.includes("scalingConfig.desiredSize"), `ignoreChanges ${nodeGroup().options.ignoreChanges}`);
+            it("sends the desired size it read live (none yet: the minimum), never a stale one kept by ignoreChanges", () => {
+                assert.equal((nodeGroup().inputs.scalingConfig as Record<string, number>).desiredSize, 0);
+                assert.deepEqual(nodeGroup().options.ignoreChanges ?? [], []);
             });
             it("buys on-demand capacity by default", () => assert.equal(nodeGroup().inputs.capacityType, "ON_DEMAND"));
             if (amiType.startsWith("BOTTLEROCKET")) {

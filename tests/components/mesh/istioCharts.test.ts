@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import {
-    baseValues, cniValues, gatewayValues, istiodValues, istioRevision, ISTIO_VERSION, type GatewayOptions, type IstiodOptions,
+    baseValues, cniValues, gatewayValues, istiodValues, istioRevision, ISTIO_VERSION, ISTIOD_KEYS_NOT_IN, SUPPORTED_ISTIO_VERSIONS, compareIstioVersions, servedVersionsProblem, type GatewayOptions, type IstiodOptions,
 } from "../../../components/mesh/istioCharts";
 import { SidecarResources } from "../../../components/mesh/sidecarResources";
 import { istioChartAccepts, leafPaths, loadIstioChart, unknownIstioPaths, type IstioChart, type Segment } from "../../chartValues";
@@ -26,6 +26,35 @@ describe("istioRevision", () => {
     const table: [string, string][] = [["1.30.3", "1-30-3"], ["1.31.0", "1-31-0"]];
     for (const [version, revision] of table) {
         it(`names the revision of ${version} ${revision}`, () => assert.equal(istioRevision(version), revision));
+    }
+});
+
+describe("compareIstioVersions", () => {
+    const table: [string, string, number][] = [["1.30.2", "1.30.3", -1], ["1.30.10", "1.30.3", 1], ["1.31.0", "1.30.9", 1], ["1.30.3", "1.30.3", 0]];
+    for (const [a, b, sign] of table) {
+        it(`orders ${a} ${sign < 0 ? "before" : sign > 0 ? "after" : "with"} ${b}`, () => assert.equal(Math.sign(compareIstioVersions(a, b)), sign));
+    }
+});
+
+describe("servedVersionsProblem", () => {
+    const table: [string, string[], RegExp | undefined][] = [
+        ["1.30.3", ["1.30.3"], undefined],
+        ["1.30.3", ["1.30.2", "1.30.3"], undefined],
+        ["1.30.2", ["1.30.2", "1.30.3"], undefined],
+        ["1.30.3", ["1.30.2"], /must include istioVersion \(1\.30\.3\): that is the control plane the namespaces use/],
+        ["1.30.3", ["1.30.3", "1.30.3"], /lists a version more than once/],
+        ["1.30.3", ["1.29.0", "1.30.3"], /lists 1\.29\.0; each must be one of 1\.30\.2, 1\.30\.3/],
+        ["1.30.3", [], /must include istioVersion/],
+    ];
+    for (const [version, served, problem] of table) {
+        it(`${version} serving [${served.join(", ")}]: ${problem ? "refused" : "fine"}`, () => {
+            const reason = servedVersionsProblem(version, served);
+            if (problem) {
+                assert.match(String(reason), problem);
+            } else {
+                assert.equal(reason, undefined);
+            }
+        });
     }
 });
 
@@ -132,6 +161,16 @@ describe("Istio values against the pinned charts", () => {
             assert.deepEqual(unknownIstioPaths(charts[chart], values()), []);
         });
     }
+
+    it("sets no istiod key an older supported release lacks, so the 1.30.3 check covers it too", () => {
+        const set = leafPaths(istiodValues(istiodOptions)).map((segments) => segments.join("."));
+        for (const [version, missing] of Object.entries(ISTIOD_KEYS_NOT_IN)) {
+            assert.ok(SUPPORTED_ISTIO_VERSIONS.includes(version as never), version);
+            assert.deepEqual(set.filter((path) => missing.some((key) => path === key || path.startsWith(`${key}.`))), [], version);
+            // The keys it lacks are real keys of the pinned chart: the list is not a typo.
+            assert.ok(missing.every((key) => istioChartAccepts(charts.istiod, key.split("."))), JSON.stringify(missing));
+        }
+    });
 
     const accepted: ["base" | "istiod" | "gateway" | "cni", string, Segment[]][] = [
         ["istiod", "a key the templates read but values.yaml omits", ["global", "proxy", "holdApplicationUntilProxyStarts"]],

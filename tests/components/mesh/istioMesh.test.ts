@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IstioMesh, type IngressGatewaySpec, type IstioMeshArgs } from "../../../components/mesh/istioMesh";
 import type { SidecarResourcesSpec } from "../../../components/mesh/sidecarResources";
+import { imageReport } from "../../../offline/imageCheck";
 import { renderManifests } from "../../../offline/manifests";
 import { validateManifest } from "../../../offline/manifestSchemas";
 import type { RecordedResource, RecordedRun } from "../../../offline/recorder";
@@ -336,6 +337,8 @@ describe("IstioMesh argument validation", () => {
         ["an egress allowance for a namespace outside the mesh", "egress.allow[0].namespace", { egress: { allow: [{ namespace: "payments", hosts: ["api.example.com"] }] } }],
         ["Istio version 1.29.0", "version", { version: "1.29.0" }],
         ["a maxReplicas below replicas", "ingressGateway.maxReplicas", gateway({ maxReplicas: 2 })],
+        ["served versions without the one in use", "servedVersions", { version: "1.30.3", servedVersions: ["1.30.2"] }],
+        ["an unsupported served version", "servedVersions", { servedVersions: ["1.29.0", "1.30.3"] }],
     ];
     const pathsOf = (error: unknown): string[] => {
         assert.ok(pulumi.InputPropertiesError.isInstance(error), `not an InputPropertiesError: ${error}`);
@@ -369,5 +372,32 @@ describe("IstioMesh argument validation", () => {
             assert.deepEqual(pathsOf(error).sort(), ["defaultSidecar.cpu", "ingressGateway.hosts[0]", "namespaces[0]", "tracingSampling", "version"]);
             return true;
         });
+    });
+});
+
+describe("IstioMesh serving two control planes (finding 5: the old one stays until a later pulumi up)", () => {
+    const releases = (plan: Plan) => plan.of(T.release).map((r) => `${r.inputs.name}@${(r.inputs.chart as string)}:${r.inputs.version}`).sort();
+
+    it("runs the canary beside the one in use, which the namespaces, gateway and validator keep", async () => {
+        const plan = await planMesh({ version: "1.30.2", servedVersions: ["1.30.3", "1.30.2"] });
+        assert.deepEqual(releases(plan), ["istio-base@base:1.30.3", "istio-cni@cni:1.30.2", "istio-ingressgateway@gateway:1.30.2", "istiod-1-30-2@istiod:1.30.2", "istiod-1-30-3@istiod:1.30.3"]);
+        assert.deepEqual([plan.value("istiod-1-30-2", "revision"), plan.value("istiod-1-30-3", "revision")], ["1-30-2", "1-30-3"]);
+        assert.deepEqual(plan.of(T.namespace).filter((ns) => NAMESPACES.includes(at(ns.inputs, "metadata", "name") as string)).map((ns) => at(ns.inputs, "metadata", "labels", "istio.io/rev")), ["1-30-2", "1-30-2"]);
+        assert.equal(plan.value(GATEWAY, "revision"), "1-30-2");
+        // Only the control plane in use gates the namespaces and the gateway.
+        const canary = plan.release("istiod-1-30-3").urn;
+        assert.ok(plan.run.resources.every((r) => !dependsOn(r).includes(canary)), "something waits on the canary");
+    });
+
+    it("moves everything to the new one and keeps the old one installed while it is still served", async () => {
+        const plan = await planMesh({ version: "1.30.3", servedVersions: ["1.30.2", "1.30.3"] });
+        assert.deepEqual(releases(plan), ["istio-base@base:1.30.3", "istio-cni@cni:1.30.3", "istio-ingressgateway@gateway:1.30.3", "istiod-1-30-2@istiod:1.30.2", "istiod-1-30-3@istiod:1.30.3"]);
+        assert.equal(plan.value(GATEWAY, "revision"), "1-30-3");
+    });
+
+    it("pulls each control plane's images at its own version", async () => {
+        const plan = await planMesh({ version: "1.30.3", servedVersions: ["1.30.2", "1.30.3"] });
+        const pilots = imageReport(plan.run.resources).uses.map((i) => i.image).filter((image) => /\/pilot:/.test(image)).sort();
+        assert.deepEqual(pilots.map((image) => image.split(":").pop()), ["1.30.2", "1.30.3"]);
     });
 });
