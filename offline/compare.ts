@@ -153,7 +153,7 @@ export function retiredControlPlaneProblem(old: PlannedResource, inUse: Readonly
         return undefined;
     }
     return `${old.name}: removes istiod ${revision}, which the namespaces used before this change; pods not restarted since still take their certificates from it, and those expire within a day. `
-        + `Keep ${String(old.inputs.version)} in mlmesh:mesh.servedVersions for this \`pulumi up\`, restart the workloads, check nothing uses it (\`kubectl get pods -A -l istio.io/rev=${revision}\` lists nothing), then remove it; if that is done, pass --allow ${old.name}`;
+        + `Keep ${String(old.inputs.version)} in mlmesh:mesh.servedVersions for this \`pulumi up\`, restart the workloads, check nothing uses it (no pod's \`istio.io/rev\` annotation is ${revision}, and \`istioctl proxy-status\` lists no proxy on istiod-${revision}), then remove it; if that is done, pass --allow ${old.name}`;
 }
 
 export interface CompareOptions {

@@ -195,6 +195,8 @@ export class LiveNotFoundError extends Error {
 export class PlanMocks implements pulumi.runtime.Mocks {
     /** Stack references no recorded stack answered; the runtime wraps the error, so it is kept here too. */
     readonly unanswered: StackOutputsError[] = [];
+    /** Names of the EKS clusters this run creates. */
+    private readonly created = new Set<string>();
 
     /** `stacks`: the outputs StackReferences read, by project and stack. */
     /** `live`: the clusters and node groups an update would find (from a previous plan with --compare). */
@@ -224,6 +226,7 @@ export class PlanMocks implements pulumi.runtime.Mocks {
             return { id, state: physical ? { ...state, [physical.property]: physical.name } : state };
         }
         if (args.type === "eks:index:Cluster") {
+            this.created.add(String(args.inputs.name ?? args.name));
             return { id: `${args.name}-${stableHex(seed, 8)}`, state: eksClusterState(args, this.account) };
         }
         if (args.type.startsWith("kubernetes:")) {
@@ -270,7 +273,12 @@ export class PlanMocks implements pulumi.runtime.Mocks {
                 return { id: name, name, version };
             }
             case "aws:eks/getNodeGroups:getNodeGroups": {
+                // ListNodegroups of a cluster that does not exist fails (the data source returns the error).
+                // A cluster this run creates exists by the time its name is known, as in `pulumi up`.
                 const clusterName = String(args.inputs.clusterName);
+                if (!this.live.clusters.has(clusterName) && !this.created.has(clusterName)) {
+                    throw new LiveNotFoundError(`ListNodegroups: no cluster ${clusterName}`);
+                }
                 return { id: clusterName, clusterName, names: [...(this.live.nodeGroups.get(clusterName)?.keys() ?? [])] };
             }
             case "aws:eks/getNodeGroup:getNodeGroup": {

@@ -4,9 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 /**
  * What an update must know of the live cluster, read at every preview and update (so `pulumi up`
  * stops at its preview, before anything changes). Both reads list first, so a first deploy (no
- * cluster, no group yet) reads nothing and fails nothing. The deployer needs eks:ListClusters,
- * eks:DescribeCluster, eks:ListNodegroups and eks:DescribeNodegroup, which any role that creates
- * the cluster has.
+ * cluster, no group yet) reads nothing and fails nothing. The deployer needs eks:ListClusters (on
+ * resource `*`: it takes no other), eks:DescribeCluster, eks:ListNodegroups and eks:DescribeNodegroup.
  */
 
 function minorOf(version: unknown): number | undefined {
@@ -62,20 +61,32 @@ export function desiredSizeToSend(live: number | undefined, range: ScalingRange)
     return Math.min(Math.max(wanted, range.minSize), range.maxSize);
 }
 
+/** A group name without its hash suffix: what stays the same when the group is replaced. */
+function stemOf(nodeGroupName: string): string {
+    return nodeGroupName.replace(/-[0-9a-f]{8}$/, "");
+}
+
 /**
  * EKS's UpdateNodegroupConfig takes the whole scaling block and refuses a minimum above the desired
  * size; the provider sends the desired size it is given (or, under ignoreChanges, the one it last
  * recorded, which the autoscaler has long moved). So the desired size is read live and sent back
  * within the new range: raising the minimum succeeds, and a range change never undoes the
- * autoscaler's work.
+ * autoscaler's work. A group replaced under a new hashed name (new instance types, say) starts at
+ * the live size of the group it replaces, which has the same name but for the hash. The cluster is
+ * listed first: ListNodegroups fails for a cluster that does not exist (a first `pulumi up` that
+ * failed before the cluster was made, or a deleted one), and then there is nothing to read.
  */
 export function liveDesiredSize(clusterName: pulumi.Input<string>, nodeGroupName: pulumi.Input<string>, range: ScalingRange, opts: pulumi.InvokeOptions): pulumi.Output<number> {
     return pulumi.all([clusterName, nodeGroupName]).apply(async ([cluster, group]) => {
-        const { names } = await aws.eks.getNodeGroups({ clusterName: cluster }, opts);
-        if (!names.includes(group)) {
+        if (!(await aws.eks.getClusters({}, opts)).names.includes(cluster)) {
             return desiredSizeToSend(undefined, range);
         }
-        const live = await aws.eks.getNodeGroup({ clusterName: cluster, nodeGroupName: group }, opts);
+        const { names } = await aws.eks.getNodeGroups({ clusterName: cluster }, opts);
+        const current = names.includes(group) ? group : names.find((name) => stemOf(name) === stemOf(group));
+        if (current === undefined) {
+            return desiredSizeToSend(undefined, range);
+        }
+        const live = await aws.eks.getNodeGroup({ clusterName: cluster, nodeGroupName: current }, opts);
         return desiredSizeToSend(live.scalingConfigs[0]?.desiredSize, range);
     });
 }

@@ -61,8 +61,8 @@ export interface IstioMeshArgs {
     mtls?: MtlsMode;
     ingressGateway?: IngressGatewaySpec;
     /**
-     * Protect the ingress gateway's release: its Service is the NLB behind the platform's DNS names,
-     * and a new Service would be a new NLB with a new name. @default false
+     * Protect the ingress gateway's release and namespace: its Service is the NLB behind the
+     * platform's DNS names, and a new Service would be a new NLB with a new name. @default false
      */
     protectIngress?: boolean;
     /** Percent of requests traced. @default 1 */
@@ -213,7 +213,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         const validator = new k8s.admissionregistration.v1.ValidatingWebhookConfiguration(`${name}-default-validator`,
             defaultValidator(this.revision) as k8s.admissionregistration.v1.ValidatingWebhookConfigurationArgs, k8sOpts([istiod]));
 
-        const ingressNs = new k8s.core.v1.Namespace(`${name}-ingress-ns`, { metadata: { name: ISTIO_INGRESS_NAMESPACE } }, k8sOpts([]));
+        // Deleting the namespace would take the gateway's Service (the NLB) with it.
+        const ingressNs = new k8s.core.v1.Namespace(`${name}-ingress-ns`, { metadata: { name: ISTIO_INGRESS_NAMESPACE } },
+            { ...k8sOpts([]), ...(args.protectIngress ? { protect: true } : {}) });
         chart(INGRESS_GATEWAY_RELEASE, "gateway", ingressNs.metadata.name, gatewayValues({
             revision: this.revision,
             replicas,

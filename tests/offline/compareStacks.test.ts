@@ -100,7 +100,7 @@ describe("mlmesh plan --compare over the committed stacks", () => {
     });
 
     it("(finding 5) refuses removing the old istiod in the `pulumi up` that moves the namespaces off it; it goes in a later one", async () => {
-        const refusal = /mlmesh-dev-mesh-istiod-1-30-2: removes istiod 1-30-2, which the namespaces used before this change; .*Keep 1\.30\.2 in mlmesh:mesh\.servedVersions .*kubectl get pods -A -l istio\.io\/rev=1-30-2/;
+        const refusal = /mlmesh-dev-mesh-istiod-1-30-2: removes istiod 1-30-2, which the namespaces used before this change; .*Keep 1\.30\.2 in mlmesh:mesh\.servedVersions .*no pod's `istio\.io\/rev` annotation is 1-30-2, and `istioctl proxy-status` lists no proxy on istiod-1-30-2/;
         // A platform on 1.30.2 (planned against the committed 1.30.3 plan, so that one is refused the same way).
         const onOld = await changed("dev", (c) => { c["mlmesh:mesh"].istioVersion = "1.30.2"; });
         assert.match(onOld.comparison!.problems.map((p) => p.message).join("\n"), /removes istiod 1-30-3/);

@@ -32,9 +32,10 @@ describe("replacement safety of the committed stacks", () => {
         });
     }
 
-    it("protects the ingress NLB's Service (the gateway release that renders it) in prod, and not in dev", () => {
+    it("protects the ingress NLB's Service (the gateway release that renders it, and its namespace) in prod, and not in dev", () => {
         const gateway = (stack: string) => of(stack, "kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "gateway").map((r) => r.options.protect === true);
-        assert.deepEqual([gateway("prod"), gateway("dev")], [[true], [false]]);
+        const namespace = (stack: string) => of(stack, "kubernetes:core/v1:Namespace").filter((r) => (r.inputs.metadata as { name?: string }).name === "istio-ingress").map((r) => r.options.protect === true);
+        assert.deepEqual([gateway("prod"), namespace("prod"), gateway("dev"), namespace("dev")], [[true], [true], [false], [false]]);
     });
 
     it("protects the prod control plane (through a transform on the eks component) and turns on EKS deletion protection; dev neither", () => {

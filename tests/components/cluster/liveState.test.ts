@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import fc from "fast-check";
 import { GpuCluster, type GpuClusterArgs } from "../../../components/cluster/gpuCluster";
-import { desiredSizeToSend, kubernetesVersionProblem, type ScalingRange } from "../../../components/cluster/liveState";
+import { desiredSizeToSend, kubernetesVersionProblem, liveDesiredSize, type ScalingRange } from "../../../components/cluster/liveState";
 import { liveResourcesOf } from "../../../offline/liveResources";
 import type { RecordedResource } from "../../../offline/recorder";
 import { recordOffline } from "../../offline/fixtures/offlineRun";
@@ -105,6 +105,12 @@ describe("GpuCluster reads the live cluster", () => {
         assert.ok(run.resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup").every((r) => (r.options.ignoreChanges ?? []).length === 0));
     });
 
+    it("reads nothing when the cluster is gone but its name is known (a first up that failed, or a deleted cluster): the group starts anew", async () => {
+        // In a preview after a failed first up, the names come from state while no cluster exists.
+        const run = await recordOffline(() => ({ desired: liveDesiredSize("mlmesh-gone", "c-system-0a1b2c3d", { minSize: 2, maxSize: 4 }, {}) }));
+        assert.equal(run.outputs.desired, 2);
+    });
+
     it("(finding 2) sends back the autoscaler's live size, raised to a new minimum: EKS never sees min > desired", async () => {
         const live = liveResourcesOf(await deployed({ "c-system-ng": 3, "c-gpu-a10g-ng": 2 }));
         const raised = await recordOffline(program({ ...ARGS, systemNodes: { minSize: 4, maxSize: 6 }, gpuNodeGroups: [{ ...ARGS.gpuNodeGroups![0], minSize: 1, maxSize: 12 }] }), {}, live);
@@ -114,6 +120,15 @@ describe("GpuCluster reads the live cluster", () => {
         });
         const lowered = await recordOffline(program({ ...ARGS, gpuNodeGroups: [{ ...ARGS.gpuNodeGroups![0], maxSize: 1 }] }), {}, live);
         assert.equal(groups(lowered.resources)["c-gpu-a10g-ng"].desiredSize, 1);
+    });
+
+    it("starts a group replaced under a new hashed name (new instance types) at the size of the group it replaces", async () => {
+        const live = liveResourcesOf(await deployed({ "c-system-ng": 3, "c-gpu-a10g-ng": 5 }));
+        const replaced = await recordOffline(program({ ...ARGS, gpuNodeGroups: [{ ...ARGS.gpuNodeGroups![0], instanceTypes: ["g5.4xlarge"] }] }), {}, live);
+        const group = replaced.resources.find((r) => r.name === "c-gpu-a10g-ng")!;
+        const before = [...live.nodeGroups.get("mlmesh-test")!.keys()];
+        assert.ok(!before.includes(String(group.inputs.nodeGroupName)), "the replacement has a new name");
+        assert.equal((group.inputs.scalingConfig as Record<string, number>).desiredSize, 5);
     });
 
     it("(finding 6) stops at the preview when the version would skip a minor version or go back from the live one", async () => {
