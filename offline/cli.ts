@@ -13,23 +13,28 @@ import { renderSummary, renderTree } from "./tree";
 import { renderRoutesText } from "./routeTable";
 import { CHECK_USAGE, runCheck } from "./checkCommand";
 import { SECRET_PLACEHOLDER } from "./recorder";
+import { NewProjectError, ownPackage, scaffoldProject } from "./newProject";
 
-export const USAGE = `usage: mlmesh plan --stack NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR]
+export const USAGE = `usage: mlmesh plan -s NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR]
                    [--policy-config FILE] [--compare PREVIOUS/plan.json [--allow NAME]...] [--json]
-       mlmesh routes --stack NAME [--cwd DIR] [--config-file FILE] [--json]
+       mlmesh routes -s NAME [--cwd DIR] [--config-file FILE] [--json]
+       mlmesh new DIR
+       mlmesh help [COMMAND] | mlmesh --version
 
   plan                  what \`pulumi up\` would create, checked offline; writes routes.md too
   routes                every public path of the front door: where it goes, its timeout and
                         retries, who may call it (judged on the rendered Istio objects)
+  new DIR               a platform project in DIR (Pulumi.yaml, program, dev stack) that plans at once
 
-  --stack NAME          stack to plan; reads Pulumi.NAME.yaml in the project's stackConfigDir
-                        (stacks/ for mlmesh's own project) (required)
+  -s, --stack NAME      stack to plan; reads Pulumi.NAME.yaml in the project's stackConfigDir
+                        (required unless --config-file names a Pulumi.NAME.yaml)
   --cwd DIR             plan the Pulumi project in DIR (its Pulumi.yaml, main and stackConfigDir)
-                        instead of mlmesh's own, e.g. --cwd stacks/app-team
+                        instead of the one in the current folder, e.g. --cwd stacks/app-team
   --platform-outputs FILE
                         the recorded outputs (a plan.json of \`mlmesh plan\`) of a stack the program
                         reads through StackReference; repeat for several stacks
-  --config-file FILE    plan this stack file instead (check a config before committing it)
+  --config-file FILE    plan this stack file instead (check a config before committing it); the stack
+                        name comes from its name (Pulumi.NAME.yaml) unless -s gives one
   --compare FILE        a previous plan.json of this stack: show what \`pulumi up\` would create, update,
                         replace or delete; in prod, a replacement or deletion of a protected or
                         traffic-bearing resource fails the plan, and a Kubernetes version that skips
@@ -77,6 +82,9 @@ function report(result: PlanResult): string {
         ...outputLines(result.outputs),
         "",
         `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}`,
+        result.exitCode === EXIT.ok
+            ? `Next: \`pulumi up -s ${result.stack}\` (keep plan.json: the next change compares against it with --compare)`
+            : "Next: fix what is marked above, then plan again; `pulumi up` would deploy it as it is",
     ];
     return lines.join("\n");
 }
@@ -188,6 +196,33 @@ function routesReport(result: PlanResult): string {
     ].join("\n");
 }
 
+/** `mlmesh new DIR`: scaffolds the project and says what to do next. */
+function newCommand(args: readonly string[], io: CliIo): number {
+    if (args.length !== 1) {
+        io.err(`mlmesh new: give one folder, e.g. mlmesh new my-platform\n${USAGE}`);
+        return EXIT.badInput;
+    }
+    const dir = path.resolve(io.cwd, args[0]);
+    try {
+        const files = scaffoldProject(dir);
+        io.out([
+            `Created a platform project in ${dir}: ${files.join(", ")}`,
+            "",
+            "Next:",
+            `  cd ${path.relative(io.cwd, dir).startsWith("..") ? dir : path.relative(io.cwd, dir) || "."} && npm install`,
+            "  npx mlmesh plan -s dev      # what pulumi up would create, checked offline",
+            "  pulumi up -s dev            # once the plan is clean and you are logged in to AWS and a Pulumi backend",
+        ].join("\n"));
+        return EXIT.ok;
+    } catch (error) {
+        if (error instanceof NewProjectError) {
+            io.err(`mlmesh new: ${error.message}`);
+            return EXIT.badInput;
+        }
+        throw error;
+    }
+}
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
     let parsed;
@@ -196,7 +231,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
             args: [...argv],
             allowPositionals: true,
             options: {
-                stack: { type: "string" },
+                stack: { type: "string", short: "s" },
+                version: { type: "boolean", short: "v", default: false },
                 "config-file": { type: "string" },
                 out: { type: "string" },
                 "policy-config": { type: "string" },
@@ -214,11 +250,26 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return EXIT.badInput;
     }
     const { values, positionals } = parsed;
-    if (values.help) {
-        io.out(USAGE);
+    if (values.version) {
+        io.out(`mlmesh ${ownPackage().version}`);
+        return EXIT.ok;
+    }
+    if (values.help || positionals[0] === "help") {
+        const topic = positionals[0] === "help" ? positionals[1] : undefined;
+        if (topic === "check") {
+            io.out(CHECK_USAGE);
+        } else if (topic === undefined || ["plan", "routes", "new"].includes(topic)) {
+            io.out(USAGE);
+        } else {
+            io.err(`mlmesh help: no command \`${topic}\`; the commands are plan, routes, new and check\n${USAGE}`);
+            return EXIT.badInput;
+        }
         return EXIT.ok;
     }
     const command = positionals[0];
+    if (command === "new") {
+        return newCommand(positionals.slice(1), io);
+    }
     if (command === "check") {
         const paths = positionals.slice(1).map((p) => path.resolve(io.cwd, p));
         return runCheck({ paths, environment: values.environment, policyConfig: values["policy-config"] && path.resolve(io.cwd, values["policy-config"]), json: values.json ?? false }, io);
@@ -228,25 +279,28 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return EXIT.badInput;
     }
     if (positionals.length !== 1 || (command !== "plan" && command !== "routes")) {
-        io.err(`mlmesh: expected the command \`plan\`, \`routes\` or \`check\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
+        io.err(`mlmesh: expected the command \`plan\`, \`routes\`, \`new\` or \`check\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
         return EXIT.badInput;
     }
     if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined || values["platform-outputs"] !== undefined || values.compare !== undefined || values.allow !== undefined)) {
         io.err(`mlmesh routes: \`--out\`, \`--policy-config\`, \`--platform-outputs\`, \`--compare\` and \`--allow\` belong to \`mlmesh plan\`\n${USAGE}`);
         return EXIT.badInput;
     }
-    if (!values.stack || !STACK_NAME.test(values.stack)) {
-        io.err(`mlmesh: \`--stack\` ${values.stack ? `(${JSON.stringify(values.stack)}) must hold only letters, digits, '-', '_' and '.'` : "is required, e.g. --stack dev"}\n${USAGE}`);
+    // A stack file named Pulumi.NAME.yaml names its stack, as for `pulumi -s NAME`.
+    const fromFile = values["config-file"] === undefined ? undefined : /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/.exec(path.basename(values["config-file"]))?.[1];
+    const stack = values.stack ?? fromFile;
+    if (!stack || !STACK_NAME.test(stack)) {
+        io.err(`mlmesh: \`--stack\` ${stack ? `(${JSON.stringify(stack)}) must hold only letters, digits, '-', '_' and '.'` : "is required, e.g. -s dev (or a --config-file named Pulumi.<stack>.yaml)"}\n${USAGE}`);
         return EXIT.badInput;
     }
     const resolve = (file: string | undefined) => (file === undefined ? undefined : path.resolve(io.cwd, file));
     try {
         const result = await plan({
-            stack: values.stack,
+            stack,
             configFile: resolve(values["config-file"]),
             outDir: resolve(values.out),
             policyConfig: resolve(values["policy-config"]),
-            projectDir: resolve(values.cwd),
+            projectDir: resolve(values.cwd) ?? io.cwd,
             platformOutputs: values["platform-outputs"]?.map((file) => path.resolve(io.cwd, file)),
             compare: resolve(values.compare),
             allow: values.allow,

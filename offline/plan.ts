@@ -87,18 +87,38 @@ export interface PlanResult {
     readonly exitCode: number;
 }
 
+/**
+ * A TypeScript program is compiled as it loads, as Pulumi's Node host does (ts-node, transpile
+ * only: the project's own build type-checks). Nothing is registered when something already
+ * compiles `.ts` (mlmesh's own checkout runs its sources that way) or the program is JavaScript.
+ */
+function compileTypeScriptOnLoad(entry: string, projectDir: string): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const extensions = require.extensions as Record<string, unknown>;
+    if (!/\.[cm]?tsx?$/.test(entry) || extensions[".ts"] !== undefined) {
+        return;
+    }
+    const tsconfig = path.join(projectDir, "tsconfig.json");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("ts-node") as typeof import("ts-node")).register({
+        transpileOnly: true,
+        ...(existsSync(tsconfig) ? { project: tsconfig } : { skipProject: true, compilerOptions: { module: "commonjs", target: "ES2022", esModuleInterop: true } }),
+    });
+}
+
 interface ProjectFile {
     name: string;
     main: string;
     stackConfigDir: string;
 }
 
-const PACKAGE_ROOT = path.join(__dirname, "..");
+/** The policy pack's per-environment settings shipped with mlmesh (beside the engine in dist/ too). */
+const PACK_CONFIG_DIR = path.join(__dirname, "..", "policy-pack", "config");
 
 function readProject(projectDir: string): ProjectFile {
     const file = path.join(projectDir, "Pulumi.yaml");
     if (!existsSync(file)) {
-        throw new PlanInputError(`${file}: no such file; --cwd must name a folder holding a Pulumi project`);
+        throw new PlanInputError(`${projectDir} holds no Pulumi.yaml: run mlmesh in a Pulumi project's folder, name one with --cwd DIR, or make one with \`mlmesh new DIR\``);
     }
     const project = parse(readFileSync(file, "utf8")) as Partial<ProjectFile>;
     if (!project?.name) {
@@ -107,9 +127,13 @@ function readProject(projectDir: string): ProjectFile {
     return { name: project.name, main: project.main ?? ".", stackConfigDir: project.stackConfigDir ?? "." };
 }
 
-/** The policy config a stack's environment selects: `policy-pack/config/<environment>.json`, if the pack has one. */
+/**
+ * The policy config a stack's environment selects: the project's own
+ * `policy-pack/config/<environment>.json` if it has one, else the one mlmesh ships.
+ */
 function environmentPolicyConfig(projectDir: string, environment: string | undefined): Record<string, unknown> {
-    const file = path.join(projectDir, "policy-pack", "config", `${environment}.json`);
+    const own = path.join(projectDir, "policy-pack", "config", `${environment}.json`);
+    const file = existsSync(own) ? own : path.join(PACK_CONFIG_DIR, `${environment}.json`);
     return environment && existsSync(file) ? readPolicyConfig(file) : {};
 }
 
@@ -198,7 +222,7 @@ function frontDoorRoutes(stack: string, config: Readonly<Record<string, string>>
 
 /** Plans one stack offline and writes the plan files. Throws PlanInputError for bad input. */
 export async function plan(request: PlanRequest): Promise<PlanResult> {
-    const projectDir = request.projectDir ?? PACKAGE_ROOT;
+    const projectDir = request.projectDir ?? process.cwd();
     const project = readProject(projectDir);
     const configFile = request.configFile ?? path.join(projectDir, project.stackConfigDir, `Pulumi.${request.stack}.yaml`);
     const outDir = request.outDir ?? path.join(projectDir, ".mlmesh", "plan", request.stack);
@@ -226,8 +250,10 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
             secretKeys: stackFile.secretKeys,
             mocks,
             program: () => {
+                const entry = programEntry(projectDir, project.main);
+                compileTypeScriptOnLoad(entry, projectDir);
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const main: unknown = require(programEntry(projectDir, project.main));
+                const main: unknown = require(entry);
                 return typeof main === "function" ? main() : main;
             },
         });

@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { main, outputLines } from "../../offline/cli";
 import { EXIT, plan } from "../../offline/plan";
 
+const ROOT = path.join(__dirname, "..", "..");
+
 interface CliRun {
     code: number;
     stdout: string;
@@ -19,6 +21,8 @@ async function cli(args: string[], cwd: string): Promise<CliRun> {
 }
 
 describe("mlmesh plan", () => {
+    // mlmesh's own project, planned from a scratch folder: --cwd names it.
+    const ownCli = (args: string[], cwd: string) => cli(["plan", "routes"].includes(args[0]) && !args.includes("--cwd") ? [...args, "--cwd", ROOT] : args, cwd);
     let work: string;
     before(() => {
         work = mkdtempSync(path.join(tmpdir(), "mlmesh-cli-"));
@@ -35,7 +39,7 @@ describe("mlmesh plan", () => {
         let run: CliRun;
         const out = () => path.join(work, "dev");
         before(async () => {
-            run = await cli(["plan", "--stack", "dev", "--out", "dev"], work);
+            run = await ownCli(["plan", "--stack", "dev", "--out", "dev"], work);
         });
 
         it("exits 0 and prints the resource tree and the summary", () => {
@@ -97,7 +101,7 @@ describe("mlmesh plan", () => {
         });
 
         it("prints a machine-readable result with --json", async () => {
-            const json = await cli(["plan", "--stack", "dev", "--out", "dev-json", "--json"], work);
+            const json = await ownCli(["plan", "--stack", "dev", "--out", "dev-json", "--json"], work);
             const result = JSON.parse(json.stdout);
             assert.equal(result.exitCode, 0);
             assert.equal(result.summary.byType["aws:ec2:Subnet"], 6);
@@ -117,7 +121,7 @@ describe("mlmesh plan", () => {
             message: /bad\.yaml: stack config has 1 problem\(s\):\n {2}- `mlmesh:environment` \("qa"\) must be one of dev, staging, prod/,
         },
         { name: "`--out` given to routes, which writes only routes.md beside the plan", args: () => ["routes", "--stack", "dev", "--out", "x"], message: /`--out`, `--policy-config`, `--platform-outputs`, `--compare` and `--allow` belong to `mlmesh plan`/ },
-        { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan`, `routes` or `check`, got `apply`/ },
+        { name: "an unknown command", args: () => ["apply", "--stack", "dev"], message: /expected the command `plan`, `routes`, `new` or `check`, got `apply`/ },
         {
             name: "a split whose weights do not add up",
             args: (f) => ["routes", "--stack", "x", "--config-file", f("split.yaml", [
@@ -132,7 +136,7 @@ describe("mlmesh plan", () => {
     ];
     for (const { name, args, message } of badInputs) {
         it(`exits 2 with a message for ${name}`, async () => {
-            const run = await cli(args(write), work);
+            const run = await ownCli(args(write), work);
             assert.equal(run.code, EXIT.badInput, run.stdout);
             assert.match(run.stderr, message);
             assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace for bad input");
@@ -140,7 +144,7 @@ describe("mlmesh plan", () => {
     }
 
     it("mlmesh routes prints every public path with its legs, timeout and callers, and exits 0", async () => {
-        const run = await cli(["routes", "--stack", "dev"], work);
+        const run = await ownCli(["routes", "--stack", "dev"], work);
         assert.equal(run.code, EXIT.ok, run.stderr);
         assert.match(run.stdout, /POST \/v1\/models\/churn:predict {2}\(ml-tabular\/churn, split, public\)\n +80% {2}sagemaker-bridge\.mlmesh-sagemaker\.svc\.cluster\.local\/ml-tabular-churn-sm:80 {2}\/endpoints\/churn-xgb-2024\/invocations\n +20% {2}churn-kserve-predictor\.ml-tabular\.svc\.cluster\.local:80 {2}\/v1\/models\/churn-kserve:predict/);
         assert.match(run.stdout, /callers: token from https:\/\/login\.dev\.example\.com\/oauth2\/default with groups ∈ \{fraud-analysts\}; mesh: cluster\.local\/ns\/ml-frontend\/sa\/frontend-sa/);
@@ -208,11 +212,11 @@ describe("mlmesh plan of a project that reads a platform stack", () => {
     });
 
     const refused: { name: string; args: string[]; message: (work: string) => string }[] = [
-        { name: "--cwd to a folder without Pulumi.yaml", args: ["plan", "--cwd", "empty", "--stack", "dev"], message: (w) => `${path.join(w, "empty", "Pulumi.yaml")}: no such file; --cwd must name a folder holding a Pulumi project` },
+        { name: "--cwd to a folder without Pulumi.yaml", args: ["plan", "--cwd", "empty", "--stack", "dev"], message: (w) => `${path.join(w, "empty")} holds no Pulumi.yaml: run mlmesh in a Pulumi project's folder, name one with --cwd DIR, or make one with \`mlmesh new DIR\`` },
         { name: "a StackReference no --platform-outputs answers", args: ["plan", "--cwd", "app", "--stack", "dev", "--out", "app-unanswered"], message: () => "the program reads stack acme/mlmesh/dev through a StackReference, and no outputs of it were given" },
-        { name: "--platform-outputs naming a missing file", args: ["plan", "--stack", "dev", "--platform-outputs", "missing.json"], message: (w) => `${path.join(w, "missing.json")}: cannot read platform outputs as JSON` },
-        { name: "--platform-outputs naming a file that is not JSON", args: ["plan", "--stack", "dev", "--platform-outputs", "not-json.json"], message: (w) => `${path.join(w, "not-json.json")}: cannot read platform outputs as JSON` },
-        { name: "--platform-outputs naming bare outputs without project and stack", args: ["plan", "--stack", "dev", "--platform-outputs", "platform.json", "--platform-outputs", "outputs-only.json"], message: (w) => `${path.join(w, "outputs-only.json")}: platform outputs need \`project\`, \`stack\` and an \`outputs\` object` },
+        { name: "--platform-outputs naming a missing file", args: ["plan", "--cwd", "app", "--stack", "dev", "--platform-outputs", "missing.json"], message: (w) => `${path.join(w, "missing.json")}: cannot read platform outputs as JSON` },
+        { name: "--platform-outputs naming a file that is not JSON", args: ["plan", "--cwd", "app", "--stack", "dev", "--platform-outputs", "not-json.json"], message: (w) => `${path.join(w, "not-json.json")}: cannot read platform outputs as JSON` },
+        { name: "--platform-outputs naming bare outputs without project and stack", args: ["plan", "--cwd", "app", "--stack", "dev", "--platform-outputs", "platform.json", "--platform-outputs", "outputs-only.json"], message: (w) => `${path.join(w, "outputs-only.json")}: platform outputs need \`project\`, \`stack\` and an \`outputs\` object` },
         { name: "--platform-outputs given to routes", args: ["routes", "--stack", "dev", "--platform-outputs", "platform.json"], message: () => "`--platform-outputs`, `--compare` and `--allow` belong to `mlmesh plan`" },
         { name: "--compare given to routes", args: ["routes", "--stack", "dev", "--compare", "plan.json"], message: () => "`--compare` and `--allow` belong to `mlmesh plan`" },
     ];
@@ -228,7 +232,7 @@ describe("mlmesh plan of a project that reads a platform stack", () => {
     it("reports a missing Pulumi.yaml in --json as an error object", async () => {
         const run = await cli(["plan", "--cwd", "empty", "--stack", "dev", "--json"], work);
         assert.equal(run.code, EXIT.badInput);
-        assert.deepEqual(JSON.parse(run.stderr), { error: `${path.join(work, "empty", "Pulumi.yaml")}: no such file; --cwd must name a folder holding a Pulumi project`, exitCode: EXIT.badInput });
+        assert.deepEqual(JSON.parse(run.stderr), { error: `${path.join(work, "empty")} holds no Pulumi.yaml: run mlmesh in a Pulumi project's folder, name one with --cwd DIR, or make one with \`mlmesh new DIR\``, exitCode: EXIT.badInput });
     });
 });
 
@@ -254,5 +258,51 @@ describe("the Outputs section of mlmesh plan", () => {
 
     it("summarizes a list that mixes objects and null without failing", () => {
         assert.match(outputLines({ groups: [{ name: "a10g" }, null] })[1], /^ {4}groups: \[2\] a10g/);
+    });
+});
+
+describe("mlmesh command conventions", () => {
+    let work: string;
+    before(() => {
+        work = mkdtempSync(path.join(tmpdir(), "mlmesh-cli-conventions-"));
+    });
+    after(() => rmSync(work, { recursive: true, force: true }));
+
+    it("prints its version with --version (and -v)", async () => {
+        const version = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+        for (const flag of ["--version", "-v"]) {
+            assert.deepEqual(await cli([flag], work), { code: EXIT.ok, stdout: `mlmesh ${version}`, stderr: "" });
+        }
+    });
+
+    it("explains a command with `mlmesh help COMMAND`, and refuses one it does not have", async () => {
+        assert.match((await cli(["help", "plan"], work)).stdout, /-s, --stack NAME/);
+        assert.match((await cli(["help", "check"], work)).stdout, /mlmesh check PATH/);
+        const unknown = await cli(["help", "deploy"], work);
+        assert.deepEqual([unknown.code, /no command `deploy`; the commands are plan, routes, new and check/.test(unknown.stderr)], [EXIT.badInput, true]);
+    });
+
+    it("plans the project in the current folder, takes -s for --stack, and a stack file alone names its stack", async () => {
+        const dir = path.join(work, "project");
+        assert.equal((await cli(["new", dir], work)).code, EXIT.ok);
+        // Planned against this checkout's sources (the consumer test installs the packed package).
+        writeFileSync(path.join(dir, "index.ts"), `import { buildPlatform, loadPlatformConfig } from ${JSON.stringify(path.join(ROOT, "components"))};\nexport = async () => buildPlatform(loadPlatformConfig());\n`);
+        const shortFlag = await cli(["routes", "-s", "dev"], dir);
+        assert.equal(shortFlag.code, EXIT.ok, shortFlag.stderr);
+        assert.match(shortFlag.stdout, /resnet/);
+        const fileOnly = await cli(["routes", "--config-file", path.join(dir, "Pulumi.dev.yaml")], dir);
+        assert.equal(fileOnly.code, EXIT.ok, fileOnly.stderr);
+        const unnamed = await cli(["plan", "--config-file", path.join(dir, "index.ts")], dir);
+        assert.deepEqual([unnamed.code, /`--stack` is required, e\.g\. -s dev \(or a --config-file named Pulumi\.<stack>\.yaml\)/.test(unnamed.stderr)], [EXIT.badInput, true]);
+    });
+
+    it("scaffolds only into a new or empty folder", async () => {
+        const dir = path.join(work, "taken");
+        mkdirSync(dir);
+        writeFileSync(path.join(dir, "notes.txt"), "mine\n");
+        const run = await cli(["new", dir], work);
+        assert.deepEqual([run.code, run.stderr], [EXIT.badInput, `mlmesh new: ${dir} is not empty; give \`mlmesh new\` a new or empty folder`]);
+        assert.deepEqual(readdirSync(dir), ["notes.txt"]);
+        assert.match((await cli(["new"], work)).stderr, /mlmesh new: give one folder, e\.g\. mlmesh new my-platform/);
     });
 });
