@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
+import { didYouMean } from "../components/suggest";
 
 /** A problem with the stack file itself (missing, not YAML, wrong shape): exit code 2. */
 export class StackFileError extends Error {
@@ -30,6 +31,14 @@ function isSecureValue(value: unknown): boolean {
     return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
 }
 
+/** The top-level keys of a Pulumi stack file (Pulumi.<stack>.yaml). */
+const STACK_FILE_KEYS = ["config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt"];
+
+/** The 1-based line of a character offset. */
+function lineOf(text: string, offset: number): number {
+    return text.slice(0, offset).split("\n").length;
+}
+
 export function readStackFile(file: string): StackFile {
     if (!existsSync(file)) {
         throw new StackFileError(file, "no such stack file; create it, or pass --stack with a stack that has one (Pulumi.<stack>.yaml in the project's stackConfigDir)");
@@ -39,6 +48,18 @@ export function readStackFile(file: string): StackFile {
         throw new StackFileError(file, `is not valid YAML: ${document.errors[0].message}`);
     }
     const root: unknown = document.toJS();
+    // What a Pulumi stack file holds besides config; anything else (a dedented setting, say) would be ignored.
+    if (root !== null && typeof root === "object" && !Array.isArray(root)) {
+        for (const key of Object.keys(root)) {
+            if (!STACK_FILE_KEYS.includes(key)) {
+                const line = document.contents && "items" in document.contents
+                    ? (document.contents.items as { key?: { range?: [number] } & object; value?: unknown }[]).find((item) => String((item.key as { value?: unknown })?.value) === key)?.key?.range?.[0]
+                    : undefined;
+                const at = line === undefined ? "" : ` (line ${lineOf(readFileSync(file, "utf8"), line)})`;
+                throw new StackFileError(file, `\`${key}\`${at} is not a stack file setting${didYouMean(key, STACK_FILE_KEYS)}: a stack file holds ${STACK_FILE_KEYS.join(", ")}; settings go under \`config:\` as namespace:key (e.g. mlmesh:models), indented`);
+            }
+        }
+    }
     const section = root === null || root === undefined ? {} : (root as Record<string, unknown>).config;
     if (section === undefined || section === null) {
         return { file, config: {}, secretKeys: [] };

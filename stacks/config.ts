@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { NatGatewayMode } from "../components/cluster/clusterVpc";
 import { describeProblem, PropertyErrors, type PropertyProblem } from "../components/propertyErrors";
+import { didYouMean } from "../components/suggest";
 import { placementOf } from "../components/cluster/gpuNodeGroup";
 import { SidecarResources } from "../components/mesh/sidecarResources";
 import { isServed, validateModels, type ModelEntry } from "../components/serving/modelSpec";
@@ -132,7 +133,8 @@ export function parsePlatformConfig(raw: Readonly<Record<string, unknown>>, stac
         const separator = key.indexOf(":");
         const namespace = key.slice(0, separator);
         if (namespace === CONFIG_NAMESPACE && !(KNOWN_KEYS as readonly string[]).includes(key.slice(separator + 1))) {
-            problems.push({ path: key, value: raw[key], reason: `is not a known setting; use one of: ${KNOWN_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}` });
+            const known = KNOWN_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`);
+            problems.push({ path: key, value: raw[key], reason: `is not a known setting${didYouMean(key, known)}; use one of: ${known.join(", ")}` });
         }
     }
     const setting = (name: (typeof KNOWN_KEYS)[number]) => raw[`${CONFIG_NAMESPACE}:${name}`];

@@ -3,6 +3,7 @@
  * every key is checked even when another is broken; defaults are resolved here and nowhere else.
  */
 import { z } from "zod";
+import { didYouMean } from "../components/suggest";
 import { NAT_GATEWAY_MODES } from "../components/cluster/clusterVpc";
 import { AZ_COUNT_RANGE, parseCidr, vpcCidrProblem } from "../components/cluster/cidr";
 import { scalingProblems, type NodeScaling } from "../components/cluster/nodeScaling";
@@ -35,8 +36,11 @@ export const GATEWAY_SCHEMES = ["internal", "internet-facing"] as const;
 
 /** A strict object whose unknown keys are reported with the keys that are allowed. */
 function closed<T extends z.ZodRawShape>(shape: T) {
+    const known = Object.keys(shape);
     return z.strictObject(shape, {
-        error: (issue) => issue.code === "unrecognized_keys" ? `is not a known setting; use one of: ${Object.keys(shape).join(", ")}` : undefined,
+        error: (issue) => issue.code === "unrecognized_keys"
+            ? `is not a known setting${issue.keys.length === 1 ? didYouMean(issue.keys[0], known) : ""}; use one of: ${known.join(", ")}`
+            : undefined,
     });
 }
 
@@ -49,8 +53,16 @@ function addProblems(ctx: z.RefinementCtx, problems: readonly PropertyProblem[],
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-    return z.enum(values, { error: `must be one of ${values.join(", ")}` });
+    return z.enum(values, {
+        error: (issue) => typeof issue.input === "number" && values.some((v) => /^\d+(\.\d+)*$/.test(v))
+            // YAML reads `1.30` as the number 1.3: the version must be quoted.
+            ? `is a number, not a version: YAML reads an unquoted version as a number (1.30 becomes 1.3); quote it, e.g. "${values[values.length - 1]}" (one of ${values.join(", ")})`
+            : `must be one of ${values.join(", ")}${didYouMean(issue.input, values)}`,
+    });
 }
+
+/** A duration such as `30s` or `500ms`; the serving components check its value. */
+const duration = z.string({ error: (issue) => (typeof issue.input === "number" ? "must be a duration with its unit, e.g. 30s (a bare number has none)" : "must be a duration such as 30s") });
 
 function count(min: number, max = 1000) {
     return z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" })
@@ -265,7 +277,7 @@ export const meshSchema = closed({
 });
 
 
-const retriesShape = closed({ attempts: integer.optional(), perTryTimeout: text.optional(), retryOn: text.optional() });
+const retriesShape = closed({ attempts: integer.optional(), perTryTimeout: duration.optional(), retryOn: text.optional() });
 const claimsShape = z.record(z.string(), z.array(text, { error: "must be a list of the values that admit" }), { error: "must map claim names to lists of values, e.g. { groups: [fraud-analysts] }" });
 
 /** Shapes only; the serving components' own checks (weights, durations, quantities, placement) run after. */
@@ -283,19 +295,19 @@ const commonModelShape = {
         concurrency: integer.optional(),
     }).optional(),
     replicas: closed({ min: integer, max: integer }).optional(),
-    timeout: text.optional(),
+    timeout: duration.optional(),
     retries: retriesShape.optional(),
     circuitBreaker: closed({
         consecutive5xxErrors: integer.optional(),
-        interval: text.optional(),
-        baseEjectionTime: text.optional(),
+        interval: duration.optional(),
+        baseEjectionTime: duration.optional(),
         maxEjectionPercent: integer.optional(),
         maxConnections: integer.optional(),
         http2MaxRequests: integer.optional(),
     }).optional(),
     allowedPrincipals: z.array(text, { error: "must be a list of principals" }).optional(),
     modelKmsKeyArn: text.optional(),
-    paths: z.array(closed({ prefix: text, timeout: text.optional(), retries: retriesShape.optional() }), { error: "must be a list of { prefix, timeout, retries }" }).optional(),
+    paths: z.array(closed({ prefix: text, timeout: duration.optional(), retries: retriesShape.optional() }), { error: "must be a list of { prefix, timeout, retries }" }).optional(),
     requireClaims: claimsShape.optional(),
 };
 
@@ -307,7 +319,7 @@ const splitModelSchema = closed({
     routes: z.array(closed({ model: text, weight: integer }), { error: "must be a list of { model, weight }" }),
     allowedPrincipals: z.array(text, { error: "must be a list of principals" }).optional(),
     requireClaims: claimsShape.optional(),
-    timeout: text.optional(),
+    timeout: duration.optional(),
     retries: retriesShape.optional(),
 });
 

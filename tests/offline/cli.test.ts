@@ -114,6 +114,12 @@ describe("mlmesh plan", () => {
         { name: "a missing --stack", args: () => ["plan"], message: /`--stack` is required/ },
         { name: "a stack name with a slash", args: () => ["plan", "--stack", "../dev"], message: /`--stack` \("\.\.\/dev"\) must hold only/ },
         { name: "a stack without a stack file", args: () => ["plan", "--stack", "nope"], message: /Pulumi\.nope\.yaml: no such stack file/ },
+        {
+            name: "a setting dedented out of config (which Pulumi would ignore)",
+            args: (f) => ["plan", "--stack", "x", "--config-file", f("dedented.yaml", "config:\n  aws:region: us-west-2\nreplicas: 3\n")],
+            message: /dedented\.yaml: `replicas` \(line 3\) is not a stack file setting: a stack file holds config, environment, secretsprovider, encryptedkey, encryptionsalt; settings go under `config:` as namespace:key/,
+        },
+        { name: "a misspelt stack file key", args: (f) => ["plan", "--stack", "x", "--config-file", f("confg.yaml", "confg:\n  aws:region: us-west-2\n")], message: /`confg` \(line 1\) is not a stack file setting \(did you mean `config`\?\)/ },
         { name: "a stack file that is not YAML", args: (f) => ["plan", "--stack", "x", "--config-file", f("broken.yaml", "config: [unclosed\n")], message: /broken\.yaml: is not valid YAML/ },
         {
             name: "a config with a bad value",
