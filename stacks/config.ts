@@ -10,6 +10,7 @@ import { describeProblem, PropertyErrors, type PropertyProblem } from "../compon
 import { didYouMean } from "../components/suggest";
 import { placementOf } from "../components/cluster/gpuNodeGroup";
 import { SidecarResources } from "../components/mesh/sidecarResources";
+import { gpuNodeCapacities } from "../components/serving/modelFit";
 import { isServed, validateModels, type ModelEntry } from "../components/serving/modelSpec";
 import { validateFrontDoor } from "../components/gateway/doorSpec";
 import { platformImageReport } from "../components/platform/imageSources";
@@ -187,6 +188,7 @@ function modelProblems(models: readonly ModelEntry[], cluster: ClusterConfig & {
         namespaces: mesh.namespaces,
         defaultSidecar: SidecarResources.of(mesh.defaultSidecar, `${CONFIG_NAMESPACE}:mesh.defaultSidecar`),
         environment,
+        gpuNodeCapacity: gpuNodeCapacities(cluster.gpuNodeGroups),
     }, errors, `${CONFIG_NAMESPACE}:models`);
     models.forEach((model, i) => errors.check(`${CONFIG_NAMESPACE}:models[${i}].backend`, model.backend, kserveProblem(model.backend, cluster.kserve)));
     validateFrontDoor(models, { jwt: mesh.ingressGateway.jwt, hosts: mesh.ingressGateway.hosts, clusterName: cluster.name }, errors, `${CONFIG_NAMESPACE}:models`);

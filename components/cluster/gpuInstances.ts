@@ -38,24 +38,30 @@ interface GpuFamily {
     readonly accelerator: string;
     /** GPUs per instance, by size. */
     readonly gpusBySize: Readonly<Record<string, number>>;
+    /** Memory per vCPU in GiB, and the sizes that differ from the usual vCPUs and that ratio. */
+    readonly memoryGiBPerVcpu: number;
+    readonly unusualSizes?: Readonly<Record<string, { readonly vcpus: number; readonly memoryGiB: number }>>;
 }
+
+/** vCPUs of the usual sizes (aws.amazon.com/ec2/instance-types, accelerated computing). */
+const VCPUS_BY_SIZE: Readonly<Record<string, number>> = { xlarge: 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48, "16xlarge": 64, "24xlarge": 96, "48xlarge": 192 };
 
 const SINGLE_GPU_SIZES = { xlarge: 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1 } as const;
 const G_SERIES_SIZES = { ...SINGLE_GPU_SIZES, "12xlarge": 4, "24xlarge": 4, "48xlarge": 8 } as const;
 
 /** NVIDIA families with their GPU counts; an instance type outside this table is refused. */
 export const GPU_FAMILIES: Readonly<Record<string, GpuFamily>> = {
-    g4dn: { architecture: "x86_64", accelerator: "nvidia-t4", gpusBySize: { ...SINGLE_GPU_SIZES, "12xlarge": 4, metal: 8 } },
-    g5: { architecture: "x86_64", accelerator: "nvidia-a10g", gpusBySize: G_SERIES_SIZES },
-    g6: { architecture: "x86_64", accelerator: "nvidia-l4", gpusBySize: G_SERIES_SIZES },
-    gr6: { architecture: "x86_64", accelerator: "nvidia-l4", gpusBySize: { "4xlarge": 1, "8xlarge": 1 } },
-    g6e: { architecture: "x86_64", accelerator: "nvidia-l40s", gpusBySize: G_SERIES_SIZES },
-    p4d: { architecture: "x86_64", accelerator: "nvidia-a100", gpusBySize: { "24xlarge": 8 } },
-    p4de: { architecture: "x86_64", accelerator: "nvidia-a100-80gb", gpusBySize: { "24xlarge": 8 } },
-    p5: { architecture: "x86_64", accelerator: "nvidia-h100", gpusBySize: { "4xlarge": 1, "48xlarge": 8 } },
-    p5e: { architecture: "x86_64", accelerator: "nvidia-h200", gpusBySize: { "48xlarge": 8 } },
-    p5en: { architecture: "x86_64", accelerator: "nvidia-h200", gpusBySize: { "48xlarge": 8 } },
-    g5g: { architecture: "arm64", accelerator: "nvidia-t4g", gpusBySize: { ...SINGLE_GPU_SIZES, "16xlarge": 2, metal: 2 } },
+    g4dn: { architecture: "x86_64", accelerator: "nvidia-t4", gpusBySize: { ...SINGLE_GPU_SIZES, "12xlarge": 4, metal: 8 }, memoryGiBPerVcpu: 4, unusualSizes: { metal: { vcpus: 96, memoryGiB: 384 } } },
+    g5: { architecture: "x86_64", accelerator: "nvidia-a10g", gpusBySize: G_SERIES_SIZES, memoryGiBPerVcpu: 4 },
+    g6: { architecture: "x86_64", accelerator: "nvidia-l4", gpusBySize: G_SERIES_SIZES, memoryGiBPerVcpu: 4 },
+    gr6: { architecture: "x86_64", accelerator: "nvidia-l4", gpusBySize: { "4xlarge": 1, "8xlarge": 1 }, memoryGiBPerVcpu: 8 },
+    g6e: { architecture: "x86_64", accelerator: "nvidia-l40s", gpusBySize: G_SERIES_SIZES, memoryGiBPerVcpu: 8 },
+    p4d: { architecture: "x86_64", accelerator: "nvidia-a100", gpusBySize: { "24xlarge": 8 }, memoryGiBPerVcpu: 12 },
+    p4de: { architecture: "x86_64", accelerator: "nvidia-a100-80gb", gpusBySize: { "24xlarge": 8 }, memoryGiBPerVcpu: 12 },
+    p5: { architecture: "x86_64", accelerator: "nvidia-h100", gpusBySize: { "4xlarge": 1, "48xlarge": 8 }, memoryGiBPerVcpu: 16, unusualSizes: { "48xlarge": { vcpus: 192, memoryGiB: 2048 } } },
+    p5e: { architecture: "x86_64", accelerator: "nvidia-h200", gpusBySize: { "48xlarge": 8 }, memoryGiBPerVcpu: 16, unusualSizes: { "48xlarge": { vcpus: 192, memoryGiB: 2048 } } },
+    p5en: { architecture: "x86_64", accelerator: "nvidia-h200", gpusBySize: { "48xlarge": 8 }, memoryGiBPerVcpu: 16, unusualSizes: { "48xlarge": { vcpus: 192, memoryGiB: 2048 } } },
+    g5g: { architecture: "arm64", accelerator: "nvidia-t4g", gpusBySize: { ...SINGLE_GPU_SIZES, "16xlarge": 2, metal: 2 }, memoryGiBPerVcpu: 2, unusualSizes: { metal: { vcpus: 64, memoryGiB: 128 } } },
 };
 
 /** A GPU instance type as mlmesh understands it. */
@@ -65,6 +71,8 @@ export interface GpuInstance {
     readonly architecture: CpuArchitecture;
     readonly accelerator: string;
     readonly gpus: number;
+    readonly vcpus: number;
+    readonly memoryGiB: number;
 }
 
 /** Looks an instance type up in {@link GPU_FAMILIES}; returns the reason (with the fix) when it is not a supported GPU type. */
@@ -78,7 +86,9 @@ export function gpuInstance(instanceType: string): GpuInstance | string {
     if (gpus === undefined) {
         return `is not a ${family} size; use one of ${Object.keys(known.gpusBySize).map((s) => `${family}.${s}`).join(", ")}`;
     }
-    return { instanceType, family, architecture: known.architecture, accelerator: known.accelerator, gpus };
+    const unusual = known.unusualSizes?.[size];
+    const vcpus = unusual?.vcpus ?? VCPUS_BY_SIZE[size];
+    return { instanceType, family, architecture: known.architecture, accelerator: known.accelerator, gpus, vcpus, memoryGiB: unusual?.memoryGiB ?? vcpus * known.memoryGiBPerVcpu };
 }
 
 /** A problem with one of a group's instance types, at its index in `instanceTypes`. */

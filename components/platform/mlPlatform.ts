@@ -6,6 +6,7 @@ import { GpuCluster, validateGpuClusterArgs, type GpuClusterArgs } from "../clus
 import { appTeamGroup } from "../cluster/clusterAccess";
 import { placementOf } from "../cluster/gpuNodeGroup";
 import { DEFAULT_SIDECAR, validateIstioMeshArgs } from "../mesh/istioMesh";
+import { gpuNodeCapacities } from "../serving/modelFit";
 import { SidecarResources } from "../mesh/sidecarResources";
 import { PropertyErrors } from "../propertyErrors";
 import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
@@ -82,6 +83,7 @@ export function validateMlPlatformArgs(args: MlPlatformArgs): PropertyErrors {
             namespaces: args.mesh.namespaces ?? ["ml-serving"],
             defaultSidecar: SidecarResources.of(sidecar),
             environment: args.environment,
+            gpuNodeCapacity: gpuNodeCapacities(args.cluster.gpuNodeGroups ?? []),
         }, errors, "models");
         (args.models ?? []).forEach((model, i) => errors.check(`models[${i}].backend`, model.backend, kserveProblem(model.backend, args.kserve)));
         const gateway = args.mesh.ingressGateway ?? {};

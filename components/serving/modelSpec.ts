@@ -6,6 +6,7 @@
 import type { GpuNodeGroupPlacement } from "../cluster/gpuPlacement";
 import { PropertyErrors } from "../propertyErrors";
 import { parseQuantity } from "../mesh/quantity";
+import { fitProblems, tfServingImageProblem, type NodeCapacity } from "./modelFit";
 import { SidecarResources, type SidecarResourcesSpec } from "../mesh/sidecarResources";
 import { SHORT_NAME } from "../names";
 import { profileOf, type Environment } from "../platform/environment";
@@ -171,6 +172,8 @@ export interface ModelContext {
     readonly knativeServing?: boolean;
     /** The deployment tier, whose floors apply (replicas, SageMaker instances). @default undefined (no tier rules) */
     readonly environment?: Environment;
+    /** Each GPU group's smallest node: a GPU model's pod must fit it. @default unknown (not checked) */
+    readonly gpuNodeCapacity?: Readonly<Record<string, NodeCapacity>>;
 }
 
 const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z]?)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[a-f0-9-]{32,36}$/;
@@ -238,6 +241,13 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
         } else if (group && gpus > group.gpusPerNode) {
             errors.check(`${at}gpus`, spec.gpus, `exceeds the ${group.gpusPerNode} schedulable GPU(s) per node of group ${group.name}; a replica cannot span nodes`);
         }
+        const capacity = group && gpus > 0 ? context.gpuNodeCapacity?.[group.name] : undefined;
+        if (group && capacity) {
+            const sidecar = { ...context.defaultSidecar, ...spec.sidecar };
+            const fit = fitProblems({ cpu: spec.resources?.cpu ?? DEFAULT_MODEL_RESOURCES.cpu, memory: spec.resources?.memory ?? DEFAULT_MODEL_RESOURCES.memory }, { cpu: sidecar.cpu, memory: sidecar.memory }, capacity, group.name);
+            errors.check(`${at}resources.cpu`, spec.resources?.cpu ?? DEFAULT_MODEL_RESOURCES.cpu, fit.cpu);
+            errors.check(`${at}resources.memory`, spec.resources?.memory ?? DEFAULT_MODEL_RESOURCES.memory, fit.memory);
+        }
     }
     for (const field of ["cpu", "memory"] as const) {
         const value = spec.resources?.[field];
@@ -275,7 +285,8 @@ function validateTfServing(spec: TfServingModelSpec, errors: PropertyErrors, at:
     if (spec.image !== undefined) {
         const reason = !IMAGE.test(spec.image)
             ? "must be an image reference with a tag or digest, e.g. tensorflow/serving:2.20.0-gpu"
-            : /:latest$/.test(spec.image) ? "uses the floating tag latest; pin a version tag or a digest so every replica runs the same server" : undefined;
+            : /:latest$/.test(spec.image) ? "uses the floating tag latest; pin a version tag or a digest so every replica runs the same server"
+            : tfServingImageProblem(spec.image, spec.gpus ?? 0);
         errors.check(`${at}image`, spec.image, reason);
     }
     errors.check(`${at}versions`, spec.versions, spec.versions.length === 0 ? "must list at least one model version" : undefined);
