@@ -1,8 +1,9 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { MlPlatform } from "../components/platform";
 import type { PlatformConfig } from "./config";
 
 /** Builds one environment's platform from validated config and returns the stack outputs. */
-export function buildPlatform(config: PlatformConfig) {
+export function buildPlatform(config: PlatformConfig, opts?: pulumi.ComponentResourceOptions) {
     const { network, cluster, mesh } = config;
     const platform = new MlPlatform(cluster.name, {
         environment: config.environment,
@@ -36,7 +37,7 @@ export function buildPlatform(config: PlatformConfig) {
         models: config.models,
         kserve: cluster.kserve,
         tags: { "mlmesh.io/stack": config.stack },
-    });
+    }, opts);
     // The stack outputs: the contract app teams read through StackReference (components/platform/contract.ts).
     return platform.stackOutputs();
 }

@@ -1,0 +1,54 @@
+/**
+ * The whole platform as one component for Pulumi programs in any language (Python, Go, .NET,
+ * YAML), through mlmesh's component provider (provider/). Its arguments are the stack config's
+ * sections, plain values the component analyzer can describe; they are checked exactly as a
+ * stack file is, so a bad value fails before anything is created, naming `mlmesh:<section>.<path>`.
+ * TypeScript programs use MlPlatform and the lower-level components directly instead.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, parsePlatformConfig } from "./config";
+import { buildPlatform } from "./program";
+
+export interface PlatformArgs {
+    /** The AWS region the platform is in (the stack's `aws:region`). */
+    region: string;
+    /** The deployment tier: dev, staging or prod. */
+    environment: string;
+    /** As `mlmesh:network` in a stack file: { vpcCidr, availabilityZones, availabilityZoneIds, natGateways, s3Accounts } or { vpcId, privateSubnetIds }. */
+    network?: { [key: string]: any };
+    /** As `mlmesh:cluster`: the cluster, its node groups, access, image cache and KServe. */
+    cluster?: { [key: string]: any };
+    /** As `mlmesh:mesh`: Istio, the ingress gateway, namespaces, egress. */
+    mesh?: { [key: string]: any };
+    /** As `mlmesh:models`: the models and splits to serve. */
+    models?: { [key: string]: any }[];
+}
+
+export class Platform extends pulumi.ComponentResource {
+    /** The EKS cluster's name. */
+    public readonly clusterName: pulumi.Output<string>;
+    /** An admin kubeconfig (secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly vpcId: pulumi.Output<string>;
+    /** The in-mesh host that routes to every model. */
+    public readonly meshHost: pulumi.Output<string>;
+    /** The platform contract app teams read (see the README): every output of a platform stack. */
+    public readonly contract: pulumi.Output<{ [key: string]: any }>;
+
+    constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlmesh:index:Platform", name, {}, opts);
+        const raw: Record<string, unknown> = { "aws:region": args.region, [`${CONFIG_NAMESPACE}:environment`]: args.environment };
+        for (const section of ["network", "cluster", "mesh", "models"] as const) {
+            if (args[section] !== undefined) {
+                raw[`${CONFIG_NAMESPACE}:${section}`] = args[section];
+            }
+        }
+        const outputs = buildPlatform(parsePlatformConfig(raw, name), { parent: this });
+        this.clusterName = pulumi.output(outputs.clusterName);
+        this.kubeconfig = pulumi.secret(outputs.kubeconfig);
+        this.vpcId = pulumi.output(outputs.vpcId);
+        this.meshHost = pulumi.output(outputs.meshHost);
+        this.contract = pulumi.output(outputs as unknown as { [key: string]: any });
+        this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, vpcId: this.vpcId, meshHost: this.meshHost, contract: this.contract });
+    }
+}
