@@ -43,6 +43,7 @@ export const USAGE = `usage: mlmesh plan -s NAME [--cwd DIR] [--config-file FILE
   --out DIR             where to write plan.json, manifests/ and policy-report.json
                         (default .mlmesh/plan/NAME)
   --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
+  --verbose             also count the resources by type
   --json                print a machine-readable result instead of the tree
 
 ${CHECK_USAGE}
@@ -54,11 +55,13 @@ export interface CliIo {
     readonly out: (text: string) => void;
     readonly err: (text: string) => void;
     readonly cwd: string;
+    /** Where progress goes on a terminal (nothing is written when it is unset). */
+    readonly progress?: (text: string) => void;
 }
 
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
 
-function report(result: PlanResult): string {
+function report(result: PlanResult, verbose: boolean): string {
     const invalid = result.manifests.filter((m) => m.check.status === "invalid");
     const unchecked = result.manifests.filter((m) => m.check.status === "unchecked");
     const lines = [
@@ -66,7 +69,7 @@ function report(result: PlanResult): string {
         "",
         renderTree(result.resources),
         "",
-        renderSummary(result.summary),
+        renderSummary(result.summary, verbose),
         "",
         `Manifests: ${result.manifests.length} written, ${invalid.length} invalid, ${unchecked.length} without a schema`,
         ...invalid.flatMap((m) => [`  invalid ${m.fileName} (${m.urn})`, ...m.check.errors.map((e) => `    ${e}`)]),
@@ -81,7 +84,7 @@ function report(result: PlanResult): string {
         "",
         ...outputLines(result.outputs),
         "",
-        `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}`,
+        `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}, ${path.join(result.outDir, "resources.md")}`,
         result.exitCode === EXIT.ok
             ? `Next: \`pulumi up -s ${result.stack}\` (keep plan.json: the next change compares against it with --compare)`
             : "Next: fix what is marked above, then plan again; `pulumi up` would deploy it as it is",
@@ -233,6 +236,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
             options: {
                 stack: { type: "string", short: "s" },
                 version: { type: "boolean", short: "v", default: false },
+                verbose: { type: "boolean", default: false },
                 "config-file": { type: "string" },
                 out: { type: "string" },
                 "policy-config": { type: "string" },
@@ -304,16 +308,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
             platformOutputs: values["platform-outputs"]?.map((file) => path.resolve(io.cwd, file)),
             compare: resolve(values.compare),
             allow: values.allow,
+            onProgress: values.json ? undefined : io.progress && ((stage) => io.progress!(`mlmesh: ${stage}…`)),
         });
         if (command === "routes") {
             io.out(values.json ? JSON.stringify({ stack: result.stack, routes: result.routes }, null, 2) : routesReport(result));
             return result.routes.some((r) => r.problems.length > 0) ? EXIT.unsafe : EXIT.ok;
         }
-        io.out(values.json ? jsonResult(result) : report(result));
+        io.out(values.json ? jsonResult(result) : report(result, values.verbose ?? false));
         return result.exitCode;
     } catch (error) {
         if (error instanceof PlanInputError) {
-            io.err(values.json ? JSON.stringify({ error: error.message, exitCode: EXIT.badInput }, null, 2) : `mlmesh ${command}: ${error.message}`);
+            io.err(values.json ? JSON.stringify({ error: error.message, errors: error.problems, exitCode: EXIT.badInput }, null, 2) : `mlmesh ${command}: ${error.message}`);
             return EXIT.badInput;
         }
         io.err(`mlmesh ${command}: the program failed: ${(error as Error).stack ?? String(error)}`);

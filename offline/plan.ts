@@ -17,6 +17,7 @@ import { policies } from "../policy-pack/policies";
 import { validateManifest, type ManifestCheck } from "./manifestSchemas";
 import { renderManifests } from "./manifests";
 import { liveResourcesOf } from "./liveResources";
+import { renderResourceGraph } from "./resourceGraph";
 import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
 import { installOrderProblems, type InstallOrderProblem } from "./installOrder";
 import { imageReport, type ImageReport } from "./imageCheck";
@@ -33,11 +34,27 @@ import { summarize, type PlanSummary } from "./tree";
 export const EXIT = { ok: 0, unsafe: 1, badInput: 2 } as const;
 
 /** Bad config, stack file or arguments: the plan never ran (exit 2). */
+/** One bad setting, for machines: where, what, what is wrong, and the fix when the message has one. */
+export interface InputProblem {
+    readonly path: string | null;
+    readonly value: unknown;
+    readonly message: string;
+    readonly fix?: string;
+}
+
 export class PlanInputError extends Error {
-    constructor(message: string) {
+    constructor(message: string, readonly problems: readonly InputProblem[] = [{ path: null, value: null, message }]) {
         super(message);
         this.name = "PlanInputError";
     }
+}
+
+/** A config problem's reason split into what is wrong and the fix (the part after the first "; "). */
+export function inputProblem(problem: { path: string; value: unknown; reason: string }): InputProblem {
+    const at = problem.reason.indexOf("; ");
+    return at < 0
+        ? { path: problem.path, value: problem.value ?? null, message: problem.reason }
+        : { path: problem.path, value: problem.value ?? null, message: problem.reason.slice(0, at), fix: problem.reason.slice(at + 2) };
 }
 
 export interface PlanRequest {
@@ -52,6 +69,8 @@ export interface PlanRequest {
     readonly projectDir?: string;
     /** Recorded outputs (plan.json files) of the stacks the program reads through StackReference. */
     readonly platformOutputs?: readonly string[];
+    /** Told each stage of a long plan as it starts (the CLI prints them on a terminal). */
+    readonly onProgress?: (stage: string) => void;
     /** A previous plan.json of this stack: classify what `pulumi up` would create, update, replace or delete. */
     readonly compare?: string;
     /** Resource names (or `prefix*`) whose replacement or deletion in prod is intended. */
@@ -160,7 +179,7 @@ function readPolicyConfig(file: string): Record<string, unknown> {
 /** Errors that mean the input was wrong, not the engine: reported without a stack trace. */
 function asInputError(error: unknown, configFile: string): PlanInputError | undefined {
     if (error instanceof PlatformConfigError) {
-        return new PlanInputError(`${configFile}: ${error.message}`);
+        return new PlanInputError(`${configFile}: ${error.message}`, error.problems.map(inputProblem));
     }
     if (error instanceof PhysicalNameError) {
         return new PlanInputError(`${configFile}: ${error.message}; shorten the names in the stack config`);
@@ -192,6 +211,7 @@ function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "out
         writeFileSync(path.join(outDir, "manifests", manifest.fileName), manifest.yaml);
     }
     writeFileSync(path.join(outDir, "policy-report.json"), `${JSON.stringify(result.policyViolations, null, 2)}\n`);
+    writeFileSync(path.join(outDir, "resources.md"), renderResourceGraph(result.stack, result.resources));
 }
 
 /**
@@ -243,6 +263,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         stackFile = readStackFile(configFile);
         const region = stackFile.config["aws:region"] ?? "us-east-1";
         mocks = new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region }, stacks, previous && liveResourcesOf(previous));
+        request.onProgress?.(`running ${project.name}/${request.stack} offline`);
         run = await runProgram({
             project: project.name,
             stack: request.stack,
@@ -261,6 +282,7 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
         throw asInputError(mocks?.unanswered[0] ?? error, configFile) ?? error;
     }
 
+    request.onProgress?.(`checking ${run.resources.length} resources: manifests, policies, images, routes`);
     const rendered = renderManifests(run.resources);
     const manifests = rendered.map((manifest) => ({ fileName: manifest.fileName, urn: manifest.urn, check: validateManifest(manifest.object) }));
     const policyConfig = explicitPolicyConfig ?? environmentPolicyConfig(projectDir, stackFile.config[`mlmesh:environment`]);

@@ -74,12 +74,11 @@ export function summarize(resources: readonly RecordedResource[]): PlanSummary {
     };
 }
 
-export function renderSummary(summary: PlanSummary): string {
+export function renderSummary(summary: PlanSummary, verbose = true): string {
     const typeWidth = Math.max(...Object.keys(summary.byType).map((t) => t.length));
     return [
         `Resources: ${summary.total} to create`,
         `  by provider: ${Object.entries(summary.byProvider).map(([p, n]) => `${p} ${n}`).join(", ")}`,
-        "  by type:",
-        ...Object.entries(summary.byType).map(([type, n]) => `    ${type.padEnd(typeWidth)}  ${n}`),
+        ...(verbose ? ["  by type:", ...Object.entries(summary.byType).map(([type, n]) => `    ${type.padEnd(typeWidth)}  ${n}`)] : ["  by type: --verbose (or resources.md)"]),
     ].join("\n");
 }

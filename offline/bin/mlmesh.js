@@ -9,6 +9,7 @@ main(process.argv.slice(2), {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     cwd: process.cwd(),
+    progress: process.stderr.isTTY ? (text) => process.stderr.write(`${text}\n`) : undefined,
 }).then((code) => {
     process.exitCode = code;
 });

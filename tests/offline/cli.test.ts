@@ -48,6 +48,9 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /└─ mlmesh:platform:MlPlatform\s+mlmesh-dev/);
             assert.match(run.stdout, /aws:ec2:Vpc\s+mlmesh-dev-network-vpc/);
             assert.match(run.stdout, /Resources: \d+ to create/);
+            // The per-type table is behind --verbose; the picture by component is in resources.md.
+            assert.match(run.stdout, /by type: --verbose \(or resources\.md\)/);
+            assert.match(run.stdout, /Next: `pulumi up -s dev` \(keep plan\.json/);
             assert.match(run.stdout, /by provider: aws \d+, eks 1, kubernetes \d+, mlmesh \d+, pulumi 2/);
         });
 
@@ -235,10 +238,41 @@ describe("mlmesh plan of a project that reads a platform stack", () => {
         });
     }
 
+    it("tells a terminal each stage of the plan as it starts, and nothing with --json", async () => {
+        const stages: string[] = [];
+        const io = { out: () => undefined, err: () => undefined, cwd: work, progress: (t: string) => stages.push(t) };
+        assert.equal(await main(["routes", "--cwd", ROOT, "-s", "dev"], io), EXIT.ok);
+        assert.deepEqual(stages.map((s) => s.replace(/\d+/, "N")), ["mlmesh: running mlmesh/dev offline…", "mlmesh: checking N resources: manifests, policies, images, routes…"]);
+        stages.length = 0;
+        await main(["routes", "--cwd", ROOT, "-s", "dev", "--json"], io);
+        assert.deepEqual(stages, []);
+    });
+
+    it("counts the resources by type with --verbose, and writes resources.md with a Mermaid picture by component", async () => {
+        const run = await cli(["plan", "--cwd", ROOT, "--stack", "dev", "--out", "dev-verbose", "--verbose"], work);
+        assert.match(run.stdout, /by type:\n {4}aws:/);
+        assert.match(run.stdout, /\n {4}aws:ec2:Subnet +6\n/);
+        const picture = readFileSync(path.join(work, "dev-verbose", "resources.md"), "utf8");
+        assert.match(picture, /```mermaid\nflowchart LR\n {4}subgraph n\d+\["mlmesh-dev \(mlmesh:platform:MlPlatform\)"\]/);
+        assert.match(picture, /subgraph n\d+\["mlmesh-dev-network \(mlmesh:cluster:ClusterVpc\)"\]\n {12}n\d+_own\["1× aws:ec2:DefaultSecurityGroup<br\/>1× aws:ec2:Eip/);
+        assert.equal((picture.match(/subgraph /g) ?? []).length, (picture.match(/^ *end$/gm) ?? []).length);
+    });
+
+    it("reports bad config in --json as a list of problems with path, value, message and fix", async () => {
+        const file = path.join(work, "Pulumi.bad.yaml");
+        writeFileSync(file, "config:\n  aws:region: us-west-2\n  mlmesh:environment: production\n  mlmesh:cluster: { kubernetesVersion: 1.30 }\n");
+        const run = await cli(["plan", "--cwd", ROOT, "--config-file", file, "--json"], work);
+        assert.equal(run.code, EXIT.badInput);
+        assert.deepEqual(JSON.parse(run.stderr).errors, [
+            { path: "mlmesh:environment", value: "production", message: "must be one of dev, staging, prod (did you mean `prod`?)" },
+            { path: "mlmesh:cluster.kubernetesVersion", value: 1.3, message: "is a number, not a version: YAML reads an unquoted version as a number (1.30 becomes 1.3)", fix: "quote it, e.g. \"1.34\" (one of 1.32, 1.33, 1.34)" },
+        ]);
+    });
+
     it("reports a missing Pulumi.yaml in --json as an error object", async () => {
         const run = await cli(["plan", "--cwd", "empty", "--stack", "dev", "--json"], work);
         assert.equal(run.code, EXIT.badInput);
-        assert.deepEqual(JSON.parse(run.stderr), { error: `${path.join(work, "empty")} holds no Pulumi.yaml: run mlmesh in a Pulumi project's folder, name one with --cwd DIR, or make one with \`mlmesh new DIR\``, exitCode: EXIT.badInput });
+        assert.deepEqual(JSON.parse(run.stderr), { error: `${path.join(work, "empty")} holds no Pulumi.yaml: run mlmesh in a Pulumi project's folder, name one with --cwd DIR, or make one with \`mlmesh new DIR\``, errors: [{ path: null, value: null, message: `${path.join(work, "empty")} holds no Pulumi.yaml: run mlmesh in a Pulumi project's folder, name one with --cwd DIR, or make one with \`mlmesh new DIR\`` }], exitCode: EXIT.badInput });
     });
 });
 
