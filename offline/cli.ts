@@ -1,12 +1,14 @@
 /**
- * The `mlmesh` command line:
- *   mlmesh plan --stack NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR] [--policy-config FILE] [--json]
- *   mlmesh routes --stack NAME [--cwd DIR] [--config-file FILE] [--json]
+ * The `mlmesh` command line (commander: subcommands, help, short flags and suggestions):
+ *   mlmesh plan -s NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR] [--policy-config FILE]
+ *               [--compare FILE [--allow NAME]...] [--verbose] [--json]
+ *   mlmesh routes -s NAME [--cwd DIR] [--config-file FILE] [--json]
  *   mlmesh check PATH... [--environment ENV | --policy-config FILE] [--json]
+ *   mlmesh new DIR;  mlmesh help [COMMAND];  mlmesh --version
  * Exit codes: 0 ok; 1 invalid manifests, mandatory policy violations or routes that reach no
  * admitting server (or an engine failure); 2 bad config, stack file or arguments.
  */
-import { parseArgs } from "node:util";
+import { Command, CommanderError } from "commander";
 import * as path from "node:path";
 import { EXIT, plan, PlanInputError, type PlanResult } from "./plan";
 import { renderSummary, renderTree } from "./tree";
@@ -14,42 +16,6 @@ import { renderRoutesText } from "./routeTable";
 import { CHECK_USAGE, runCheck } from "./checkCommand";
 import { SECRET_PLACEHOLDER } from "./recorder";
 import { NewProjectError, ownPackage, scaffoldProject } from "./newProject";
-
-export const USAGE = `usage: mlmesh plan -s NAME [--cwd DIR] [--config-file FILE] [--platform-outputs FILE]... [--out DIR]
-                   [--policy-config FILE] [--compare PREVIOUS/plan.json [--allow NAME]...] [--json]
-       mlmesh routes -s NAME [--cwd DIR] [--config-file FILE] [--json]
-       mlmesh new DIR
-       mlmesh help [COMMAND] | mlmesh --version
-
-  plan                  what \`pulumi up\` would create, checked offline; writes routes.md too
-  routes                every public path of the front door: where it goes, its timeout and
-                        retries, who may call it (judged on the rendered Istio objects)
-  new DIR               a platform project in DIR (Pulumi.yaml, program, dev stack) that plans at once
-
-  -s, --stack NAME      stack to plan; reads Pulumi.NAME.yaml in the project's stackConfigDir
-                        (required unless --config-file names a Pulumi.NAME.yaml)
-  --cwd DIR             plan the Pulumi project in DIR (its Pulumi.yaml, main and stackConfigDir)
-                        instead of the one in the current folder, e.g. --cwd stacks/app-team
-  --platform-outputs FILE
-                        the recorded outputs (a plan.json of \`mlmesh plan\`) of a stack the program
-                        reads through StackReference; repeat for several stacks
-  --config-file FILE    plan this stack file instead (check a config before committing it); the stack
-                        name comes from its name (Pulumi.NAME.yaml) unless -s gives one
-  --compare FILE        a previous plan.json of this stack: show what \`pulumi up\` would create, update,
-                        replace or delete; in prod, a replacement or deletion of a protected or
-                        traffic-bearing resource fails the plan, and a Kubernetes version that skips
-                        a minor version or goes back fails it everywhere
-  --allow NAME          a resource (or NAME*) whose replacement or deletion is intended; repeatable
-  --out DIR             where to write plan.json, manifests/ and policy-report.json
-                        (default .mlmesh/plan/NAME)
-  --policy-config FILE  policy settings as JSON, as for pulumi preview --policy-pack-config
-  --verbose             also count the resources by type
-  --json                print a machine-readable result instead of the tree
-
-${CHECK_USAGE}
-
-plan and routes exit codes: 0 ok, 1 invalid manifests, install-order problems, images outside the cache, pods Pod Security
-            would refuse, routes that reach no admitting server or policy violations, 2 bad config or arguments`;
 
 export interface CliIo {
     readonly out: (text: string) => void;
@@ -200,12 +166,8 @@ function routesReport(result: PlanResult): string {
 }
 
 /** `mlmesh new DIR`: scaffolds the project and says what to do next. */
-function newCommand(args: readonly string[], io: CliIo): number {
-    if (args.length !== 1) {
-        io.err(`mlmesh new: give one folder, e.g. mlmesh new my-platform\n${USAGE}`);
-        return EXIT.badInput;
-    }
-    const dir = path.resolve(io.cwd, args[0]);
+function newCommand(folder: string, io: CliIo): number {
+    const dir = path.resolve(io.cwd, folder);
     try {
         const files = scaffoldProject(dir);
         io.out([
@@ -226,86 +188,95 @@ function newCommand(args: readonly string[], io: CliIo): number {
     }
 }
 
+/** The options of `plan` and `routes`, as commander names them. */
+interface PlanOptions {
+    readonly stack?: string;
+    readonly cwd?: string;
+    readonly configFile?: string;
+    readonly out?: string;
+    readonly policyConfig?: string;
+    readonly platformOutputs?: string[];
+    readonly compare?: string;
+    readonly allow?: string[];
+    readonly json?: boolean;
+    readonly verbose?: boolean;
+}
+
+const EXIT_CODES = `
+Exit codes: 0 ok; 1 invalid manifests, install-order problems, images outside the cache, pods Pod
+Security would refuse, routes that reach no admitting server, mandatory policy violations, or a
+refused change (--compare); 2 bad config, stack file or arguments.`;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: [...argv],
-            allowPositionals: true,
-            options: {
-                stack: { type: "string", short: "s" },
-                version: { type: "boolean", short: "v", default: false },
-                verbose: { type: "boolean", default: false },
-                "config-file": { type: "string" },
-                out: { type: "string" },
-                "policy-config": { type: "string" },
-                cwd: { type: "string" },
-                "platform-outputs": { type: "string", multiple: true },
-                compare: { type: "string" },
-                allow: { type: "string", multiple: true },
-                json: { type: "boolean", default: false },
-                environment: { type: "string" },
-                help: { type: "boolean", short: "h", default: false },
-            },
+    let code: number = EXIT.ok;
+    const program = new Command("mlmesh")
+        .description("Plan an mlmesh platform offline, check Kubernetes manifests against its policies, or start a platform project.")
+        .version(`mlmesh ${ownPackage().version}`, "-v, --version", "print mlmesh's version")
+        .showSuggestionAfterError(true)
+        .exitOverride()
+        .configureOutput({ writeOut: (text) => io.out(text.replace(/\n$/, "")), writeErr: (text) => io.err(text.replace(/\n$/, "")) })
+        .addHelpText("after", EXIT_CODES);
+    const stackOptions = (command: Command) => command
+        .option("-s, --stack <name>", "the stack: reads Pulumi.<name>.yaml in the project's stackConfigDir (needed unless --config-file names a Pulumi.<name>.yaml)")
+        .option("--cwd <dir>", "plan the Pulumi project in this folder instead of the current one")
+        .option("--config-file <file>", "plan this stack file instead (check a config before committing it)")
+        .option("--json", "print a machine-readable result");
+    stackOptions(program.command("plan").description("what `pulumi up` would create, checked offline; writes plan.json, manifests/, policy-report.json, routes.md and resources.md"))
+        .option("--out <dir>", "where to write the files (default .mlmesh/plan/<stack>)")
+        .option("--policy-config <file>", "policy settings as JSON, as for pulumi preview --policy-pack-config")
+        .option("--platform-outputs <file>", "the recorded outputs (a plan.json) of a stack the program reads through StackReference; repeatable", collect, [])
+        .option("--compare <file>", "a previous plan.json of this stack: what `pulumi up` would create, update, replace or delete, and the changes refused")
+        .option("--allow <name>", "a resource (or NAME*) whose replacement or deletion is intended; repeatable", collect, [])
+        .option("--verbose", "also count the resources by type")
+        .addHelpText("after", EXIT_CODES)
+        .action(async (options: PlanOptions) => { code = await planCommand("plan", options, io); });
+    stackOptions(program.command("routes").description("every public path of the front door: where it goes, its timeout and retries, who may call it"))
+        .action(async (options: PlanOptions) => { code = await planCommand("routes", options, io); });
+    program.command("check").description("check Kubernetes manifests (YAML or JSON files or folders) against the policy pack")
+        .argument("<paths...>", "files or folders of manifests")
+        .option("--environment <env>", "use the pack's config for dev, staging or prod")
+        .option("--policy-config <file>", "policy settings as JSON")
+        .option("--json", "print a machine-readable result")
+        .addHelpText("after", `\n${CHECK_USAGE}`)
+        .action(async (paths: string[], options: { environment?: string; policyConfig?: string; json?: boolean }) => {
+            code = await runCheck({ paths: paths.map((p) => path.resolve(io.cwd, p)), environment: options.environment, policyConfig: options.policyConfig && path.resolve(io.cwd, options.policyConfig), json: options.json ?? false }, io);
         });
+    program.command("new").description("a platform project (Pulumi.yaml, program, dev stack) that plans at once")
+        .argument("<dir>", "a new or empty folder")
+        .action((dir: string) => { code = newCommand(dir, io); });
+    try {
+        await program.parseAsync([...argv], { from: "user" });
     } catch (error) {
-        io.err(`mlmesh: ${(error as Error).message}\n${USAGE}`);
-        return EXIT.badInput;
-    }
-    const { values, positionals } = parsed;
-    if (values.version) {
-        io.out(`mlmesh ${ownPackage().version}`);
-        return EXIT.ok;
-    }
-    if (values.help || positionals[0] === "help") {
-        const topic = positionals[0] === "help" ? positionals[1] : undefined;
-        if (topic === "check") {
-            io.out(CHECK_USAGE);
-        } else if (topic === undefined || ["plan", "routes", "new"].includes(topic)) {
-            io.out(USAGE);
-        } else {
-            io.err(`mlmesh help: no command \`${topic}\`; the commands are plan, routes, new and check\n${USAGE}`);
-            return EXIT.badInput;
+        if (error instanceof CommanderError) {
+            // Help and version exit 0; a bad command, option or argument is bad input.
+            return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
         }
-        return EXIT.ok;
+        throw error;
     }
-    const command = positionals[0];
-    if (command === "new") {
-        return newCommand(positionals.slice(1), io);
-    }
-    if (command === "check") {
-        const paths = positionals.slice(1).map((p) => path.resolve(io.cwd, p));
-        return runCheck({ paths, environment: values.environment, policyConfig: values["policy-config"] && path.resolve(io.cwd, values["policy-config"]), json: values.json ?? false }, io);
-    }
-    if (values.environment !== undefined) {
-        io.err(`mlmesh ${command}: \`--environment\` belongs to \`mlmesh check\` (a stack's environment comes from its config)\n${USAGE}`);
-        return EXIT.badInput;
-    }
-    if (positionals.length !== 1 || (command !== "plan" && command !== "routes")) {
-        io.err(`mlmesh: expected the command \`plan\`, \`routes\`, \`new\` or \`check\`, got ${positionals.length ? `\`${positionals.join(" ")}\`` : "nothing"}\n${USAGE}`);
-        return EXIT.badInput;
-    }
-    if (command === "routes" && (values.out !== undefined || values["policy-config"] !== undefined || values["platform-outputs"] !== undefined || values.compare !== undefined || values.allow !== undefined)) {
-        io.err(`mlmesh routes: \`--out\`, \`--policy-config\`, \`--platform-outputs\`, \`--compare\` and \`--allow\` belong to \`mlmesh plan\`\n${USAGE}`);
-        return EXIT.badInput;
-    }
+    return code;
+}
+
+/** `mlmesh plan` and `mlmesh routes`. */
+async function planCommand(command: "plan" | "routes", values: PlanOptions, io: CliIo): Promise<number> {
     // A stack file named Pulumi.NAME.yaml names its stack, as for `pulumi -s NAME`.
-    const fromFile = values["config-file"] === undefined ? undefined : /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/.exec(path.basename(values["config-file"]))?.[1];
+    const fromFile = values.configFile === undefined ? undefined : /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/.exec(path.basename(values.configFile))?.[1];
     const stack = values.stack ?? fromFile;
     if (!stack || !STACK_NAME.test(stack)) {
-        io.err(`mlmesh: \`--stack\` ${stack ? `(${JSON.stringify(stack)}) must hold only letters, digits, '-', '_' and '.'` : "is required, e.g. -s dev (or a --config-file named Pulumi.<stack>.yaml)"}\n${USAGE}`);
+        io.err(`mlmesh ${command}: \`--stack\` ${stack ? `(${JSON.stringify(stack)}) must hold only letters, digits, '-', '_' and '.'` : "is required, e.g. -s dev (or a --config-file named Pulumi.<stack>.yaml)"}`);
         return EXIT.badInput;
     }
     const resolve = (file: string | undefined) => (file === undefined ? undefined : path.resolve(io.cwd, file));
     try {
         const result = await plan({
             stack,
-            configFile: resolve(values["config-file"]),
+            configFile: resolve(values.configFile),
             outDir: resolve(values.out),
-            policyConfig: resolve(values["policy-config"]),
+            policyConfig: resolve(values.policyConfig),
             projectDir: resolve(values.cwd) ?? io.cwd,
-            platformOutputs: values["platform-outputs"]?.map((file) => path.resolve(io.cwd, file)),
+            platformOutputs: values.platformOutputs?.map((file) => path.resolve(io.cwd, file)),
             compare: resolve(values.compare),
             allow: values.allow,
             onProgress: values.json ? undefined : io.progress && ((stage) => io.progress!(`mlmesh: ${stage}…`)),
