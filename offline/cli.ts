@@ -52,7 +52,7 @@ function report(result: PlanResult, verbose: boolean): string {
         "",
         `Wrote ${path.join(result.outDir, "plan.json")}, ${path.join(result.outDir, "manifests")}/, ${path.join(result.outDir, "policy-report.json")}, ${path.join(result.outDir, "routes.md")}, ${path.join(result.outDir, "resources.md")}`,
         result.exitCode === EXIT.ok
-            ? `Next: \`pulumi up -s ${result.stack}\` (keep plan.json: the next change compares against it with --compare)`
+            ? `Next: \`pulumi up -s ${result.stack}\`, then keep a copy of this plan.json outside ${result.outDir} (a CI artifact): the next change compares against it with --compare`
             : "Next: fix what is marked above, then plan again; `pulumi up` would deploy it as it is",
     ];
     return lines.join("\n");

@@ -195,6 +195,8 @@ export class LiveNotFoundError extends Error {
 export class PlanMocks implements pulumi.runtime.Mocks {
     /** Stack references no recorded stack answered; the runtime wraps the error, so it is kept here too. */
     readonly unanswered: StackOutputsError[] = [];
+    /** The region of each explicit AWS provider, by its id. */
+    private readonly providerRegions = new Map<string, string>();
     /** Names of the EKS clusters this run creates. */
     private readonly created = new Set<string>();
 
@@ -236,11 +238,17 @@ export class PlanMocks implements pulumi.runtime.Mocks {
             const id = metadata?.name ? [metadata.namespace, metadata.name].filter(Boolean).join("/") : String(state.name ?? args.name);
             return { id, state };
         }
-        return { id: `${args.name}-${stableHex(seed, 8)}`, state: { ...args.inputs } };
+        const id = `${args.name}-${stableHex(seed, 8)}`;
+        if (args.type === "pulumi:providers:aws" && typeof args.inputs.region === "string") {
+            this.providerRegions.set(id, args.inputs.region);
+        }
+        return { id, state: { ...args.inputs } };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-        const { region, accountId, partition } = this.account;
+        const { accountId, partition } = this.account;
+        // An explicit AWS provider answers for its own region (its reference is `<urn>::<id>`).
+        const region = (args.provider && this.providerRegions.get(args.provider.slice(args.provider.lastIndexOf("::") + 2))) || this.account.region;
         switch (args.token) {
             case "aws:index/getAvailabilityZones:getAvailabilityZones": {
                 // Zone names map to zone IDs differently in each account; here `a` is the region's az3,

@@ -251,6 +251,9 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     let previous: readonly PlannedResource[] | undefined;
     try {
         stacks = (request.platformOutputs ?? []).map(readRecordedStack);
+        if (request.compare !== undefined && path.resolve(request.compare) === path.resolve(outDir, "plan.json")) {
+            throw new PlanInputError(`--compare ${request.compare} is the plan.json this plan writes (its --out is ${outDir}), so the baseline would be overwritten as it is read and a second run would find no change; compare against a copy kept elsewhere (the last deployed plan: a CI artifact, or \`cp -r ${outDir} ${outDir}-deployed\`), or plan into another --out`);
+        }
         previous = request.compare === undefined ? undefined : readPreviousPlan(request.compare);
     } catch (error) {
         throw asInputError(error, configFile) ?? error;

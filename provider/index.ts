@@ -1,11 +1,5 @@
 /**
- * mlmesh's component provider: Pulumi runs this (PulumiPlugin.yaml) when a program in another
- * language uses the package (`pulumi package add`). It serves the `Platform` component
- * (stacks/platformComponent.ts), whose schema Pulumi reads from the TypeScript types.
+ * The provider's component, as Pulumi's component analyzer reads it to write the schema (it maps
+ * package.json's `main`, index.js, to this file). index.js is what runs.
  */
-import { componentProviderHost } from "@pulumi/pulumi/provider/experimental";
-import { Platform } from "../stacks/platformComponent";
-
-export { Platform };
-
-void componentProviderHost({ components: [Platform], name: "mlmesh", dirname: __dirname });
+export { Platform } from "../stacks/platformComponent";

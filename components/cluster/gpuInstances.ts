@@ -78,11 +78,11 @@ export interface GpuInstance {
 /** Looks an instance type up in {@link GPU_FAMILIES}; returns the reason (with the fix) when it is not a supported GPU type. */
 export function gpuInstance(instanceType: string): GpuInstance | string {
     const [family, size] = instanceType.split(".");
-    if (!Object.hasOwn(GPU_FAMILIES, family)) {
+    if (!Object.prototype.hasOwnProperty.call(GPU_FAMILIES, family)) {
         return `has no NVIDIA GPU mlmesh supports; use a GPU family: ${Object.keys(GPU_FAMILIES).join(", ")}`;
     }
     const known = GPU_FAMILIES[family];
-    const gpus = Object.hasOwn(known.gpusBySize, size) ? known.gpusBySize[size] : undefined;
+    const gpus = Object.prototype.hasOwnProperty.call(known.gpusBySize, size) ? known.gpusBySize[size] : undefined;
     if (gpus === undefined) {
         return `is not a ${family} size; use one of ${Object.keys(known.gpusBySize).map((s) => `${family}.${s}`).join(", ")}`;
     }

@@ -173,7 +173,7 @@ export interface ModelContext {
     /** The deployment tier, whose floors apply (replicas, SageMaker instances). @default undefined (no tier rules) */
     readonly environment?: Environment;
     /** Each GPU group's smallest node: a GPU model's pod must fit it. @default unknown (not checked) */
-    readonly gpuNodeCapacity?: Readonly<Record<string, NodeCapacity>>;
+    readonly gpuNodeCapacity?: Readonly<Record<string, readonly NodeCapacity[]>>;
 }
 
 const KMS_KEY_ARN = /^arn:aws(-cn|-us-gov|-iso[a-z]?)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[a-f0-9-]{32,36}$/;
@@ -242,7 +242,7 @@ function validateCommon(spec: ModelSpec, context: ModelContext, errors: Property
             errors.check(`${at}gpus`, spec.gpus, `exceeds the ${group.gpusPerNode} schedulable GPU(s) per node of group ${group.name}; a replica cannot span nodes`);
         }
         const capacity = group && gpus > 0 ? context.gpuNodeCapacity?.[group.name] : undefined;
-        if (group && capacity) {
+        if (group && capacity && capacity.length > 0) {
             const sidecar = { ...context.defaultSidecar, ...spec.sidecar };
             const fit = fitProblems({ cpu: spec.resources?.cpu ?? DEFAULT_MODEL_RESOURCES.cpu, memory: spec.resources?.memory ?? DEFAULT_MODEL_RESOURCES.memory }, { cpu: sidecar.cpu, memory: sidecar.memory }, capacity, group.name);
             errors.check(`${at}resources.cpu`, spec.resources?.cpu ?? DEFAULT_MODEL_RESOURCES.cpu, fit.cpu);

@@ -50,7 +50,7 @@ describe("mlmesh plan", () => {
             assert.match(run.stdout, /Resources: \d+ to create/);
             // The per-type table is behind --verbose; the picture by component is in resources.md.
             assert.match(run.stdout, /by type: --verbose \(or resources\.md\)/);
-            assert.match(run.stdout, /Next: `pulumi up -s dev` \(keep plan\.json/);
+            assert.match(run.stdout, /Next: `pulumi up -s dev`, then keep a copy of this plan\.json outside .*dev \(a CI artifact\)/);
             assert.match(run.stdout, /by provider: aws \d+, eks 1, kubernetes \d+, mlmesh \d+, pulumi 2/);
         });
 

@@ -41,6 +41,12 @@ describe("mlmesh plan --compare over the committed stacks", () => {
         }
     });
 
+    it("refuses a baseline that is the plan.json it would write: a second run would compare against itself", async () => {
+        const outDir = path.join(dir, "self");
+        await assert.rejects(plan({ stack: "dev", outDir, compare: path.join(outDir, "plan.json") }),
+            (error: unknown) => error instanceof PlanInputError && /is the plan\.json this plan writes .*compare against a copy kept elsewhere/.test(error.message));
+    });
+
     it("finds nothing to do for the same config", async () => {
         const result = await changed("prod", () => undefined);
         assert.deepEqual([result.comparison!.changes, result.comparison!.problems, result.exitCode], [[], [], EXIT.ok]);

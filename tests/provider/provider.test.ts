@@ -1,5 +1,9 @@
 import * as assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { Platform } from "../../stacks/platformComponent";
 import { PlatformConfigError } from "../../stacks/config";
@@ -51,6 +55,34 @@ describe("the component provider (mlmesh for Python, Go, .NET and YAML programs)
         assert.ok(run.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs.metadata as { name?: string }).name === "resnet-v1"));
     });
 
+    it("builds every AWS resource in its region input, and keeps the kubeconfig out of the contract output", async () => {
+        const run = await recordOffline(() => {
+            const imageCache = { dockerHubSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf" };
+            const platform = new Platform("dev", { ...DEV, region: "eu-west-1", cluster: { ...DEV.cluster, imageCache } });
+            return { contract: platform.contract };
+        });
+        const provider = run.resources.find((r) => r.type === "pulumi:providers:aws")!;
+        assert.equal(provider.inputs.region, "eu-west-1");
+        const vpc = run.resources.find((r) => r.type === "aws:ec2/vpc:Vpc")!;
+        assert.equal(vpc.options.provider, provider.urn);
+        const contract = run.outputs.contract as Record<string, unknown>;
+        assert.equal(contract.region, "eu-west-1");
+        assert.ok(!("kubeconfig" in contract) && "clusterName" in contract);
+    });
+
+    it("refuses a setting that is still an Output, naming it, since it cannot be checked before anything is created", async () => {
+        let caught: unknown;
+        await recordOffline(() => {
+            try {
+                new Platform("dev", { ...DEV, network: { vpcId: pulumi.output("vpc-0123456789abcdef0"), privateSubnetIds: ["subnet-1", "subnet-2"] } });
+            } catch (error) {
+                caught = error;
+            }
+        });
+        assert.ok(pulumi.RunError.isInstance(caught as Error));
+        assert.match((caught as Error).message, /^mlmesh:network\.vpcId is an Output; Platform takes plain values/);
+    });
+
     it("checks its settings as a stack file's, before any cloud resource is registered", async () => {
         let caught: unknown;
         const run = await recordOffline(() => {
@@ -64,5 +96,33 @@ describe("the component provider (mlmesh for Python, Go, .NET and YAML programs)
         assert.match(caught.message, /`mlmesh:environment` \("production"\) must be one of dev, staging, prod \(did you mean `prod`\?\)/);
         assert.match(caught.message, /`mlmesh:cluster\.kubernetesVersion` \(1\.3\) is a number, not a version/);
         assert.deepEqual(run.resources.filter((r) => r.type.startsWith("aws:") || r.type.startsWith("kubernetes:")).map((r) => r.name), []);
+    });
+
+    it("starts as Pulumi starts a plugin: from the consumer's folder, with none of mlmesh's TypeScript settings, and serves on a port", async () => {
+        const root = path.join(PROVIDER_DIR, "..");
+        if (!existsSync(path.join(root, "dist", "stacks", "platformComponent.js"))) {
+            execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+        }
+        const consumer = mkdtempSync(path.join(tmpdir(), "mlmesh-python-project-"));
+        const host = spawn(process.execPath, [require.resolve("@pulumi/pulumi/cmd/run-plugin"), PROVIDER_DIR], { cwd: consumer });
+        try {
+            const firstLine = await new Promise<string>((resolve, reject) => {
+                let out = "";
+                let err = "";
+                host.stdout.on("data", (chunk: Buffer) => {
+                    out += chunk.toString();
+                    if (out.includes("\n")) {
+                        resolve(out.split("\n")[0]);
+                    }
+                });
+                host.stderr.on("data", (chunk: Buffer) => { err += chunk.toString(); });
+                host.on("exit", (code) => reject(new Error(`the provider exited (${code}) before serving: ${err}`)));
+            });
+            // The plugin protocol: the first line on stdout is the gRPC port.
+            assert.match(firstLine, /^\d{2,5}$/);
+        } finally {
+            host.kill();
+            rmSync(consumer, { recursive: true, force: true });
+        }
     });
 });

@@ -33,11 +33,13 @@ function stackRaw(stack: Stack): Raw {
 }
 
 /** GPU instance families that share one GPU model each, with the AMIs of their architecture. */
+// Every type has room for the committed stacks' largest GPU model (4 CPUs, 16 GiB and a sidecar):
+// a model that fits no node of its group is refused, as it should be.
 const X86_GROUPS: [string[], string[]][] = [
     [["g5.2xlarge", "g5.4xlarge"], ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]],
-    [["g6.xlarge", "g6.2xlarge"], ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]],
-    [["g4dn.xlarge"], ["AL2023_x86_64_NVIDIA"]],
-    [["g6e.xlarge"], ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]],
+    [["g6.2xlarge", "g6.4xlarge"], ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]],
+    [["g4dn.2xlarge"], ["AL2023_x86_64_NVIDIA"]],
+    [["g6e.2xlarge"], ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]],
 ];
 const ARM_GROUP: [string[], string[]] = [["g5g.xlarge"], ["AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_ARM_64_NVIDIA"]];
 

@@ -37,7 +37,9 @@ describe("gpuInstance", () => {
     for (const [instanceType, architecture, accelerator, gpus] of supported) {
         it(`knows ${instanceType} as ${gpus} ${accelerator} GPU(s) on ${architecture}`, () => {
             const family = instanceType.split(".")[0];
-            assert.deepEqual(gpuInstance(instanceType), { instanceType, family, architecture, accelerator, gpus });
+            const { vcpus, memoryGiB, ...known } = gpuInstance(instanceType) as Exclude<ReturnType<typeof gpuInstance>, string>;
+            assert.deepEqual(known, { instanceType, family, architecture, accelerator, gpus });
+            assert.ok(vcpus >= 4 && memoryGiB >= 8, `${vcpus} vCPUs, ${memoryGiB} GiB`);
         });
     }
 

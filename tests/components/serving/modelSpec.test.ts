@@ -22,7 +22,8 @@ function tfSpec(overrides: Partial<TfServingModelSpec> = {}): TfServingModelSpec
         namespace: "ml-serving",
         gpus: 1,
         gpuNodeGroup: "a10g",
-        image: "tensorflow/serving:2.20.0-gpu",
+        // A team's own build (not judged against gpus); the stock image has a test of its own.
+        image: "123456789012.dkr.ecr.us-west-2.amazonaws.com/ml/tfserving:2.20.0-gpu",
         resources: { cpu: "2", memory: "8Gi" },
         sidecar: { cpu: "200m" },
         replicas: { min: 2, max: 10 },
@@ -106,6 +107,7 @@ const commonRows: Row<CommonModelSpec>[] = [
 ];
 
 const tfRows: Row<TfServingModelSpec>[] = [
+    ["TF Serving's GPU build with gpus 0", { gpus: 0, gpuNodeGroup: undefined, image: "tensorflow/serving:2.20.0-gpu" }, "models[0].image", "tensorflow/serving:2.20.0-gpu", "is TF Serving's GPU build, but the model asks for no GPU"],
     ["weights adding up to 90", { versions: [{ name: "v1", modelUri: "s3://models/resnet/v1", weight: 80 }, { name: "v2", modelUri: "s3://models/resnet/v2", weight: 10 }] },
         "models[0].versions", ["v1:80", "v2:10"], "adding up to 90"],
     ["a duplicate version name", { versions: [{ name: "v1", modelUri: "s3://models/resnet/v1", weight: 90 }, { name: "v1", modelUri: "s3://models/resnet/v2", weight: 10 }] },
