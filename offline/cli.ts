@@ -296,3 +296,15 @@ async function planCommand(command: "plan" | "routes", values: PlanOptions, io: 
         return EXIT.unsafe;
     }
 }
+
+/** Runs the CLI on this process's arguments and streams (what both `mlmesh` entry points do). */
+export function runFromProcess(): void {
+    void main(process.argv.slice(2), {
+        out: (text) => process.stdout.write(`${text}\n`),
+        err: (text) => process.stderr.write(`${text}\n`),
+        cwd: process.cwd(),
+        progress: process.stderr.isTTY ? (text) => process.stderr.write(`${text}\n`) : undefined,
+    }).then((code) => {
+        process.exitCode = code;
+    });
+}
