@@ -25,7 +25,8 @@ export interface CliIo {
     readonly progress?: (text: string) => void;
 }
 
-const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+/** A stack name, or a fully qualified one (`org/project/stack`) as `pulumi -s` takes it. */
+const STACK_NAME = /^([A-Za-z0-9_][A-Za-z0-9_.-]*\/){0,2}[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 function report(result: PlanResult, verbose: boolean): string {
     const invalid = result.manifests.filter((m) => m.check.status === "invalid");
@@ -263,9 +264,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 async function planCommand(command: "plan" | "routes", values: PlanOptions, io: CliIo): Promise<number> {
     // A stack file named Pulumi.NAME.yaml names its stack, as for `pulumi -s NAME`.
     const fromFile = values.configFile === undefined ? undefined : /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/.exec(path.basename(values.configFile))?.[1];
-    const stack = values.stack ?? fromFile;
-    if (!stack || !STACK_NAME.test(stack)) {
-        io.err(`mlmesh ${command}: \`--stack\` ${stack ? `(${JSON.stringify(stack)}) must hold only letters, digits, '-', '_' and '.'` : "is required, e.g. -s dev (or a --config-file named Pulumi.<stack>.yaml)"}`);
+    const stack = values.stack?.split("/").pop() ?? fromFile;
+    if (values.stack !== undefined && fromFile !== undefined && stack !== fromFile) {
+        io.err(`mlmesh ${command}: \`--stack\` says ${values.stack}, but the stack file ${values.configFile} is stack ${fromFile}'s; give one of them, or the same stack in both`);
+        return EXIT.badInput;
+    }
+    if (values.stack !== undefined && !STACK_NAME.test(values.stack)) {
+        io.err(`mlmesh ${command}: \`--stack\` (${JSON.stringify(values.stack)}) must be a stack name (letters, digits, '-', '_' and '.') or org/project/stack`);
+        return EXIT.badInput;
+    }
+    if (!stack) {
+        io.err(`mlmesh ${command}: \`--stack\` is required, e.g. -s dev (or a --config-file named Pulumi.<stack>.yaml)`);
         return EXIT.badInput;
     }
     const resolve = (file: string | undefined) => (file === undefined ? undefined : path.resolve(io.cwd, file));

@@ -115,7 +115,8 @@ describe("mlmesh plan", () => {
         { name: "no command", args: () => ["--stack", "dev"], message: /error: unknown option '--stack'/ },
         { name: "an unknown flag", args: () => ["plan", "--stack", "dev", "--stakc", "x"], message: /error: unknown option '--stakc'\n\(Did you mean --stack\?\)/ },
         { name: "a missing --stack", args: () => ["plan"], message: /`--stack` is required/ },
-        { name: "a stack name with a slash", args: () => ["plan", "--stack", "../dev"], message: /`--stack` \("\.\.\/dev"\) must hold only/ },
+        { name: "a stack name that climbs out of the folder", args: () => ["plan", "--stack", "../dev"], message: /`--stack` \("\.\.\/dev"\) must be a stack name \(letters, digits, '-', '_' and '\.'\) or org\/project\/stack/ },
+        { name: "a stack that is not the stack file's", args: (f) => ["plan", "--stack", "dev", "--config-file", f("Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n")], message: /`--stack` says dev, but the stack file .*Pulumi\.prod\.yaml is stack prod's/ },
         { name: "a stack without a stack file", args: () => ["plan", "--stack", "nope"], message: /Pulumi\.nope\.yaml: no such stack file/ },
         {
             name: "a setting dedented out of config (which Pulumi would ignore)",
@@ -335,6 +336,9 @@ describe("mlmesh command conventions", () => {
         assert.match(shortFlag.stdout, /resnet/);
         const fileOnly = await cli(["routes", "--config-file", path.join(dir, "Pulumi.dev.yaml")], dir);
         assert.equal(fileOnly.code, EXIT.ok, fileOnly.stderr);
+        // A fully qualified stack, as `pulumi -s acme/platform/dev` takes it, reads Pulumi.dev.yaml.
+        const qualified = await cli(["routes", "-s", "acme/project/dev"], dir);
+        assert.equal(qualified.code, EXIT.ok, qualified.stderr);
         const unnamed = await cli(["plan", "--config-file", path.join(dir, "index.ts")], dir);
         assert.deepEqual([unnamed.code, /`--stack` is required, e\.g\. -s dev \(or a --config-file named Pulumi\.<stack>\.yaml\)/.test(unnamed.stderr)], [EXIT.badInput, true]);
     });
