@@ -265,10 +265,7 @@ async function planCommand(command: "plan" | "routes", values: PlanOptions, io: 
     // A stack file named Pulumi.NAME.yaml names its stack, as for `pulumi -s NAME`.
     const fromFile = values.configFile === undefined ? undefined : /^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$/.exec(path.basename(values.configFile))?.[1];
     const stack = values.stack?.split("/").pop() ?? fromFile;
-    if (values.stack !== undefined && fromFile !== undefined && stack !== fromFile) {
-        io.err(`mlmesh ${command}: \`--stack\` says ${values.stack}, but the stack file ${values.configFile} is stack ${fromFile}'s; give one of them, or the same stack in both`);
-        return EXIT.badInput;
-    }
+    // With both, -s names the stack, as `pulumi --config-file` takes any file for the selected stack.
     if (values.stack !== undefined && !STACK_NAME.test(values.stack)) {
         io.err(`mlmesh ${command}: \`--stack\` (${JSON.stringify(values.stack)}) must be a stack name (letters, digits, '-', '_' and '.') or org/project/stack`);
         return EXIT.badInput;

@@ -116,7 +116,6 @@ describe("mlmesh plan", () => {
         { name: "an unknown flag", args: () => ["plan", "--stack", "dev", "--stakc", "x"], message: /error: unknown option '--stakc'\n\(Did you mean --stack\?\)/ },
         { name: "a missing --stack", args: () => ["plan"], message: /`--stack` is required/ },
         { name: "a stack name that climbs out of the folder", args: () => ["plan", "--stack", "../dev"], message: /`--stack` \("\.\.\/dev"\) must be a stack name \(letters, digits, '-', '_' and '\.'\) or org\/project\/stack/ },
-        { name: "a stack that is not the stack file's", args: (f) => ["plan", "--stack", "dev", "--config-file", f("Pulumi.prod.yaml", "config:\n  aws:region: us-west-2\n")], message: /`--stack` says dev, but the stack file .*Pulumi\.prod\.yaml is stack prod's/ },
         { name: "a stack without a stack file", args: () => ["plan", "--stack", "nope"], message: /Pulumi\.nope\.yaml: no such stack file/ },
         {
             name: "a setting dedented out of config (which Pulumi would ignore)",
