@@ -50,9 +50,10 @@ export class Platform extends pulumi.ComponentResource {
                 raw[`${CONFIG_NAMESPACE}:${section}`] = args[section];
             }
         }
-        // The region input decides where everything goes, not the ambient AWS provider's.
+        // Checked before anything is registered; then the region input decides where everything goes.
+        const config = parsePlatformConfig(raw, name);
         const region = new aws.Provider(`${name}-aws`, { region: args.region as aws.Region }, { parent: this });
-        const outputs = buildPlatform(parsePlatformConfig(raw, name), { parent: this, providers: { aws: region } });
+        const outputs = buildPlatform(config, { parent: this, providers: { aws: region } });
         this.clusterName = pulumi.output(outputs.clusterName);
         this.kubeconfig = pulumi.secret(outputs.kubeconfig);
         this.vpcId = pulumi.output(outputs.vpcId);
