@@ -3,6 +3,7 @@
  * templates build them, so the plan can list every image a Helm release will pull without
  * running Helm. Defaults are the pinned charts' own (their values.yaml at the pinned tag).
  */
+import { ISTIO_VERSION } from "../components/mesh/istioCharts";
 import { KSERVE_RUNTIME_IMAGES } from "../components/serving/kserve";
 import { valueAt } from "./manifests";
 
@@ -23,7 +24,7 @@ type ChartImages = (values: Values, version?: string) => string[];
  * default the hub to registry.istio.io/release and the tag to the release itself
  * (istio/release-builder:release/build.sh@1.30.3).
  */
-function istioImage(values: Values, image: string, defaultName: string, version = "1.30.3"): string {
+function istioImage(values: Values, image: string, defaultName: string, version: string = ISTIO_VERSION): string {
     const name = text(values, image, defaultName);
     if (name.includes("/")) {
         return name;

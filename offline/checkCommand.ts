@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { policies } from "../policy-pack/policies";
 import { check, CheckInputError, type CheckResult } from "./check";
-import { PolicyConfigError, type PolicyConfig } from "./policyRunner";
+import { PACK_CONFIG_DIR, PolicyConfigError, type PolicyConfig } from "./policyRunner";
 import { EXIT } from "./plan";
 
 export const CHECK_USAGE = `usage: mlmesh check PATH... [--environment ENV | --policy-config FILE] [--json]
@@ -25,10 +25,10 @@ export interface CheckOptions {
     readonly json: boolean;
 }
 
-const PACK_CONFIG = path.join(__dirname, "..", "policy-pack", "config");
+
 
 function readConfig(options: CheckOptions): PolicyConfig {
-    const file = options.policyConfig ?? (options.environment ? path.join(PACK_CONFIG, `${options.environment}.json`) : undefined);
+    const file = options.policyConfig ?? (options.environment ? path.join(PACK_CONFIG_DIR, `${options.environment}.json`) : undefined);
     if (file === undefined) {
         return {};
     }

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { kubernetesVersionProblem } from "../components/cluster/liveState";
 import { previousUrns } from "./aliases";
+import type { RecordedOptions } from "./recorder";
 import { replaceRuleOf } from "./replaceFields";
 
 /** A previous plan that cannot be compared against (exit 2). */
@@ -43,7 +44,7 @@ export interface PlannedResource {
     readonly name: string;
     readonly inputs: Readonly<Record<string, unknown>>;
     readonly parent?: string;
-    readonly options?: { readonly aliases?: readonly string[]; readonly protect?: boolean; readonly retainOnDelete?: boolean; readonly ignoreChanges?: readonly string[]; readonly replaceOnChanges?: readonly string[]; readonly deleteBeforeReplace?: boolean };
+    readonly options?: Readonly<Pick<RecordedOptions, "aliases" | "protect" | "retainOnDelete" | "ignoreChanges" | "replaceOnChanges" | "deleteBeforeReplace">>;
 }
 
 export interface ResourceChange {

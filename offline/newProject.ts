@@ -4,26 +4,16 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { packageRoot } from "./programEntry";
 
 /** Beside the engine: templates/ in a checkout, dist/templates in the package. */
 const TEMPLATE_DIR = path.join(__dirname, "..", "templates", "platform");
 
 export class NewProjectError extends Error {}
 
-/** mlmesh's own package.json: the nearest one above this file that names mlmesh. */
-export function ownPackage(from = __dirname): { version: string; dependencies: Record<string, string> } {
-    for (let dir = from; ; dir = path.dirname(dir)) {
-        const file = path.join(dir, "package.json");
-        if (existsSync(file)) {
-            const manifest = JSON.parse(readFileSync(file, "utf8"));
-            if (manifest.name === "mlmesh") {
-                return manifest;
-            }
-        }
-        if (path.dirname(dir) === dir) {
-            throw new Error(`no mlmesh package.json above ${from}`);
-        }
-    }
+/** mlmesh's own package.json: the nearest one above this file (offline/ and dist/offline/ have none). */
+export function ownPackage(): { version: string; dependencies: Record<string, string> } {
+    return JSON.parse(readFileSync(path.join(packageRoot(__dirname)!, "package.json"), "utf8"));
 }
 
 /** A Pulumi project name from a folder name: letters, digits, '-', '_' and '.'. */

@@ -10,7 +10,7 @@ import { parseStackConfig, PlatformConfigError } from "../stacks/config";
 import { PlatformContractError } from "../components/platform/platformReference";
 import { doorTable } from "../components/gateway/doorRoutes";
 import { planBackends } from "./planBackends";
-import { PolicyConfigError, runPolicies, type PolicyViolation } from "./policyRunner";
+import { PACK_CONFIG_DIR, PolicyConfigError, runPolicies, type PolicyViolation } from "./policyRunner";
 import { renderRoutesMarkdown, routeRows, type RouteRow } from "./routeTable";
 import type { IstioObject } from "./routes";
 import { policies } from "../policy-pack/policies";
@@ -131,8 +131,6 @@ interface ProjectFile {
     stackConfigDir: string;
 }
 
-/** The policy pack's per-environment settings shipped with mlmesh (beside the engine in dist/ too). */
-const PACK_CONFIG_DIR = path.join(__dirname, "..", "policy-pack", "config");
 
 function readProject(projectDir: string): ProjectFile {
     const file = path.join(projectDir, "Pulumi.yaml");

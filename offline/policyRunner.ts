@@ -15,7 +15,11 @@
  */
 import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import Ajv from "ajv";
+import * as path from "node:path";
 import type { RecordedResource } from "./recorder";
+
+/** The policy pack's per-environment settings shipped with mlmesh (beside the engine in dist/ too). */
+export const PACK_CONFIG_DIR = path.join(__dirname, "..", "policy-pack", "config");
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { secretsPreservingProxy } = require("@pulumi/policy/secret") as { secretsPreservingProxy(value: unknown): any };

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 
 /** The nearest folder at or above `dir` holding a package.json, or undefined. */
-function packageRoot(dir: string): string | undefined {
+export function packageRoot(dir: string): string | undefined {
     for (let current = dir; ; current = path.dirname(current)) {
         if (existsSync(path.join(current, "package.json"))) {
             return current;

@@ -3,12 +3,7 @@
  * box inside its parent, with its own resources counted by type; GitHub and most editors render it.
  */
 import type { RecordedResource } from "./recorder";
-
-/** `aws:ec2/subnet:Subnet` → `aws:ec2:Subnet`, as the tree shows types. */
-function shortType(type: string): string {
-    const [pkg, module, name] = type.split(":");
-    return name === undefined ? type : `${pkg}:${module.split("/")[0]}:${name}`;
-}
+import { displayType } from "./tree";
 
 const escape = (text: string) => text.replace(/"/g, "#quot;");
 
@@ -24,11 +19,11 @@ export function renderResourceGraph(stack: string, resources: readonly RecordedR
         const own = children(component.urn);
         const counts = new Map<string, number>();
         for (const child of own.filter((r) => r.custom)) {
-            counts.set(shortType(child.type), (counts.get(shortType(child.type)) ?? 0) + 1);
+            counts.set(displayType(child.type), (counts.get(displayType(child.type)) ?? 0) + 1);
         }
         if (counts.size > 0) {
             lines.push(`${indent}    ${id}_own["${escape([...counts].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `${n}× ${type}`).join("<br/>"))}"]`);
-        } else if (own.length === 0) {
+        } else if (component.options.remote) {
             // A remote component (eks:index:Cluster) registers its children in its provider.
             lines.push(`${indent}    ${id}_own["children not visible offline"]`);
         }
