@@ -1,60 +1,75 @@
 /**
- * `npm run bench`: what the offline engine costs, as ratios measured in one run.
- *   baseline  the dev program under plain `pulumi.runtime.setMocks` (no recording)
- *   record    the same program through the recording monitor (runProgram)
- *   plan      the whole `mlmesh plan`: record, render and validate manifests, write files
- * Each is run `ROUNDS` times after a warm-up; medians are compared.
+ * `npm run bench`: `mlmesh plan` at scale, measured as a user runs it (the compiled CLI as a
+ * process) against two baselines in the same run: the bare mock engine registering as many plain
+ * resources, and a replay of exactly the plan's resources (benchBaselines.ts). Each size is
+ * planned from a generated prod stack (benchStacks.ts). The table goes to the terminal and the
+ * numbers to `.mlmesh/bench/` as JSON.
+ *   MLMESH_BENCH_SIZES=1,10,100,500   the model counts to plan (the default)
  */
-import * as pulumi from "@pulumi/pulumi";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { DEFAULT_OFFLINE_ACCOUNT, PlanMocks } from "./mockOutputs";
-import { plan } from "./plan";
-import { runProgram } from "./recorder";
-import { readStackFile } from "./stackFile";
+import { stringify } from "yaml";
+import { benchStackConfig } from "./benchStacks";
+import { goals, renderBench, type Measurement, type SizeResult } from "./benchReport";
+import { packageRoot } from "./programEntry";
 
-const ROUNDS = Number(process.env.MLMESH_BENCH_ROUNDS ?? 15);
-const ROOT = path.join(__dirname, "..");
+const ROOT = packageRoot(__dirname) ?? process.cwd();
+const OUT = path.join(ROOT, ".mlmesh", "bench");
+const RSS_PRELOAD = path.join(ROOT, "offline", "bin", "peakRss.js");
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const program = require(path.join(ROOT, "stacks")) as () => Promise<unknown>;
-
-async function median(label: string, run: () => Promise<unknown>): Promise<number> {
-    await run();
-    const times: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-        const start = performance.now();
-        await run();
-        times.push(performance.now() - start);
+/** Runs `node ARGS` with the RSS probe loaded; fails when the process does. */
+function measure(args: readonly string[], cwd: string): Measurement {
+    const rssFile = path.join(OUT, "peak-rss");
+    rmSync(rssFile, { force: true });
+    const start = performance.now();
+    const run = spawnSync(process.execPath, ["--require", RSS_PRELOAD, ...args], { cwd, env: { ...process.env, MLMESH_BENCH_RSS_FILE: rssFile }, encoding: "utf8", maxBuffer: 1 << 30 });
+    const wallMs = performance.now() - start;
+    if (run.status !== 0) {
+        throw new Error(`node ${args.join(" ")} exited ${run.status}:\n${run.stderr}\n${run.stdout.split("\n").slice(-20).join("\n")}`);
     }
-    times.sort((a, b) => a - b);
-    const value = times[Math.floor(times.length / 2)];
-    console.log(`${label.padEnd(9)} median ${value.toFixed(1)} ms over ${ROUNDS} rounds (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)})`);
-    return value;
+    return { wallMs, peakRssBytes: Number(readFileSync(rssFile, "utf8")) };
 }
 
-async function bench(): Promise<void> {
-    const stackFile = readStackFile(path.join(ROOT, "stacks", "Pulumi.dev.yaml"));
-    const mocks = new PlanMocks({ ...DEFAULT_OFFLINE_ACCOUNT, region: stackFile.config["aws:region"] });
-    const out = mkdtempSync(path.join(tmpdir(), "mlmesh-bench-"));
-    try {
-        const baseline = await median("baseline", async () => {
-            await pulumi.runtime.setMocks(mocks, "mlmesh", "dev", false);
-            pulumi.runtime.setAllConfig(stackFile.config);
-            await pulumi.runtime.runInPulumiStack(program);
-            await pulumi.runtime.disconnect();
-        });
-        const record = await median("record", () => runProgram({ project: "mlmesh", stack: "dev", config: stackFile.config, mocks, program }));
-        const full = await median("plan", () => plan({ stack: "dev", outDir: out }));
-        console.log(`ratios: record/baseline ${(record / baseline).toFixed(2)}x, plan/baseline ${(full / baseline).toFixed(2)}x`);
-    } finally {
-        rmSync(out, { recursive: true, force: true });
-    }
+/** A project folder planning the compiled program on a generated stack of `models` models. */
+function benchProject(models: number): string {
+    const dir = path.join(OUT, "projects", `models-${models}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const main = path.relative(dir, path.join(ROOT, "dist", "stacks", "index.js"));
+    writeFileSync(path.join(dir, "Pulumi.yaml"), `name: bench\nruntime: nodejs\nmain: ${main}\n`);
+    writeFileSync(path.join(dir, "Pulumi.bench.yaml"), stringify({ config: benchStackConfig(models, path.join(ROOT, "stacks")) }));
+    return dir;
 }
 
-bench().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-});
+function benchSize(models: number): SizeResult {
+    const dir = benchProject(models);
+    const plan = measure([path.join(ROOT, "bin", "mlmesh.js"), "plan", "-s", "bench"], dir);
+    const planFile = path.join(dir, ".mlmesh", "plan", "bench", "plan.json");
+    const resources = (JSON.parse(readFileSync(planFile, "utf8")) as { resources: unknown[] }).resources.length;
+    const baselines = path.join(ROOT, "dist", "offline", "benchBaselines.js");
+    const replay = measure([baselines, "replay", planFile], dir);
+    const plain = measure([baselines, "plain", String(resources)], dir);
+    const result = { models, resources, plan, plain, replay };
+    console.log(`  ${models} model(s): ${resources} resources, plan ${(plan.wallMs / 1000).toFixed(1)} s, replay ${(replay.wallMs / 1000).toFixed(1)} s, plain ${(plain.wallMs / 1000).toFixed(1)} s`);
+    return result;
+}
+
+function main(): void {
+    const sizes = (process.env.MLMESH_BENCH_SIZES ?? "1,10,100,500").split(",").map(Number);
+    mkdirSync(OUT, { recursive: true });
+    const cpus = os.cpus();
+    const machine = `${cpus.length} × ${cpus[0]?.model.trim() ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+    console.log(`Planning generated stacks of ${sizes.join(", ")} models (compiled CLI, one process each) and their baselines`);
+    const results = sizes.map(benchSize);
+    console.log(`\n${renderBench(results, machine)}`);
+    const report = { date: new Date().toISOString(), machine, results, goals: goals(results) };
+    const file = path.join(OUT, `bench-${report.date.replace(/[:.]/g, "-")}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(path.join(OUT, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nWrote ${path.relative(process.cwd(), file)} (and latest.json)`);
+}
+
+main();

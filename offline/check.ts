@@ -95,7 +95,7 @@ export function readObjects(file: string): CheckedObject[] {
             const id = `${file}#${index}${item === undefined ? "" : `-${item}`}`;
             return {
                 file, document: index, ...(item === undefined ? {} : { item }), object: o,
-                resource: { urn: `urn:pulumi:check::mlmesh::${type}::${id}`, type, name, custom: true, inputs: o, outputs: {}, options: {}, dependencies: [] },
+                resource: { urn: `urn:pulumi:check::mlmesh::${type}::${id}`, type, name, custom: true, inputs: o, outputs: {}, options: {}, dependencies: [], inputDependencies: [] },
             };
         });
     });

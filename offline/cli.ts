@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { EXIT, plan, PlanInputError, type PlanResult } from "./plan";
 import { renderSummary, renderTree } from "./tree";
 import { renderRoutesText } from "./routeTable";
+import { deployLines } from "./criticalPath";
 import { CHECK_USAGE, runCheck } from "./checkCommand";
 import { SECRET_PLACEHOLDER } from "./recorder";
 import { NewProjectError, ownPackage, scaffoldProject } from "./newProject";
@@ -48,6 +49,7 @@ function report(result: PlanResult, verbose: boolean): string {
         ...routeLines(result),
         ...policyLines(result),
         ...changeLines(result),
+        ...deployLines(result.deploy),
         "",
         ...outputLines(result.outputs),
         "",

@@ -89,6 +89,16 @@ export const PREREQUISITES: readonly Consumer[] = [
             { needs: "KServe's controller, whose webhook (failurePolicy Fail) admits ClusterServingRuntimes", providers: [chart("kserve-resources")], source: "kserve/kserve:hack/setup/infra/manage.kserve-helm.sh@v0.20.0" },
         ],
     },
+    {
+        describe: "a managed node group", matches: (r) => r.type === "aws:eks/nodeGroup:NodeGroup", prerequisites: [
+            { needs: "the pod network on its nodes from their first boot (a node without the VPC CNI stays NotReady)", providers: [addon("vpc-cni")], source: "pulumi/pulumi-eks:nodejs/eks/nodes/nodegroup.ts@v4.3.0 (node groups wait for the VPC CNI)" },
+        ],
+    },
+    {
+        describe: "the coredns add-on", matches: addon("coredns").matches, prerequisites: [
+            { needs: "nodes for its pods: the provider waits for ACTIVE, which it reaches only once they run", providers: [SYSTEM_NODES], source: "pulumi/terraform-provider-aws:internal/service/eks/addon.go@patched-v6.0.0 (waits for ACTIVE; DEGRADED is still pending)" },
+        ],
+    },
     { describe: "the cert-manager chart", matches: releaseOf("cert-manager"), prerequisites: [podsOnNodes("cert-manager/cert-manager:deploy/charts/cert-manager/templates/deployment.yaml@v1.21.1")] },
     { describe: "the metrics-server chart", matches: releaseOf("metrics-server"), prerequisites: [podsOnNodes("kubernetes-sigs/metrics-server:charts/metrics-server/templates/deployment.yaml@metrics-server-helm-chart-3.13.1")] },
     { describe: "the cluster-autoscaler chart", matches: releaseOf("cluster-autoscaler"), prerequisites: [podsOnNodes("kubernetes/autoscaler:charts/cluster-autoscaler/templates/deployment.yaml@cluster-autoscaler-chart-9.59.0")] },

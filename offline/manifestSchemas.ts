@@ -6,7 +6,8 @@
  * CEL rules (`x-kubernetes-validations`) are not evaluated.
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
-import { readFileSync } from "node:fs";
+import standaloneCode from "ajv/dist/standalone";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 export type ManifestStatus = "valid" | "invalid" | "unchecked";
@@ -64,19 +65,109 @@ export function closeObjects(node: unknown): unknown {
     return copy;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+/** Keys whose values are data, not subschemas. */
+const DATA_KEYS = new Set(["enum", "default", "example", "const"]);
+/** Keys whose values map names to subschemas. */
+const SCHEMA_MAP_KEYS = new Set(["properties", "patternProperties"]);
+
+/** Each subschema of `node` (not `node` itself), with its JSON text, visited before its children. */
+function eachSubschema(node: unknown, visit: (schema: object, text: string) => boolean): void {
+    if (node === null || typeof node !== "object") {
+        return;
+    }
+    const children = Array.isArray(node) ? node : Object.entries(node).flatMap(([key, value]) => (DATA_KEYS.has(key) ? [] : SCHEMA_MAP_KEYS.has(key) ? Object.values(value as object) : [value]));
+    for (const child of children) {
+        if (child !== null && typeof child === "object" && !Array.isArray(child) && !visit(child, JSON.stringify(child))) {
+            continue;
+        }
+        eachSubschema(child, visit);
+    }
+}
+
+/**
+ * The schema with every subschema that occurs more than once (and is not tiny) moved to `$defs`
+ * and referenced: the same rules, compiled once each. A CRD schema repeats itself at length
+ * (KServe's InferenceService holds a full container and pod spec for every predictor framework
+ * and component): compiled as written it makes 11 MB of validator code and takes seconds;
+ * shared, under 1 MB. Identical text means identical rules, so nothing is judged differently.
+ */
+export function shareRepeatedSubschemas(schema: Record<string, unknown>, minLength = 200): Record<string, unknown> {
+    const counts = new Map<string, number>();
+    eachSubschema(schema, (_, text) => {
+        const seen = counts.get(text);
+        counts.set(text, (seen ?? 0) + 1);
+        // A repeat's own subschemas were counted at its first occurrence: they are shared with it.
+        return text.length >= minLength && seen === undefined;
+    });
+    const defs: Record<string, unknown> = {};
+    const names = new Map<string, string>();
+    const rewrite = (node: unknown): unknown => {
+        if (Array.isArray(node)) {
+            return node.map(rewrite);
+        }
+        if (node === null || typeof node !== "object") {
+            return node;
+        }
+        const text = JSON.stringify(node);
+        if ((counts.get(text) ?? 0) < 2 || text.length < minLength) {
+            return rewriteChildren(node);
+        }
+        let name = names.get(text);
+        if (name === undefined) {
+            name = `shared${names.size}`;
+            names.set(text, name);
+            defs[name] = rewriteChildren(node);
+        }
+        return { $ref: `#/$defs/${name}` };
+    };
+    const rewriteChildren = (node: object): Record<string, unknown> => Object.fromEntries(Object.entries(node).map(([key, value]) => [
+        key,
+        DATA_KEYS.has(key) ? value : SCHEMA_MAP_KEYS.has(key) ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, rewrite(v)])) : rewrite(value),
+    ]));
+    const shared = rewriteChildren(schema);
+    return names.size === 0 ? shared : { ...shared, $defs: defs };
+}
+
+const AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: false } as const;
+const ajv = new Ajv(AJV_OPTIONS);
 const compiled = new Map<string, ValidateFunction>();
 
+/** Where `npm run build` writes each CRD schema's validator as code (ajv standalone), beside the schemas. */
+export const VALIDATOR_DIR = path.join(SCHEMA_DIR, "validators");
+const validatorFile = (dir: string, file: string): string => path.join(dir, file.replace(/\.json$/, ".js"));
+
+/** The schema a CRD's objects are judged by: its own, with type metadata, closed, repeats shared. */
+export function crdSchema(file: string): Record<string, unknown> {
+    const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), "utf8")) as { properties?: Record<string, unknown> };
+    // The API server supplies the type and object metadata fields; some CRDs leave them out.
+    const withTypeMeta = {
+        ...schema,
+        properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...schema.properties },
+    };
+    return shareRepeatedSubschemas(closeObjects(withTypeMeta) as Record<string, unknown>);
+}
+
+/**
+ * Writes every shipped CRD schema's validator to `dir` as a CommonJS module (`npm run build`
+ * does, into dist/), so a plan loads compiled validators instead of compiling schemas.
+ */
+export function writeValidators(dir: string): string[] {
+    mkdirSync(dir, { recursive: true });
+    const files = [...new Set(Object.values(index()).map((entry) => entry.file))].sort();
+    for (const file of files) {
+        const generator = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+        writeFileSync(validatorFile(dir, file), standaloneCode(generator, generator.compile(crdSchema(file))));
+    }
+    return files;
+}
+
+/** The validator of a CRD schema file: the one the build wrote, else compiled now (a checkout run from source). */
 function crdValidator(file: string): ValidateFunction {
     let validate = compiled.get(file);
     if (!validate) {
-        const schema = JSON.parse(readFileSync(path.join(SCHEMA_DIR, file), "utf8")) as { properties?: Record<string, unknown> };
-        // The API server supplies the type and object metadata fields; some CRDs leave them out.
-        const withTypeMeta = {
-            ...schema,
-            properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...schema.properties },
-        };
-        validate = ajv.compile(closeObjects(withTypeMeta) as object);
+        const built = validatorFile(VALIDATOR_DIR, file);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        validate = existsSync(built) ? (require(built) as ValidateFunction) : ajv.compile(crdSchema(file));
         compiled.set(file, validate);
     }
     return validate;

@@ -29,6 +29,7 @@ import { readStackFile, StackFileError } from "./stackFile";
 import { readRecordedStack, StackOutputsError, type RecordedStack } from "./stackOutputs";
 import { comparePlans, readPreviousPlan, PreviousPlanError, type Comparison, type PlannedResource } from "./compare";
 import { summarize, type PlanSummary } from "./tree";
+import { deployEstimate, type DeployEstimate } from "./criticalPath";
 
 /** Exit codes of `mlmesh plan`. */
 export const EXIT = { ok: 0, unsafe: 1, badInput: 2 } as const;
@@ -101,6 +102,8 @@ export interface PlanResult {
     readonly podSecurity: PodSecurityReport;
     /** Every public path of the front door, judged by the route simulator on the rendered objects. */
     readonly routes: readonly RouteRow[];
+    /** How long a first `pulumi up` takes along its critical path, against the ideal. */
+    readonly deploy: DeployEstimate;
     /** With `compare`: each resource's change against the previous plan, and the changes refused. */
     readonly comparison?: Comparison;
     readonly exitCode: number;
@@ -195,14 +198,14 @@ function asInputError(error: unknown, configFile: string): PlanInputError | unde
     return undefined;
 }
 
-function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity" | "routes" | "comparison">, manifests: ReturnType<typeof renderManifests>): void {
+function writeOutputs(outDir: string, result: Omit<PlanResult, "exitCode" | "outDir" | "summary" | "installOrder" | "images" | "podSecurity" | "routes" | "comparison" | "deploy">, manifests: ReturnType<typeof renderManifests>): void {
     rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
     mkdirSync(path.join(outDir, "manifests"), { recursive: true });
     const plan = {
         stack: result.stack,
         project: result.project,
         outputs: result.outputs,
-        resources: result.resources.map(({ urn, type, name, parent, inputs, options }) => ({ urn, type, name, parent, inputs, options })),
+        resources: result.resources.map(({ urn, type, name, parent, custom, inputs, options }) => ({ urn, type, name, parent, custom, inputs, options })),
     };
     writeFileSync(path.join(outDir, "plan.json"), `${JSON.stringify(plan, null, 2)}\n`);
     for (const manifest of manifests) {
@@ -308,5 +311,6 @@ export async function plan(request: PlanRequest): Promise<PlanResult> {
     const unsafe = (comparison?.problems.length ?? 0) > 0 || manifests.some((m) => m.check.status === "invalid") || installOrder.length > 0
         || images.problems.length > 0 || podSecurity.findings.length > 0 || routes.some((r) => r.problems.length > 0)
         || policyViolations.some((v) => v.level === "mandatory");
-    return { ...result, outDir, installOrder, images, podSecurity, routes, comparison, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
+    const deploy = deployEstimate(run.resources);
+    return { ...result, outDir, installOrder, images, podSecurity, routes, comparison, deploy, summary: summarize(run.resources), exitCode: unsafe ? EXIT.unsafe : EXIT.ok };
 }

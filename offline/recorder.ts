@@ -51,6 +51,11 @@ export interface RecordedResource {
      * A component's own `dependsOn` is not passed on to its children, so it is not here either.
      */
     dependencies: string[];
+    /**
+     * The part of `dependencies` the resource's inputs come from (its property dependencies):
+     * what it reads, as opposed to what it is told to wait for.
+     */
+    inputDependencies: string[];
 }
 
 export interface RecordedRun {
@@ -172,6 +177,7 @@ class RecordingMonitor extends MockMonitor {
                     outputs: redact(rpc.deserializeProperties(resp.getObject())) as Record<string, unknown>,
                     options: optionsOf(req),
                     dependencies: [...new Set(req.getDependenciesList())],
+                    inputDependencies: [...new Set([...req.getPropertydependenciesMap().values()].flatMap((deps) => deps.getUrnsList()))],
                 });
             }
             callback(err, resp);

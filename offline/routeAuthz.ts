@@ -54,7 +54,19 @@ export function policiesFor(objects: readonly IstioObject[], workload: Workload)
     }
     return ofKind(objects, "security.istio.io/AuthorizationPolicy")
         .filter((o) => o.metadata.annotations?.["istio.io/dry-run"] !== "true" && selectsWorkload(o, workload))
-        .map((o) => compilePolicy(idOf(o), o.spec));
+        .map(compiledPolicyOf);
+}
+
+const compiledPolicies = new WeakMap<IstioObject, CompiledPolicy>();
+
+/** An AuthorizationPolicy object compiled once: the evaluator asks for it on every request it applies to. */
+function compiledPolicyOf(o: IstioObject): CompiledPolicy {
+    let compiled = compiledPolicies.get(o);
+    if (compiled === undefined) {
+        compiled = compilePolicy(idOf(o), o.spec);
+        compiledPolicies.set(o, compiled);
+    }
+    return compiled;
 }
 
 export interface AuthzAttributes {

@@ -198,9 +198,10 @@ export function httpMatch(m: unknown, request: HttpRequestView, owner: string, f
             return undefined;
         }
     }
-    const query = new URLSearchParams(request.path.slice(path.length));
-    for (const [name, match] of Object.entries(record(spec.queryParams, owner, `${field}.queryParams`))) {
-        if (!stringMatch(match, query.get(name) ?? undefined, ["exact", "regex"], owner, `${field}.queryParams.${name}`, { presence: true })) {
+    const queryParams = Object.entries(record(spec.queryParams, owner, `${field}.queryParams`));
+    const query = queryParams.length > 0 ? new URLSearchParams(request.path.slice(path.length)) : undefined;
+    for (const [name, match] of queryParams) {
+        if (!stringMatch(match, query?.get(name) ?? undefined, ["exact", "regex"], owner, `${field}.queryParams.${name}`, { presence: true })) {
             return undefined;
         }
     }

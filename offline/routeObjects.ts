@@ -16,7 +16,29 @@ export const namespaceOf = (o: IstioObject): string => o.metadata.namespace ?? "
 export const idOf = (o: IstioObject): string => `${namespaceOf(o)}/${o.metadata.name}`;
 /** How messages name an object: `VirtualService ml-serving/resnet`. */
 export const ownerOf = (o: IstioObject): string => `${o.kind} ${idOf(o)}`;
-export const ofKind = (objects: readonly IstioObject[], kind: string): IstioObject[] => objects.filter((o) => groupKind(o) === kind);
+const byKind = new WeakMap<readonly IstioObject[], Map<string, IstioObject[]>>();
+
+/**
+ * The objects of one `<group>/<Kind>`, in their order. Indexed once per list of objects: the
+ * evaluator asks for a kind on every request and hop, and a plan holds thousands of objects.
+ */
+export function ofKind(objects: readonly IstioObject[], kind: string): readonly IstioObject[] {
+    let index = byKind.get(objects);
+    if (index === undefined) {
+        index = new Map();
+        for (const o of objects) {
+            const key = groupKind(o);
+            const list = index.get(key);
+            if (list === undefined) {
+                index.set(key, [o]);
+            } else {
+                list.push(o);
+            }
+        }
+        byKind.set(objects, index);
+    }
+    return index.get(kind) ?? [];
+}
 
 type Fields = Record<string, unknown>;
 

@@ -18,7 +18,20 @@ export interface VirtualService {
     readonly gateways: readonly string[];
 }
 
-export function virtualServices(objects: readonly IstioObject[]): VirtualService[] {
+const read = new WeakMap<readonly IstioObject[], readonly VirtualService[]>();
+const checked = new WeakSet<IstioObject>();
+
+/** The VirtualServices among `objects`, read once per list of objects. */
+export function virtualServices(objects: readonly IstioObject[]): readonly VirtualService[] {
+    let services = read.get(objects);
+    if (services === undefined) {
+        services = readVirtualServices(objects);
+        read.set(objects, services);
+    }
+    return services;
+}
+
+function readVirtualServices(objects: readonly IstioObject[]): VirtualService[] {
     return ofKind(objects, "networking.istio.io/VirtualService").map((object) => {
         const owner = ownerOf(object);
         const namespace = namespaceOf(object);
@@ -33,6 +46,9 @@ export function virtualServices(objects: readonly IstioObject[]): VirtualService
 
 /** The whole VirtualService's shape, header operations included. */
 export function checkVirtualService(vs: VirtualService): void {
+    if (checked.has(vs.object)) {
+        return;
+    }
     const spec = fields(vs.object.spec, ["hosts", "gateways", "http", "exportTo"], vs.owner, "spec");
     list(spec.http, vs.owner, "spec.http").forEach((entry, i) => {
         const at = `spec.http[${i}]`;
@@ -51,4 +67,5 @@ export function checkVirtualService(vs: VirtualService): void {
             throw notModelled(vs.owner, at, "has no route, redirect or directResponse");
         }
     });
+    checked.add(vs.object);
 }

@@ -43,6 +43,8 @@ export interface CertManagerArgs {
     provider: k8s.Provider;
     /** Where images are pulled from. */
     images: pulumi.Input<ImageRegistry>;
+    /** What its pods need to run (a GpuCluster's system nodes and core add-ons): only the release waits for it. */
+    readyForPods?: pulumi.Resource[];
 }
 
 /**
@@ -63,7 +65,7 @@ export class CertManager extends pulumi.ComponentResource {
             releaseName: "cert-manager",
             namespace: ns.metadata.name,
             values: pulumi.output(args.images).apply(certManagerValues),
-        }, childOptions(this, opts, { provider: args.provider, dependsOn: [ns] }));
+        }, childOptions(this, opts, { provider: args.provider, dependsOn: [ns, ...(args.readyForPods ?? [])] }));
         this.releaseName = release.name;
         this.registerOutputs({ namespace: this.namespace, releaseName: this.releaseName });
     }

@@ -179,6 +179,8 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
     public readonly secretsKeyArn: pulumi.Output<string>;
     /** Labels, taints and capacity of each GPU group, for placing workloads. */
     public readonly gpuNodeGroups: readonly GpuNodeGroupPlacement[];
+    /** What pods need to run: the system nodes and the core add-ons (pod network, DNS). */
+    public readonly readyForPods: pulumi.Resource[];
     public readonly vpcId: pulumi.Output<string>;
     public readonly privateSubnetIds: pulumi.Output<string[]>;
     /** A Kubernetes provider for this cluster, for the mesh and serving components. */
@@ -333,7 +335,7 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             tags,
         });
         const addons = [...nodeNetworking, addon("coredns", [systemNodes, ...nodePolicies])];
-
+        this.readyForPods = [systemNodes, ...addons];
         const gpuGroups = (args.gpuNodeGroups ?? []).map((group) => new GpuNodeGroup(`${name}-gpu-${group.name}`, {
             ...placement,
             group,
@@ -365,8 +367,8 @@ export class GpuCluster extends pulumi.ComponentResource implements ClusterOidc 
             kubernetesVersion: version,
             images: this.images,
             tags,
-        }, { parent: this, dependsOn: [systemNodes, ...addons] });
-        new MetricsServer(`${name}-metrics`, { provider: this.provider, images: this.images }, { parent: this, dependsOn: [systemNodes, ...addons] });
+        }, { parent: this, dependsOn: this.readyForPods });
+        new MetricsServer(`${name}-metrics`, { provider: this.provider, images: this.images }, { parent: this, dependsOn: this.readyForPods });
         if (needsDevicePlugin(this.gpuNodeGroups)) {
             new NvidiaDevicePlugin(`${name}-nvidia`, { placements: this.gpuNodeGroups, provider: this.provider, images: this.images }, { parent: this, dependsOn: addons });
         }

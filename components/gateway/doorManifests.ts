@@ -137,6 +137,26 @@ function conditions(claims: RequiredClaims, headers: Readonly<Record<string, str
  * model's required claims), and each split's paths on the internal listener from the gateway
  * itself or the split's allowed in-mesh callers.
  */
+/** An AuthorizationPolicy holds at most this many rules (istio/istio:manifests/charts/base/files/crd-all.gen.yaml@1.30.3, `rules.maxItems`). */
+export const MAX_AUTHORIZATION_RULES = 512;
+
+/**
+ * One ALLOW policy as several of at most MAX_AUTHORIZATION_RULES rules each, the first under its
+ * own name and the rest `<name>-2`, `<name>-3`...: Istio allows a request when any ALLOW policy
+ * of the workload matches it, so the set admits exactly what the one policy would.
+ */
+export function chunkAllowPolicy(policy: IstioManifest): IstioManifest[] {
+    const rules = (policy.spec.rules ?? []) as unknown[];
+    if (rules.length <= MAX_AUTHORIZATION_RULES) {
+        return [policy];
+    }
+    return Array.from({ length: Math.ceil(rules.length / MAX_AUTHORIZATION_RULES) }, (_, i) => ({
+        ...policy,
+        metadata: { ...policy.metadata, name: i === 0 ? policy.metadata.name : `${policy.metadata.name}-${i + 1}` },
+        spec: { ...policy.spec, rules: rules.slice(i * MAX_AUTHORIZATION_RULES, (i + 1) * MAX_AUTHORIZATION_RULES) },
+    }));
+}
+
 export function frontDoorAuthorization(table: DoorTable, jwt: boolean): IstioManifest {
     const fromUsers = jwt ? { from: [{ source: { requestPrincipals: ["*"] } }] } : {};
     const publicRule = (entry: { claims: RequiredClaims }, family: { authzPaths: readonly string[]; methods: readonly string[]; matches: readonly { headers?: Readonly<Record<string, string>> }[] }) => {

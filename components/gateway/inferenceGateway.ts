@@ -6,7 +6,7 @@ import { PropertyErrors } from "../propertyErrors";
 import type { ModelEntry } from "../serving/modelSpec";
 import type { IngressRoutes } from "../serving/trafficPolicy";
 import {
-    frontDoorAuthorization, frontDoorVirtualService, inferenceService, inferenceVirtualService, requestAuthentication,
+    chunkAllowPolicy, frontDoorAuthorization, frontDoorVirtualService, inferenceService, inferenceVirtualService, requestAuthentication,
     splitDestinationRule, splitGateway, splitLegsVirtualService, splitService,
 } from "./doorManifests";
 import { doorHttpRoutes, doorTable, INFERENCE_SERVICE } from "./doorRoutes";
@@ -80,13 +80,13 @@ export class InferenceGateway extends pulumi.ComponentResource {
         }
         // Token validation, then admission, then the routes that open paths to it (a split's first hop after its listener).
         const validation = jwt.length > 0 ? [custom("jwt", requestAuthentication(jwt))] : [];
-        const access = custom("access", frontDoorAuthorization(table, jwt.length > 0), validation);
+        const access = chunkAllowPolicy(frontDoorAuthorization(table, jwt.length > 0)).map((policy, i) => custom(i === 0 ? "access" : `access-${i + 1}`, policy, validation));
         // Istio's webhook refuses a VirtualService without routes (pkg/config/validation/validation.go@1.30.3).
         if (doorHttpRoutes(table).length > 0) {
             const after = args.routesAfter ?? [];
-            custom("mesh-routes", inferenceVirtualService(table), [service, access, ...listener, ...after]);
+            custom("mesh-routes", inferenceVirtualService(table), [service, ...access, ...listener, ...after]);
             if (args.mesh.ingress) {
-                custom("routes", frontDoorVirtualService(table, args.mesh.ingress), [access, ...listener, ...after]);
+                custom("routes", frontDoorVirtualService(table, args.mesh.ingress), [...access, ...listener, ...after]);
             }
         }
 

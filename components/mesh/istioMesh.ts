@@ -48,6 +48,8 @@ export interface IstioMeshArgs {
         readonly nodeSecurityGroupId: pulumi.Input<string>;
         /** Where images are pulled from (a GpuCluster's image cache). */
         readonly images: pulumi.Input<ImageRegistry>;
+        /** What the charts' pods need to run (a GpuCluster's system nodes and core add-ons): only they wait for it. */
+        readonly readyForPods?: pulumi.Resource[];
     };
     /** The control plane the ML namespaces, the gateway and the validator use. @default ISTIO_VERSION */
     version?: string;
@@ -149,6 +151,12 @@ export class IstioMesh extends pulumi.ComponentResource {
     public readonly podSecurity: PodSecurityLevel;
     /** `host:port` of the OpenTelemetry collector the proxies send spans to. */
     public readonly otelCollector: string;
+    /**
+     * What a workload in a mesh namespace needs before it starts: the injector (istiod, the
+     * validator, the CNI agent), the namespaces with their default-deny policies, mesh mTLS and
+     * the AWS API egress. Not the ingress gateway: workloads wait for this, not the whole mesh.
+     */
+    public readonly readyForWorkloads: pulumi.Resource[];
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:mesh:IstioMesh", name, {}, opts);
@@ -180,6 +188,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, { parent: this });
         }
 
+        const nodes = args.cluster.readyForPods ?? [];
         const rootNs = new k8s.core.v1.Namespace(`${name}-root-ns`, { metadata: { name: ISTIO_ROOT_NAMESPACE } }, k8sOpts([]));
         const images = pulumi.output(args.cluster.images);
         this.servedVersions = [...(args.servedVersions ?? [this.version])].sort(compareIstioVersions);
@@ -192,7 +201,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, { ...k8sOpts(dependsOn), ...(protect ? { protect } : {}) });
 
         // The CRDs of the newest served release, which every older control plane reads.
-        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs], this.servedVersions[this.servedVersions.length - 1]);
+        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs, ...nodes], this.servedVersions[this.servedVersions.length - 1]);
         const controlPlane = (version: string) => chart(`istiod-${istioRevision(version)}`, "istiod", rootNs.metadata.name, images.apply((registry) => istiodValues({
             revision: istioRevision(version),
             tracingSampling: args.tracingSampling ?? 1,
@@ -202,11 +211,11 @@ export class IstioMesh extends pulumi.ComponentResource {
             cni,
             outboundTrafficPolicy: args.egress?.mode ?? "REGISTRY_ONLY",
             images: registry,
-        })), [base], version);
+        })), [base, ...nodes], version);
         // Only the one in use gates what follows; the others run beside it.
         const istiod = controlPlane(this.version);
         this.servedVersions.filter((version) => version !== this.version).forEach(controlPlane);
-        const dataPlane = cni ? [chart("istio-cni", "cni", rootNs.metadata.name, images.apply((registry) => cniValues(this.revision, registry)), [base])] : [];
+        const dataPlane = cni ? [chart("istio-cni", "cni", rootNs.metadata.name, images.apply((registry) => cniValues(this.revision, registry)), [base, ...nodes])] : [];
 
         // Validates every Istio object mlmesh writes; it moves to a new revision only once that
         // revision's istiod is installed and ready.
@@ -225,7 +234,7 @@ export class IstioMesh extends pulumi.ComponentResource {
 
         const custom = (role: string, manifest: IstioManifest, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts([istiod, validator, ...dependsOn]));
-        custom("mtls", meshPeerAuthentication(args.mtls ?? "STRICT"), []);
+        const mtls = custom("mtls", meshPeerAuthentication(args.mtls ?? "STRICT"), []);
         custom("telemetry", meshTelemetry(args.tracingSampling ?? 1), []);
         const gatewayResourceName = `${name}-gateway`;
         const hosts = gateway.hosts ?? [];
@@ -239,7 +248,8 @@ export class IstioMesh extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const awsApis = pulumi.all([region, partition.dnsSuffix]).apply(([r, dnsSuffix]) => platformServiceEntry({ region: r, dnsSuffix }, args.egress?.s3Regions));
-        new k8s.apiextensions.CustomResource(`${name}-aws-apis`, deferredManifest(SERVICE_ENTRY_TYPE, awsApis), k8sOpts([istiod, validator]));
+        const awsApiEgress = new k8s.apiextensions.CustomResource(`${name}-aws-apis`, deferredManifest(SERVICE_ENTRY_TYPE, awsApis), k8sOpts([istiod, validator]));
+        this.readyForWorkloads = [istiod, validator, ...dataPlane, mtls, awsApiEgress];
 
         // A namespace is labelled for a revision only once that revision's injector exists, so no
         // pod starts without a sidecar in between; with the CNI, once the node agent is installed.
@@ -249,7 +259,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             const ns = new k8s.core.v1.Namespace(`${name}-ns-${namespace}`, {
                 metadata: { name: namespace, labels: { "istio.io/rev": this.revision, ...podSecurityLabels(this.podSecurity) } },
             }, k8sOpts([istiod, ...dataPlane]));
-            custom(`${namespace}-default-deny`, defaultDenyPolicy(namespace), [ns]);
+            this.readyForWorkloads.push(ns, custom(`${namespace}-default-deny`, defaultDenyPolicy(namespace), [ns]));
             for (const allowance of (args.egress?.allow ?? []).filter((a) => a.namespace === namespace)) {
                 const entry = namespaceServiceEntry(allowance);
                 custom(`${namespace}-${entry.metadata.name}`, entry, [ns]);

@@ -161,9 +161,12 @@ export class MlPlatform extends pulumi.ComponentResource {
             upgradeSupport: profile.upgradeSupport,
             tags,
         }, { parent: this });
-        // Helm releases with atomic installs need schedulable nodes and cluster DNS first.
-        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster, protectIngress: profile.protectStateful }, { parent: this, dependsOn: [this.cluster] });
-        grantAppTeams(name, args.cluster.access?.appTeams ?? [], { parent: this, provider: this.cluster.provider, after: [this.mesh] });
+        // Each part waits only for what it needs: Helm releases with pods (atomic) for the system
+        // nodes and cluster DNS, not the whole cluster (GPU groups, autoscaler); workloads for the
+        // injector and their namespace, not the whole mesh (the ingress gateway and its load balancer);
+        // KServe, outside the mesh, for cert-manager.
+        this.mesh = new IstioMesh(`${name}-mesh`, { ...args.mesh, cluster: this.cluster, protectIngress: profile.protectStateful }, { parent: this });
+        grantAppTeams(name, args.cluster.access?.appTeams ?? [], { parent: this, provider: this.cluster.provider, after: this.mesh.readyForWorkloads });
         // A model that sets no replicas gets its tier's range, widened to hold every version's floor.
         const entries = (args.models ?? []).map((entry) => {
             if ((entry.backend !== "tfserving" && entry.backend !== "kserve") || entry.replicas !== undefined) {
@@ -179,13 +182,13 @@ export class MlPlatform extends pulumi.ComponentResource {
                 cluster: this.cluster,
                 images: this.cluster.images,
                 modelFormats: kserveFormats,
-                certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images }, { parent: this, dependsOn: [this.cluster] }),
-            }, { parent: this, dependsOn: [this.mesh] })
+                certManager: new CertManager(`${name}-cert-manager`, { provider: this.cluster.provider, images: this.cluster.images, readyForPods: this.cluster.readyForPods }, { parent: this }),
+            }, { parent: this })
             : undefined;
         const components: (TfServingModel | KServeModel)[] = [];
         for (const model of models) {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };
-            const opts = { parent: this, dependsOn: [this.mesh] };
+            const opts = { parent: this, dependsOn: this.mesh.readyForWorkloads };
             if (model.backend === "tfserving") {
                 components.push(new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, minVersionReplicas: profile.minModelReplicas }, opts));
             } else if (model.backend === "kserve") {

@@ -90,7 +90,7 @@ describe("mlmesh plan", () => {
             assert.match(planFile.outputs.vpcId, /^vpc-[0-9a-f]{17}$/);
             assert.equal(planFile.outputs.privateSubnetIds.length, 3);
             for (const resource of planFile.resources) {
-                assert.deepEqual(Object.keys(resource).filter((k) => k !== "parent").sort(), ["inputs", "name", "options", "type", "urn"]);
+                assert.deepEqual(Object.keys(resource).filter((k) => k !== "parent").sort(), ["custom", "inputs", "name", "options", "type", "urn"]);
             }
             const vpc = planFile.resources.find((r: { type: string }) => r.type === "aws:ec2/vpc:Vpc");
             assert.equal(vpc.inputs.cidrBlock, "10.40.0.0/16");

@@ -5,7 +5,7 @@ import type { RecordedResource } from "../../offline/recorder";
 
 /** A recorded resource with only what the check reads. */
 function resource(name: string, type: string, inputs: Record<string, unknown> = {}, dependencies: string[] = []): RecordedResource {
-    return { urn: `urn:${name}`, type, name, custom: true, inputs, outputs: {}, options: {}, dependencies: dependencies.map((d) => `urn:${d}`) };
+    return { urn: `urn:${name}`, type, name, custom: true, inputs, outputs: {}, options: {}, dependencies: dependencies.map((d) => `urn:${d}`), inputDependencies: [] };
 }
 const release = (name: string, chart: string, dependencies: string[] = []) => resource(name, "kubernetes:helm.sh/v3:Release", { chart }, dependencies);
 
@@ -13,7 +13,7 @@ const release = (name: string, chart: string, dependencies: string[] = []) => re
 function soundPlan(): RecordedResource[] {
     const nodes = ["system", "vpc-cni", "coredns"];
     return [
-        resource("system", "aws:eks/nodeGroup:NodeGroup", { labels: { "mlmesh.io/node-role": "system" } }),
+        resource("system", "aws:eks/nodeGroup:NodeGroup", { labels: { "mlmesh.io/node-role": "system" } }, ["vpc-cni"]),
         resource("vpc-cni", "aws:eks/addon:Addon", { addonName: "vpc-cni" }),
         resource("coredns", "aws:eks/addon:Addon", { addonName: "coredns" }, ["system"]),
         release("base", "base", nodes),
@@ -43,6 +43,7 @@ describe("install order", () => {
         ["kserve-resources before the KServe CRDs", "kserve-resources", ["cert-manager"], /does not wait for the kserve-crd chart/],
         ["runtime configs before the controller's webhook", "runtimes", ["kserve-crd"], /runtimes \(the kserve-runtime-configs chart\) does not wait for the kserve-resources chart/],
         ["istiod before the Istio CRDs", "istiod", ["system", "vpc-cni", "coredns"], /istiod \(the istiod chart\) does not wait for the base chart/],
+        ["a node group before the VPC CNI", "system", [], /system \(a managed node group\) does not wait for the vpc-cni add-on/],
         ["cert-manager before any node exists", "cert-manager", [], /does not wait for the system node group/],
         ["an InferenceService before KServe", "bert", ["istiod"], /bert \(an InferenceService\) does not wait for the kserve-resources chart/],
         ["a VirtualService before istiod", "routes", ["base"], /routes \(an Istio object\) does not wait for the istiod chart/],

@@ -6,7 +6,7 @@ import { recordOffline } from "./fixtures/offlineRun";
 import { workloadProgram } from "./fixtures/workloads";
 
 function resource(overrides: Partial<RecordedResource>): RecordedResource {
-    return { urn: "urn:x", type: "kubernetes:core/v1:ConfigMap", name: "cm", custom: true, inputs: {}, outputs: {}, options: {}, dependencies: [], ...overrides };
+    return { urn: "urn:x", type: "kubernetes:core/v1:ConfigMap", name: "cm", custom: true, inputs: {}, outputs: {}, options: {}, dependencies: [], inputDependencies: [], ...overrides };
 }
 
 describe("manifest rendering", () => {

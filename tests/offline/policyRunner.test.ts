@@ -4,7 +4,7 @@ import { enforcementLevelOf, PolicyConfigError, policySettings, runPolicies, UNK
 import type { RecordedResource } from "../../offline/recorder";
 
 const bucket = (name: string, props: Record<string, unknown>, extra: Partial<RecordedResource> = {}): RecordedResource => ({
-    urn: `urn:pulumi:s::p::aws:s3/bucket:Bucket::${name}`, type: "aws:s3/bucket:Bucket", name, custom: true, inputs: props, outputs: props, options: {}, dependencies: [], ...extra,
+    urn: `urn:pulumi:s::p::aws:s3/bucket:Bucket::${name}`, type: "aws:s3/bucket:Bucket", name, custom: true, inputs: props, outputs: props, options: {}, dependencies: [], inputDependencies: [], ...extra,
 });
 
 const versioned: ResourceValidationPolicy = {

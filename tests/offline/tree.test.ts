@@ -4,7 +4,7 @@ import { displayType, renderTree, summarize } from "../../offline/tree";
 
 const stack = "urn:pulumi:dev::mlmesh::pulumi:pulumi:Stack::mlmesh-dev";
 function resource(name: string, type: string, parent?: string, options: RecordedResource["options"] = {}): RecordedResource {
-    return { urn: `urn:${name}`, type, name, parent, custom: true, inputs: {}, outputs: {}, options, dependencies: [] };
+    return { urn: `urn:${name}`, type, name, parent, custom: true, inputs: {}, outputs: {}, options, dependencies: [], inputDependencies: [] };
 }
 
 describe("plan tree", () => {

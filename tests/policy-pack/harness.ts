@@ -19,7 +19,7 @@ type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
 export function resource(type: string, props: Record<string, unknown>, extra: Partial<RecordedResource> = {}): RecordedResource {
     const name = String((props.metadata as { name?: string } | undefined)?.name ?? "r");
     // Outputs echo the inputs, as a provider returns them for what these rules read (and as the mocks do).
-    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs: props, outputs: props, options: {}, dependencies: [], ...extra };
+    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs: props, outputs: props, options: {}, dependencies: [], inputDependencies: [], ...extra };
 }
 
 /** The violations `policy` reports on these resources, at the level the config gives it (mandatory unless set). */

@@ -18,7 +18,7 @@ const ROLE = "aws:iam/role:Role";
 const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
 
 function aws(type: string, name: string, inputs: Record<string, unknown>): RecordedResource {
-    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs, outputs: inputs, options: {}, dependencies: [] };
+    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs, outputs: inputs, options: {}, dependencies: [], inputDependencies: [] };
 }
 const messages = async (...args: Parameters<typeof violationsOf>) => (await violationsOf(...args)).map((v) => v.message);
 

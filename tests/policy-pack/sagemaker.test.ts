@@ -26,7 +26,7 @@ const TARGET = "aws:appautoscaling/target:Target";
 
 /** A recorded AWS resource named `name`, depending on `dependencies` (URNs). */
 function aws(type: string, name: string, inputs: Record<string, unknown>, dependencies: string[] = []): RecordedResource {
-    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs, outputs: inputs, options: {}, dependencies };
+    return { urn: `urn:pulumi:test::mlmesh::${type}::${name}`, type, name, custom: true, inputs, outputs: inputs, options: {}, dependencies, inputDependencies: dependencies };
 }
 
 /** `value` with `field` (a dotted path) set, or deleted when `to` is undefined; the rest is copied. */

@@ -43,15 +43,20 @@ describe("the stack program through the offline engine", () => {
         assert.deepEqual(amiTypes("prod"), ["AL2023_x86_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA"]);
     });
 
-    it("installs every Istio chart only after the cluster's nodes and add-ons exist, as the engine orders them", () => {
+    it("installs every Istio chart only after the system nodes and add-ons exist, and not after the GPU groups, as the engine orders them", () => {
         // The engine orders by each resource's own dependencies: a component's dependsOn reaches
         // its children only because mlmesh passes it on.
         const graph = waitsFor(plans.dev.resources);
-        const clusterParts = [...find("dev", "aws:eks/nodeGroup:NodeGroup"), ...find("dev", "aws:eks/addon:Addon")].map((r) => r.urn);
+        const groups = find("dev", "aws:eks/nodeGroup:NodeGroup");
+        const isSystem = (r: RecordedResource) => (r.inputs.labels as Record<string, string> | undefined)?.["mlmesh.io/node-role"] === "system";
+        const clusterParts = [...groups.filter(isSystem), ...find("dev", "aws:eks/addon:Addon")].map((r) => r.urn);
+        const gpuGroups = groups.filter((r) => !isSystem(r)).map((r) => r.urn);
+        assert.ok(gpuGroups.length > 0);
         const istio = find("dev", "kubernetes:helm.sh/v3:Release").filter((r) => ["base", "istiod", "gateway"].includes(String(r.inputs.chart)));
         assert.equal(istio.length, 3);
         for (const release of istio) {
             assert.deepEqual(clusterParts.filter((urn) => !graph.get(release.urn)!.has(urn)), [], release.name);
+            assert.deepEqual(gpuGroups.filter((urn) => graph.get(release.urn)!.has(urn)), [], `${release.name} waits for a GPU group it does not run on`);
         }
     });
 

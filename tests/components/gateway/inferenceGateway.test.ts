@@ -2,6 +2,8 @@ import * as assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { InferenceGateway, type InferenceGatewayArgs } from "../../../components/gateway/inferenceGateway";
+import { frontDoorAuthorization } from "../../../components/gateway/doorManifests";
+import { doorTable } from "../../../components/gateway/doorRoutes";
 import type { KServeModelSpec, ModelEntry, TfServingModelSpec } from "../../../components/serving/modelSpec";
 import type { SageMakerModelSpec } from "../../../components/sagemaker/sagemakerSpec";
 import { INGRESS_GATEWAY_PRINCIPAL } from "../../../components/serving/trafficPolicy";
@@ -27,6 +29,21 @@ const names = (list: RecordedResource[]) => list.map((r) => (r.inputs.metadata a
 const spec = (r: RecordedResource) => r.inputs.spec as Record<string, any>;
 
 describe("InferenceGateway", () => {
+    it("spreads the door's authorization over policies of at most 512 rules (the CRD's maxItems), each rule kept once", async () => {
+        // 300 TF Serving models: their rules are past what one AuthorizationPolicy may hold.
+        const many = Array.from({ length: 300 }, (_, i): TfServingModelSpec => ({ ...TF, name: `m-${i}`, requireClaims: undefined }));
+        const big = await door({ models: many });
+        const policies = byKind(big, "AuthorizationPolicy").sort((a, b) => names([a])[0].localeCompare(names([b])[0]));
+        const rules = policies.flatMap((p) => spec(p).rules as unknown[]);
+        assert.ok(policies.length > 1, `${policies.length} policy`);
+        assert.ok(policies.every((p) => (spec(p).rules as unknown[]).length <= 512), policies.map((p) => (spec(p).rules as unknown[]).length).join(", "));
+        assert.equal(names(policies)[0], "mlmesh-front-door", "the first keeps its name, so a stack that fits in one is unchanged");
+        assert.deepEqual(rules, JSON.parse(JSON.stringify(frontDoorAuthorization(doorTable(many, "p"), true).spec.rules)), "the same rules, in order");
+        assert.ok(policies.every((p) => spec(p).action === "ALLOW" && spec(p).selector.matchLabels.istio === "ingressgateway"));
+        const routes = byKind(big, "VirtualService").find((r) => names([r])[0] === "mlmesh-front-door")!;
+        assert.ok(policies.every((p) => routes.dependencies.includes(p.urn)), "the routes open only once every policy admits");
+    });
+
     let run: RecordedRun;
     before(async () => {
         run = await door();
