@@ -82,6 +82,23 @@ export const CREATE_DURATIONS: readonly CreateDuration[] = [
         "admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration", "apps/v1:DaemonSetPatch"].map((type) => noAwait(`kubernetes:${type}`)),
 ];
 
+/**
+ * A workload that requests GPUs: its pods wait for a GPU node (cluster-autoscaler scale-up from
+ * zero, boot, driver and device plugin) and pull a multi-GB server image before they are ready.
+ */
+export const GPU_WORKLOAD: CreateDuration = {
+    type: "a workload requesting nvidia.com/gpu",
+    seconds: 480,
+    kind: "estimate",
+    basis: "a GPU node started (about 4 min, as a node group) and a multi-GB image pulled (several minutes) before the pods are available; mlmesh allows up to MODEL_ROLLOUT_MINUTES for the worst case",
+    source: `${PK8S}/await/deployment.go@v4.32.0; components/serving/workloadPlacement.ts`,
+};
+
+/** Whether the resource makes pods that request GPUs. */
+export function requestsGpus(resource: RecordedResource): boolean {
+    return /^kubernetes:(apps\/v1:Deployment|serving\.kserve\.io\/v1beta1:InferenceService)$/.test(resource.type) && JSON.stringify(resource.inputs).includes("\"nvidia.com/gpu\"");
+}
+
 const byType = new Map(CREATE_DURATIONS.map((d) => [d.type, d]));
 
 /** Kubernetes custom resources (Istio, KServe, ...) have no await: done when the API server takes them. */
@@ -91,6 +108,9 @@ const CUSTOM_RESOURCE: CreateDuration = { ...noAwait("a custom resource"), sourc
 export function createDuration(resource: RecordedResource): CreateDuration | undefined {
     if (!resource.custom && resource.options.remote !== true) {
         return { type: resource.type, seconds: 0, kind: "estimate", basis: "a component: only its children are created", source: "" };
+    }
+    if (resource.type === "kubernetes:apps/v1:Deployment" && requestsGpus(resource)) {
+        return GPU_WORKLOAD;
     }
     const chart = chartOf(resource);
     const key = chart !== undefined ? `${resource.type} ${chart}`

@@ -90,13 +90,18 @@ export const PREREQUISITES: readonly Consumer[] = [
         ],
     },
     {
+        describe: "Istio's default validating webhook", matches: (r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration" && (r.inputs.metadata as { name?: string } | undefined)?.name === "istiod-default-validator", prerequisites: [
+            { needs: "istiod, the service its webhook calls", providers: [chart("istiod")], source: `${ISTIO}/default/templates/validatingwebhook.yaml@1.30.3 (service istiod-<revision>)` },
+        ],
+    },
+    {
         describe: "a managed node group", matches: (r) => r.type === "aws:eks/nodeGroup:NodeGroup", prerequisites: [
-            { needs: "the pod network on its nodes from their first boot (a node without the VPC CNI stays NotReady)", providers: [addon("vpc-cni")], source: "pulumi/pulumi-eks:nodejs/eks/nodes/nodegroup.ts@v4.3.0 (node groups wait for the VPC CNI)" },
+            { needs: "the pod network on its nodes from their first boot (a node without the VPC CNI stays NotReady)", providers: [addon("vpc-cni")], source: "pulumi/pulumi-eks:nodejs/eks/nodes/nodegroup.ts@v4.3.0 (its self-managed node groups wait for the VPC CNI for this reason)" },
         ],
     },
     {
         describe: "the coredns add-on", matches: addon("coredns").matches, prerequisites: [
-            { needs: "nodes for its pods: the provider waits for ACTIVE, which it reaches only once they run", providers: [SYSTEM_NODES], source: "pulumi/terraform-provider-aws:internal/service/eks/addon.go@patched-v6.0.0 (waits for ACTIVE; DEGRADED is still pending)" },
+            { needs: "nodes for its pods: the provider waits for ACTIVE, which it reaches only once they run", providers: [SYSTEM_NODES], source: "pulumi/terraform-provider-aws:internal/service/eks/wait.go@patched-v6.0.0 (waitAddonCreated: CREATING and DEGRADED are still pending)" },
         ],
     },
     { describe: "the cert-manager chart", matches: releaseOf("cert-manager"), prerequisites: [podsOnNodes("cert-manager/cert-manager:deploy/charts/cert-manager/templates/deployment.yaml@v1.21.1")] },

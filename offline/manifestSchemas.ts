@@ -208,8 +208,27 @@ function istioRuleErrors(object: Record<string, unknown>): string[] {
     return ["http", "tcp", "tls"].some((key) => (spec[key] ?? []).length > 0) ? [] : ["/spec: http, tcp or tls must be provided in virtual service (Istio's webhook refuses it)"];
 }
 
-/** Validates one Kubernetes object against the schema of its apiVersion and kind. */
+/**
+ * The largest object the API server can store: etcd refuses a request over 1.5 MiB
+ * (etcd.io/docs/v3.5/dev-guide/limit, `--max-request-bytes` default), and the server adds its
+ * own metadata (managed fields, uid, timestamps), for which 64 KiB is kept back.
+ */
+export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024 - 64 * 1024;
+
+/** The size error of an object too large to store, or none. */
+function sizeErrors(object: Record<string, unknown>): string[] {
+    const bytes = Buffer.byteLength(JSON.stringify(object));
+    return bytes <= MAX_OBJECT_BYTES ? [] : [`/: the object is ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES} the API server can store (etcd's 1.5 MiB request limit, less room for its metadata): \`pulumi up\` would fail with "etcdserver: request is too large"`];
+}
+
+/** Validates one Kubernetes object against the schema of its apiVersion and kind, and its size. */
 export function validateManifest(object: Record<string, unknown>): ManifestCheck {
+    const check = validateShape(object);
+    const tooLarge = sizeErrors(object);
+    return tooLarge.length === 0 ? check : { ...check, status: "invalid", errors: [...check.errors, ...tooLarge] };
+}
+
+function validateShape(object: Record<string, unknown>): ManifestCheck {
     const apiVersion = String(object.apiVersion);
     const kind = String(object.kind);
     const entry = index()[`${apiVersion}/${kind}`];

@@ -80,7 +80,7 @@ export function manifestFileName(object: Record<string, unknown>): string {
 export function renderManifests(resources: readonly RecordedResource[]): RenderedManifest[] {
     const manifests = resources.filter(isKubernetesObject).map((resource) => {
         const object = manifestObject(resource);
-        return { urn: resource.urn, fileName: manifestFileName(object), object, yaml: stringify(object, { lineWidth: 0 }) };
+        return { urn: resource.urn, fileName: manifestFileName(object), object, yaml: stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }) };
     });
     const seen = new Map<string, string>();
     for (const manifest of manifests) {

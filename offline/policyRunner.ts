@@ -16,7 +16,7 @@
 import type { EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import Ajv from "ajv";
 import * as path from "node:path";
-import type { RecordedResource } from "./recorder";
+import { replaceWhere, type RecordedResource } from "./recorder";
 
 /** The policy pack's per-environment settings shipped with mlmesh (beside the engine in dist/ too). */
 export const PACK_CONFIG_DIR = path.join(__dirname, "..", "policy-pack", "config");
@@ -103,16 +103,7 @@ export function policySettings(policies: readonly AnyPolicy[], config: PolicyCon
 
 /** Turns the recorder's unknown placeholders back into the runtime's unknown sentinel, which the policy proxy detects. */
 export function withUnknowns(value: unknown): unknown {
-    if (value === UNKNOWN_PLACEHOLDER) {
-        return unknownStringValue;
-    }
-    if (Array.isArray(value)) {
-        return value.map(withUnknowns);
-    }
-    if (value !== null && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withUnknowns(v)]));
-    }
-    return value;
+    return replaceWhere(value, (v) => v === UNKNOWN_PLACEHOLDER, () => unknownStringValue);
 }
 
 function resourceOptions(resource: RecordedResource) {

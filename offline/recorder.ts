@@ -69,24 +69,45 @@ export interface RecordedRun {
 export const SECRET_PLACEHOLDER = "[secret]";
 const UNKNOWN_PLACEHOLDER = "[unknown]";
 
-/** Replaces secrets and unknowns with placeholders and resource references with their URN. */
-export function redact(value: unknown): unknown {
-    if (rpc.isRpcSecret(value)) {
-        return SECRET_PLACEHOLDER;
+/**
+ * `value` with each part `matches` picks replaced by `replace(part)`. Objects and arrays are
+ * copied only on the way to a replaced part; the rest is shared with `value` (a plan holds
+ * thousands of resources, and copying every input again is most of its memory).
+ */
+export function replaceWhere(value: unknown, matches: (part: unknown) => boolean, replace: (part: unknown) => unknown): unknown {
+    if (matches(value)) {
+        return replace(value);
     }
-    if (value === rpc.unknownValue) {
-        return UNKNOWN_PLACEHOLDER;
-    }
-    if (pulumi.Resource.isInstance(value)) {
-        return "[resource]";
+    if (value === null || typeof value !== "object") {
+        return value;
     }
     if (Array.isArray(value)) {
-        return value.map(redact);
+        let copy: unknown[] | undefined;
+        value.forEach((item, i) => {
+            const replaced = replaceWhere(item, matches, replace);
+            if (replaced !== item) {
+                copy ??= [...value];
+                copy[i] = replaced;
+            }
+        });
+        return copy ?? value;
     }
-    if (value !== null && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, redact(inner)]));
+    let copy: Record<string, unknown> | undefined;
+    for (const [key, inner] of Object.entries(value)) {
+        const replaced = replaceWhere(inner, matches, replace);
+        if (replaced !== inner) {
+            copy ??= { ...value };
+            copy[key] = replaced;
+        }
     }
-    return value;
+    return copy ?? value;
+}
+
+const redacted = (value: unknown): boolean => rpc.isRpcSecret(value) || value === rpc.unknownValue || pulumi.Resource.isInstance(value);
+
+/** Replaces secrets and unknowns with placeholders and resource references with `[resource]`. */
+export function redact(value: unknown): unknown {
+    return replaceWhere(value, redacted, (part) => (rpc.isRpcSecret(part) ? SECRET_PLACEHOLDER : part === rpc.unknownValue ? UNKNOWN_PLACEHOLDER : "[resource]"));
 }
 
 function nonEmpty<T>(list: T[]): T[] | undefined {
@@ -212,8 +233,14 @@ class DependsOnObserver {
     readonly transformation: pulumi.ResourceTransformation = ({ type, name, opts }) => {
         if (opts.dependsOn !== undefined) {
             const parentUrn = opts.parent ? settle(opts.parent.urn) : Promise.resolve("");
-            const urns = settle(opts.dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]>)
-                .then((deps) => Promise.all([deps].flat().map((dep) => settle((dep as pulumi.Resource).urn))));
+            // A plain list of resources is read as it is: wrapping it in an Output makes the SDK
+            // walk everything reachable from those resources for unknowns (output.ts
+            // containsUnknowns), the whole resource tree, once per registration.
+            const written = opts.dependsOn;
+            const deps = Array.isArray(written) && written.every((dep) => pulumi.Resource.isInstance(dep))
+                ? Promise.resolve(written as pulumi.Resource[])
+                : settle(written as pulumi.Input<pulumi.Input<pulumi.Resource>[]>);
+            const urns = deps.then((list) => Promise.all([list].flat().map((dep) => settle((dep as pulumi.Resource).urn))));
             this.pending.push(Promise.all([parentUrn, urns]).then(([parent, list]) => [`${parent}|${type}|${name}`, list]));
         }
         return undefined;

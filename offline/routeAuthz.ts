@@ -5,6 +5,7 @@
  */
 import { ISTIO_ROOT_NAMESPACE } from "../components/mesh/istioCharts";
 import { authzPattern, compileWhen, requestPrincipalMatches, valuesCondition, type Predicate, type VerifiedJwt } from "./routeConditions";
+import { PathIndex, type PathKeys } from "./pathIndex";
 import { fields, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, record, strings, type IstioObject } from "./routeObjects";
 export { authzPattern };
 
@@ -150,6 +151,31 @@ export interface CompiledPolicy {
     readonly name: string;
     readonly action: "ALLOW" | "DENY";
     readonly rules: readonly Predicate[];
+    /** The rules a request path could match (by their `to.operation.paths`), in order. */
+    readonly byPath: PathIndex;
+}
+
+/**
+ * The paths a rule can match: every `to` entry must name paths, each exact or a `prefix*`;
+ * anything else (no `to`, no paths, `*` or `*suffix`) may match any path.
+ */
+function rulePaths(rule: unknown): PathKeys | undefined {
+    const to = (rule as { to?: unknown } | null)?.to;
+    if (!Array.isArray(to) || to.length === 0) {
+        return undefined;
+    }
+    const exact: string[] = [];
+    const prefixes: string[] = [];
+    for (const entry of to) {
+        const paths = (entry as { operation?: { paths?: unknown } } | null)?.operation?.paths;
+        if (!Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === "string" && !p.startsWith("*"))) {
+            return undefined;
+        }
+        for (const path of paths as string[]) {
+            (path.endsWith("*") ? prefixes : exact).push(path.endsWith("*") ? path.slice(0, -1) : path);
+        }
+    }
+    return { exact, prefixes };
 }
 
 /** Validates the whole policy (every rule), so an unmodelled field fails even when an earlier rule decides. */
@@ -160,7 +186,8 @@ export function compilePolicy(name: string, spec: unknown): CompiledPolicy {
     if (action !== "ALLOW" && action !== "DENY") {
         throw notModelled(owner, "spec.action", `${String(action)} is not modelled`);
     }
-    return { name, action, rules: list(body.rules, owner, "spec.rules").map((rule, i) => compileRule(rule, owner, `spec.rules[${i}]`)) };
+    const rules = list(body.rules, owner, "spec.rules");
+    return { name, action, rules: rules.map((rule, i) => compileRule(rule, owner, `spec.rules[${i}]`)), byPath: new PathIndex(rules.map(rulePaths)) };
 }
 
 export interface Decision {
@@ -174,7 +201,7 @@ export function decide(policies: readonly CompiledPolicy[], attributes: AuthzAtt
         return { allowed: true, reason: "no AuthorizationPolicy applies" };
     }
     for (const policy of policies.filter((p) => p.action === "DENY")) {
-        const rule = policy.rules.findIndex((matches) => matches(attributes));
+        const rule = policy.byPath.candidates(attributes.path).find((i) => policy.rules[i](attributes)) ?? -1;
         if (rule >= 0) {
             return { allowed: false, reason: `denied by DENY policy ${policy.name} (rules[${rule}])` };
         }
@@ -184,7 +211,7 @@ export function decide(policies: readonly CompiledPolicy[], attributes: AuthzAtt
         return { allowed: true, reason: "no DENY policy matches and no ALLOW policy applies" };
     }
     for (const policy of allow) {
-        const rule = policy.rules.findIndex((matches) => matches(attributes));
+        const rule = policy.byPath.candidates(attributes.path).find((i) => policy.rules[i](attributes)) ?? -1;
         if (rule >= 0) {
             return { allowed: true, reason: `allowed by ${policy.name} (rules[${rule}])` };
         }

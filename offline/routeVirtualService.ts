@@ -4,7 +4,8 @@
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/
  */
 import { headerOperations } from "./routeHeaders";
-import { gatewayReference, MATCH_FIELDS, resolveShortName } from "./routeMatch";
+import { PathIndex, type PathKeys } from "./pathIndex";
+import { gatewayReference, MATCH_FIELDS, pathOnly, resolveShortName } from "./routeMatch";
 import { fields, idOf, list, namespaceOf, notModelled, ofKind, ownerOf, strings, type IstioObject } from "./routeObjects";
 
 export interface VirtualService {
@@ -68,4 +69,43 @@ export function checkVirtualService(vs: VirtualService): void {
         }
     });
     checked.add(vs.object);
+}
+
+export interface HttpRoute {
+    readonly vs: VirtualService;
+    readonly index: number;
+    readonly spec: Record<string, unknown>;
+}
+
+const httpRoutes = new WeakMap<IstioObject, { routes: HttpRoute[]; byPath: PathIndex }>();
+
+/**
+ * The http routes of a VirtualService a request could match, in order: those whose `uri` can match
+ * its path, and every route whose match is not an exact or prefix uri (regex, case-insensitive,
+ * none). The caller tries them first to last, as Istio does.
+ */
+export function httpRoutesFor(vs: VirtualService, path: string): HttpRoute[] {
+    let read = httpRoutes.get(vs.object);
+    if (read === undefined) {
+        const routes = list(vs.object.spec.http, vs.owner, "spec.http").map((spec, index) => ({ vs, index, spec: spec as Record<string, unknown> }));
+        read = { routes, byPath: new PathIndex(routes.map((route) => routeUriKeys(route.spec))) };
+        httpRoutes.set(vs.object, read);
+    }
+    const { routes, byPath } = read;
+    // An exact uri is compared with the path without its query, a prefix with the whole path.
+    return byPath.candidates(pathOnly(path), path).map((i) => routes[i]);
+}
+
+function routeUriKeys(route: Record<string, unknown>): PathKeys | undefined {
+    const matches = Array.isArray(route.match) ? route.match : [];
+    const exact: string[] = [];
+    const prefixes: string[] = [];
+    for (const m of matches as { uri?: Record<string, unknown>; ignoreUriCase?: unknown }[]) {
+        const keys = m?.uri !== null && typeof m?.uri === "object" ? Object.keys(m.uri) : [];
+        if (m.ignoreUriCase === true || keys.length !== 1 || typeof m.uri?.[keys[0]] !== "string" || (keys[0] !== "exact" && keys[0] !== "prefix")) {
+            return undefined;
+        }
+        (keys[0] === "exact" ? exact : prefixes).push(m.uri[keys[0]] as string);
+    }
+    return matches.length === 0 ? undefined : { exact, prefixes };
 }

@@ -30,7 +30,7 @@ import {
     type HttpRequestView, type MatchResult,
 } from "./routeMatch";
 import { exportedTo, formatLabels, groupKind, labelsMatch, list, namespaceOf, notModelled, ownerOf, record, type IstioObject } from "./routeObjects";
-import { checkVirtualService, virtualServices, type VirtualService } from "./routeVirtualService";
+import { checkVirtualService, httpRoutesFor, virtualServices, type VirtualService } from "./routeVirtualService";
 import type { Backend, RoutedDestination, RouteOutcome, RouteRequest } from "./routeTypes";
 export type { IstioObject, RequestToken };
 export type { Backend, RoutedDestination, RouteOutcome, RouteRequest };
@@ -248,7 +248,7 @@ function followRoute(ctx: Context, route: { vs: VirtualService; index: number; s
 /** The first http route, in the VirtualServices' order, with a matching `match` entry (or none). */
 function routeThrough(ctx: Context, services: readonly VirtualService[], notes: readonly string[]): RouteOutcome {
     services.forEach(checkVirtualService);
-    const routes = services.flatMap((vs) => list(vs.object.spec.http, vs.owner, "spec.http").map((spec, index) => ({ vs, index, spec: spec as Record<string, unknown> })));
+    const routes = services.flatMap((vs) => httpRoutesFor(vs, ctx.view.path));
     for (const route of routes) {
         const matches = list(route.spec.match, route.vs.owner, `spec.http[${route.index}].match`);
         const matched = matches.length === 0
@@ -367,11 +367,22 @@ function viaMesh(run: Run, request: RouteRequest): RouteOutcome {
 
 /** Where the request goes and whether each destination authorizes it; throws on what it does not model. */
 export function evaluateRequest(objects: readonly IstioObject[], backends: readonly Backend[], request: RouteRequest): RouteOutcome {
+    checkObjects(objects, backends);
+    const run: Run = { objects, backends, request };
+    return request.via === "gateway" ? viaGateway(run, request) : viaMesh(run, request);
+}
+
+const checked = new WeakMap<readonly IstioObject[], WeakSet<readonly Backend[]>>();
+
+/** The objects' kinds and the sidecars' egress, checked once per set of objects and backends (not per request). */
+function checkObjects(objects: readonly IstioObject[], backends: readonly Backend[]): void {
+    if (checked.get(objects)?.has(backends)) {
+        return;
+    }
     const unknown = objects.find((o) => ROUTING_GROUPS.test(o.apiVersion.split("/")[0]) && !KNOWN_KINDS.has(groupKind(o)));
     if (unknown) {
         throw new Error(`${ownerOf(unknown)}: kind ${unknown.apiVersion} ${unknown.kind} is not modelled by the route evaluator`);
     }
     assertOutboundOnly(objects, backends.map((b) => b.host));
-    const run: Run = { objects, backends, request };
-    return request.via === "gateway" ? viaGateway(run, request) : viaMesh(run, request);
+    checked.set(objects, (checked.get(objects) ?? new WeakSet()).add(backends));
 }

@@ -21,10 +21,22 @@ export function kubernetesType(type: string): { apiVersion: string; kind: string
     return { apiVersion: match[1].replace(/^core\//, ""), kind: match[2] };
 }
 
-/** The object a resource stands for, or undefined when it is not a Kubernetes object. */
+const seen = new WeakMap<object, { type: string; object: KubeObject | undefined }>();
+
+/**
+ * The object a resource stands for, or undefined when it is not a Kubernetes object. Made once per
+ * resource's props: every rule of the pack asks for it, and reading the props (the engine's
+ * proxy, which checks each value for unknowns) is the expensive part.
+ */
 export function kubernetesObject(type: string, props: Record<string, any>): KubeObject | undefined {
+    const known = seen.get(props);
+    if (known?.type === type) {
+        return known.object;
+    }
     const kind = kubernetesType(type);
-    return kind ? ({ ...props, apiVersion: kind.apiVersion, kind: kind.kind, metadata: props.metadata ?? {} } as KubeObject) : undefined;
+    const object = kind ? ({ ...props, apiVersion: kind.apiVersion, kind: kind.kind, metadata: props.metadata ?? {} } as KubeObject) : undefined;
+    seen.set(props, { type, object });
+    return object;
 }
 
 /** Kinds that carry a pod template, and where. */

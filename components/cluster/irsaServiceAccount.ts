@@ -62,6 +62,8 @@ export interface IrsaServiceAccountArgs {
     annotations?: Record<string, pulumi.Input<string>>;
     /** Tags for the IAM role. */
     tags?: Record<string, string>;
+    /** What the service account waits for (its namespace); the role waits for nothing but the cluster. */
+    serviceAccountAfter?: readonly pulumi.Resource[];
 }
 
 /**
@@ -113,7 +115,7 @@ export class IrsaServiceAccount extends pulumi.ComponentResource {
                     "eks.amazonaws.com/sts-regional-endpoints": "true",
                 },
             },
-        }, childOptions(this, opts, { provider: args.cluster.provider }));
+        }, childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [...(args.serviceAccountAfter ?? [])] }));
 
         this.roleArn = role.arn;
         this.roleName = role.name;

@@ -157,6 +157,8 @@ export class IstioMesh extends pulumi.ComponentResource {
      * the AWS API egress. Not the ingress gateway: workloads wait for this, not the whole mesh.
      */
     public readonly readyForWorkloads: pulumi.Resource[];
+    /** Each mesh namespace's Namespace object, for what needs only its namespace (a service account). */
+    public readonly namespaceObjects: Record<string, pulumi.Resource> = {};
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:mesh:IstioMesh", name, {}, opts);
@@ -201,7 +203,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             }, { ...k8sOpts(dependsOn), ...(protect ? { protect } : {}) });
 
         // The CRDs of the newest served release, which every older control plane reads.
-        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs, ...nodes], this.servedVersions[this.servedVersions.length - 1]);
+        const base = chart("istio-base", "base", rootNs.metadata.name, baseValues(), [rootNs], this.servedVersions[this.servedVersions.length - 1]);
         const controlPlane = (version: string) => chart(`istiod-${istioRevision(version)}`, "istiod", rootNs.metadata.name, images.apply((registry) => istiodValues({
             revision: istioRevision(version),
             tracingSampling: args.tracingSampling ?? 1,
@@ -259,10 +261,11 @@ export class IstioMesh extends pulumi.ComponentResource {
             const ns = new k8s.core.v1.Namespace(`${name}-ns-${namespace}`, {
                 metadata: { name: namespace, labels: { "istio.io/rev": this.revision, ...podSecurityLabels(this.podSecurity) } },
             }, k8sOpts([istiod, ...dataPlane]));
+            this.namespaceObjects[namespace] = ns;
             this.readyForWorkloads.push(ns, custom(`${namespace}-default-deny`, defaultDenyPolicy(namespace), [ns]));
             for (const allowance of (args.egress?.allow ?? []).filter((a) => a.namespace === namespace)) {
                 const entry = namespaceServiceEntry(allowance);
-                custom(`${namespace}-${entry.metadata.name}`, entry, [ns]);
+                this.readyForWorkloads.push(custom(`${namespace}-${entry.metadata.name}`, entry, [ns]));
             }
         }
 

@@ -188,7 +188,7 @@ export class MlPlatform extends pulumi.ComponentResource {
         const components: (TfServingModel | KServeModel)[] = [];
         for (const model of models) {
             const common = { cluster: this.cluster, mesh: this.mesh, tags };
-            const opts = { parent: this, dependsOn: this.mesh.readyForWorkloads };
+            const opts = { parent: this };
             if (model.backend === "tfserving") {
                 components.push(new TfServingModel(`${name}-${model.namespace}-${model.name}`, { ...common, model, minVersionReplicas: profile.minModelReplicas }, opts));
             } else if (model.backend === "kserve") {

@@ -44,7 +44,7 @@ export function serveSageMakerModels(name: string, models: readonly SageMakerMod
     if (models.length === 0) {
         return { served: [] };
     }
-    const opts = { parent: platform.parent, dependsOn: platform.mesh.readyForWorkloads };
+    const opts = { parent: platform.parent };
     const partition = aws.getPartitionOutput({}, { parent: platform.parent }).partition;
     const region = aws.getRegionOutput({}, { parent: platform.parent }).region;
     const accountId = aws.getCallerIdentityOutput({}, { parent: platform.parent }).accountId;

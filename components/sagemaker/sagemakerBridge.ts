@@ -81,7 +81,8 @@ export class SageMakerBridge extends pulumi.ComponentResource {
     constructor(name: string, args: SageMakerBridgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlmesh:sagemaker:SageMakerBridge", name, {}, opts);
         const parent = { parent: this };
-        const k8sOpts = (dependsOn: pulumi.Resource[] = []) => childOptions(this, opts, { provider: args.cluster.provider, dependsOn });
+        // Its Kubernetes objects wait for the mesh's workload prerequisites; its AWS resources do not.
+        const k8sOpts = (dependsOn: pulumi.Resource[] = []) => childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [...(args.mesh.readyForWorkloads ?? []), ...dependsOn] });
         const region = aws.getRegionOutput({}, parent).region;
         const partition = aws.getPartitionOutput({}, parent);
 
@@ -92,7 +93,7 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...manifest }, k8sOpts(dependsOn));
         const regional = (role: string, type: { apiVersion: string; kind: string }, manifest: pulumi.Output<IstioManifest>) =>
             new k8s.apiextensions.CustomResource(`${name}-${role}`, deferredManifest(type, manifest), k8sOpts([namespace]));
-        custom("default-deny", defaultDenyPolicy(BRIDGE_NAMESPACE));
+        const defaultDeny = custom("default-deny", defaultDenyPolicy(BRIDGE_NAMESPACE));
 
         const identity = new IrsaServiceAccount(`${name}-signer`, {
             cluster: args.cluster,
@@ -100,7 +101,8 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             serviceAccountName: BRIDGE_NAME,
             policy: pulumi.output(args.endpointArns).apply((arns) => JSON.stringify(bridgeInvokePolicy(arns))),
             tags: args.tags,
-        }, childOptions(this, opts, { dependsOn: [namespace] }));
+            serviceAccountAfter: [namespace],
+        }, childOptions(this, opts));
 
         // 443 from the security group the nodes (and so the bridge's pods) really use, nothing else.
         const endpointSg = new aws.ec2.SecurityGroup(`${name}-endpoint-sg`, {
@@ -138,10 +140,12 @@ export class SageMakerBridge extends pulumi.ComponentResource {
         const entry = regional("runtime", SERVICE_ENTRY_TYPE, vpceHost.apply(runtimeServiceEntry));
         const egress = regional("sidecar", { apiVersion: "networking.istio.io/v1", kind: "Sidecar" },
             pulumi.all([region, partition.dnsSuffix, vpceHost]).apply(([r, suffix, vpce]) => bridgeSidecar(vpce, `sts.${r}.${suffix}`, args.mesh.otelCollector)));
+        const access = custom("access", bridgeAuthorization(args.models), [namespace]);
         const workload = new k8s.apps.v1.Deployment(`${name}-proxy`, {
             metadata: deployment.apply((d) => d.metadata as k8s.types.input.meta.v1.ObjectMeta),
             spec: deployment.apply((d) => d.spec as k8s.types.input.apps.v1.DeploymentSpec),
-        }, pulumi.mergeOptions(k8sOpts([identity, entry, egress, vpcEndpoint]), {
+        // Its pods start only once its namespace denies by default and admits only the models' callers.
+        }, pulumi.mergeOptions(k8sOpts([identity, entry, egress, vpcEndpoint, defaultDeny, access]), {
             ignoreChanges: ["spec.replicas"],
         }));
         new k8s.core.v1.Service(`${name}-service`, bridgeService() as k8s.core.v1.ServiceArgs, k8sOpts([namespace]));
@@ -159,7 +163,6 @@ export class SageMakerBridge extends pulumi.ComponentResource {
             },
         }, k8sOpts([namespace]));
         custom("traffic", bridgeDestinationRule(args.models), [namespace]);
-        custom("access", bridgeAuthorization(args.models), [namespace]);
 
         // Per model, in its own namespace: the Service callers address and the routes to the bridge.
         args.models.forEach((model) => {

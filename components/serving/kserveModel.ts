@@ -168,7 +168,7 @@ export class KServeModel extends pulumi.ComponentResource {
             defaultSidecar: args.mesh.defaultSidecar,
             knativeServing: args.kserve.knativeServing,
         }).throwIfAny(`KServeModel ${name}`);
-        const k8sOpts = (extra: pulumi.CustomResourceOptions = {}) => childOptions(this, opts, { provider: args.cluster.provider, ...extra });
+        const k8sOpts = (dependsOn: pulumi.Resource[]) => childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [...(args.mesh.readyForWorkloads ?? []), ...dependsOn] });
         const namespace = model.namespace;
         this.serviceHost = kservePredictorHost(model.name, namespace);
 
@@ -184,6 +184,7 @@ export class KServeModel extends pulumi.ComponentResource {
             // KServe's storage initializer reads its S3 settings from the service account.
             annotations: { "serving.kserve.io/s3-region": region, "serving.kserve.io/s3-usehttps": "1" },
             tags: args.tags,
+            serviceAccountAfter: [args.mesh.namespaceObjects?.[namespace] ?? []].flat(),
         }, childOptions(this, opts));
 
         const manifest = inferenceServiceManifest({
@@ -193,14 +194,14 @@ export class KServeModel extends pulumi.ComponentResource {
             sidecar: args.mesh.defaultSidecar.override(model.sidecar),
             meshRevision: args.mesh.revision,
         });
-        const isvc = new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, k8sOpts({ dependsOn: [args.kserve, identity] }));
+        const isvc = new k8s.apiextensions.CustomResource(`${name}-isvc`, manifest as k8s.apiextensions.CustomResourceArgs, k8sOpts([args.kserve, identity]));
 
         const canaryHost = kservePredictorHost(model.name, namespace, KSERVE_CANARY_NAME);
         const versions = canary
             ? [{ name: "stable", weight: 100 - canary.percent, host: this.serviceHost }, { name: KSERVE_CANARY_NAME, weight: canary.percent, host: canaryHost }]
             : [];
         const routed = { name: model.name, namespace, host: this.serviceHost, versions, ...effectiveTraffic(model) };
-        const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts({ dependsOn: [isvc] }));
+        const custom = (role: string, istio: IstioManifest) => new k8s.apiextensions.CustomResource(`${name}-${role}`, { ...istio }, k8sOpts([isvc]));
         if ((model.deploymentMode ?? DEFAULT_DEPLOYMENT_MODE) === "Standard") {
             custom("routes", modelVirtualService(routed));
         }
@@ -209,7 +210,7 @@ export class KServeModel extends pulumi.ComponentResource {
         new k8s.policy.v1.PodDisruptionBudget(`${name}-disruption`, {
             metadata: { name: `${model.name}-predictor`, namespace, labels: { app: model.name } },
             spec: { maxUnavailable: 1, selector: { matchLabels: { [KSERVE_ISVC_LABEL]: model.name, component: "predictor" } } },
-        }, k8sOpts({ dependsOn: [isvc] }));
+        }, k8sOpts([isvc]));
         if (canary) {
             custom("canary-traffic", modelDestinationRule({ name: `${model.name}-${KSERVE_CANARY_NAME}`, namespace, host: canaryHost, versions: [], circuitBreaker: model.circuitBreaker }));
         }

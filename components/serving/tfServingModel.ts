@@ -45,6 +45,10 @@ export interface ServingMesh {
     readonly defaultSidecar: SidecarResources;
     /** `host:port` of the trace collector, for workloads whose Sidecar scopes their egress. @default none */
     readonly otelCollector?: string;
+    /** What a workload waits for (an IstioMesh's injector, namespaces and their policies): only the model's Kubernetes objects wait. */
+    readonly readyForWorkloads?: readonly pulumi.Resource[];
+    /** Each mesh namespace's Namespace object (a model's service account needs only its namespace). */
+    readonly namespaceObjects?: Readonly<Record<string, pulumi.Resource>>;
 }
 
 export interface TfServingModelArgs {
@@ -84,7 +88,7 @@ export class TfServingModel extends pulumi.ComponentResource {
         const gpus = model.gpus ?? 0;
         const group = chosenGpuGroup(model, args.cluster.gpuNodeGroups);
         const sidecar = args.mesh.defaultSidecar.override(model.sidecar);
-        const k8sOpts = childOptions(this, opts, { provider: args.cluster.provider });
+        const k8sOpts = childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [...(args.mesh.readyForWorkloads ?? [])] });
         const labels = { app: model.name, "app.kubernetes.io/name": model.name, "app.kubernetes.io/component": "tfserving", "app.kubernetes.io/part-of": "mlmesh" };
         this.serviceHost = `${model.name}.${namespace}.svc.cluster.local`;
         this.versions = model.versions.map((version) => version.name);
@@ -98,12 +102,14 @@ export class TfServingModel extends pulumi.ComponentResource {
             serviceAccountName: `${model.name}-tfserving`,
             policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris: model.versions.map((v) => v.modelUri), partition: p.partition, dnsSuffix: p.dnsSuffix, kmsKeyArn: model.modelKmsKeyArn }))),
             tags: args.tags,
+            serviceAccountAfter: [args.mesh.namespaceObjects?.[namespace] ?? []].flat(),
         }, childOptions(this, opts));
 
         const monitoring = new k8s.core.v1.ConfigMap(`${name}-monitoring`, {
             metadata: { name: `${model.name}-monitoring`, namespace, labels },
             data: { "monitoring.config": TF_SERVING_MONITORING_CONFIG },
-        }, k8sOpts);
+            // Needs only its namespace; the pods that read it wait for the rest of the mesh.
+        }, childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [args.mesh.namespaceObjects?.[namespace] ?? []].flat() }));
 
         const floor = Math.max(1, args.minVersionReplicas ?? 1);
         const range = model.replicas ?? widenedReplicas(DEFAULT_MODEL_REPLICAS, floor, model.versions.length);

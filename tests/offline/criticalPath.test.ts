@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createDuration } from "../../offline/createDurations";
-import { criticalPath, deployEstimate, deployLines } from "../../offline/criticalPath";
+import { criticalPath, deployEstimate, deployLines, slottedSeconds } from "../../offline/criticalPath";
 import { plan, type PlanResult } from "../../offline/plan";
 import type { RecordedResource } from "../../offline/recorder";
 
@@ -50,6 +50,43 @@ describe("deploy critical path", () => {
         assert.equal(estimate.ideal.seconds, estimate.actual.seconds);
     });
 
+    it("makes a resource wait for its ancestor components' dependencies, as the SDK registers them", () => {
+        const component = resource("bridge", "mlmesh:sagemaker:SageMakerBridge", { custom: false, dependencies: [cluster.urn] });
+        const child = resource("vpce", "aws:ec2/vpcEndpoint:VpcEndpoint", { inputs: { vpcEndpointType: "Interface" }, parent: component.urn, dependencies: [vpc.urn], inputDependencies: [vpc.urn] });
+        const estimate = deployEstimate([vpc, cluster, component, child]);
+        assert.equal(estimate.actual.seconds, 603 + 90);
+        assert.equal(estimate.ideal.seconds, 603);
+        assert.deepEqual(estimate.serialising.map((e) => [e.from, e.waitsFor]), [[child.urn, cluster.urn]]);
+    });
+
+    it("reports a need the deploy does not wait for: pods before their namespace's default deny", () => {
+        const ns = resource("ns", "kubernetes:core/v1:Namespace", { inputs: { metadata: { name: "ml" } } });
+        const deny = resource("deny", "kubernetes:security.istio.io/v1:AuthorizationPolicy", { inputs: { metadata: { name: "deny", namespace: "ml" }, spec: {} }, dependencies: [ns.urn] });
+        const pods = resource("pods", "kubernetes:apps/v1:Deployment", { inputs: { metadata: { namespace: "ml" } }, dependencies: [ns.urn] });
+        const estimate = deployEstimate([ns, deny, pods]);
+        assert.deepEqual(estimate.missingWaits, [{ from: pods.urn, needs: deny.urn }]);
+        assert.match(deployLines(estimate).join("\n"), /missing wait: pods does not wait for deny, which it needs/);
+        assert.deepEqual(deployEstimate([ns, deny, { ...pods, dependencies: [ns.urn, deny.urn] }]).missingWaits, []);
+    });
+
+    it("estimates the deploy with a limited number of parallel slots", () => {
+        const roles = Array.from({ length: 10 }, (_, i) => resource(`r${i}`, "aws:sagemaker/endpoint:Endpoint"));
+        const edges = () => [];
+        const seconds = () => 360;
+        assert.equal(slottedSeconds(roles, edges, seconds, 10), 360);
+        assert.equal(slottedSeconds(roles, edges, seconds, 8), 720);
+        assert.equal(slottedSeconds(roles, edges, seconds, 1), 3600);
+    });
+
+    it("gives a GPU workload the time a GPU node and its image take, after the GPU groups and device plugin", () => {
+        const gpuGroup = resource("gpu-ng", "aws:eks/nodeGroup:NodeGroup", { inputs: { labels: { "mlmesh.io/node-role": "gpu" } } });
+        const model = resource("resnet", "kubernetes:apps/v1:Deployment", { inputs: { spec: { template: { spec: { containers: [{ resources: { limits: { "nvidia.com/gpu": "1" } } }] } } } } });
+        assert.equal(createDuration(model)!.seconds, 480);
+        const estimate = deployEstimate([gpuGroup, model]);
+        assert.equal(estimate.actual.seconds, 240 + 480);
+        assert.equal(estimate.ratio, 1);
+    });
+
     it("assumes a few seconds for a type it has no figure for, and says so", () => {
         const estimate = deployEstimate([resource("x", "acme:index:Widget")]);
         assert.deepEqual(estimate.unknownTypes, ["acme:index:Widget"]);
@@ -71,6 +108,7 @@ describe("deploy critical path", () => {
                 const { deploy } = results[stack];
                 assert.deepEqual(deploy.unknownTypes, []);
                 assert.deepEqual(deploy.serialising, []);
+                assert.deepEqual(deploy.missingWaits, []);
                 assert.equal(deploy.actual.seconds, deploy.ideal.seconds);
             });
         }

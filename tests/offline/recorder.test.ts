@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as assert from "node:assert/strict";
-import { SECRET_PLACEHOLDER, type RecordedResource, type RecordedRun } from "../../offline/recorder";
+import { replaceWhere, SECRET_PLACEHOLDER, type RecordedResource, type RecordedRun } from "../../offline/recorder";
 import { recordOffline } from "./fixtures/offlineRun";
 import { workloadProgram } from "./fixtures/workloads";
 
@@ -137,5 +137,31 @@ describe("offline recorder, errors raised inside apply callbacks", () => {
             new aws.s3.Bucket("twice");
             new aws.s3.Bucket("twice");
         }), /Duplicate resource URN 'urn:pulumi:test::mlmesh::pulumi:pulumi:Stack\$aws:s3\/bucket:Bucket::twice'; try giving it a unique name/);
+    });
+});
+
+describe("replaceWhere", () => {
+    const isX = (v: unknown) => v === "x";
+    const toY = () => "y";
+    const cases: [string, unknown, unknown][] = [
+        ["a scalar that matches", "x", "y"],
+        ["a scalar that does not", 3, 3],
+        ["a nested match", { a: { b: ["x", 1] }, c: 2 }, { a: { b: ["y", 1] }, c: 2 }],
+        ["null", null, null],
+    ];
+    for (const [name, value, expected] of cases) {
+        it(`replaces ${name}`, () => {
+            assert.deepEqual(replaceWhere(value, isX, toY), expected);
+        });
+    }
+
+    it("copies only the path to a replaced part, shares the rest, and leaves the original as it was", () => {
+        const untouched = { deep: [1, 2, 3] };
+        const value = { keep: untouched, change: { list: ["x"] } };
+        const result = replaceWhere(value, isX, toY) as typeof value;
+        assert.equal(result.keep, untouched);
+        assert.notEqual(result.change, value.change);
+        assert.deepEqual(value.change.list, ["x"]);
+        assert.equal(replaceWhere(untouched, isX, toY), untouched, "nothing to replace: the same object");
     });
 });
