@@ -131,12 +131,6 @@ function conditions(claims: RequiredClaims, headers: Readonly<Record<string, str
     ];
 }
 
-/**
- * What the gateway pods admit, and nothing else: plain HTTP on 80 (only redirected to HTTPS),
- * each model's public paths on 443 (with a valid token when issuers are configured, and the
- * model's required claims), and each split's paths on the internal listener from the gateway
- * itself or the split's allowed in-mesh callers.
- */
 /** An AuthorizationPolicy holds at most this many rules (istio/istio:manifests/charts/base/files/crd-all.gen.yaml@1.30.3, `rules.maxItems`). */
 export const MAX_AUTHORIZATION_RULES = 512;
 
@@ -157,6 +151,12 @@ export function chunkAllowPolicy(policy: IstioManifest): IstioManifest[] {
     }));
 }
 
+/**
+ * What the gateway pods admit, and nothing else: plain HTTP on 80 (only redirected to HTTPS),
+ * each model's public paths on 443 (with a valid token when issuers are configured, and the
+ * model's required claims), and each split's paths on the internal listener from the gateway
+ * itself or the split's allowed in-mesh callers.
+ */
 export function frontDoorAuthorization(table: DoorTable, jwt: boolean): IstioManifest {
     const fromUsers = jwt ? { from: [{ source: { requestPrincipals: ["*"] } }] } : {};
     const publicRule = (entry: { claims: RequiredClaims }, family: { authzPaths: readonly string[]; methods: readonly string[]; matches: readonly { headers?: Readonly<Record<string, string>> }[] }) => {
