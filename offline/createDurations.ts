@@ -94,9 +94,23 @@ export const GPU_WORKLOAD: CreateDuration = {
     source: `${PK8S}/await/deployment.go@v4.32.0; components/serving/workloadPlacement.ts`,
 };
 
-/** Whether the resource makes pods that request GPUs. */
+/** Whether the resource makes pods whose containers request or limit GPUs (a Deployment's, or an InferenceService's components'). */
 export function requestsGpus(resource: RecordedResource): boolean {
-    return /^kubernetes:(apps\/v1:Deployment|serving\.kserve\.io\/v1beta1:InferenceService)$/.test(resource.type) && JSON.stringify(resource.inputs).includes("\"nvidia.com/gpu\"");
+    if (!/^kubernetes:(apps\/v1:Deployment|serving\.kserve\.io\/v1beta1:InferenceService)$/.test(resource.type)) {
+        return false;
+    }
+    // Every `resources` block under the spec (containers, a predictor's model), not tolerations or selectors.
+    const asksForGpus = (node: unknown): boolean => {
+        if (node === null || typeof node !== "object") {
+            return false;
+        }
+        const resources = (node as { resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> } }).resources;
+        if (resources?.limits?.["nvidia.com/gpu"] !== undefined || resources?.requests?.["nvidia.com/gpu"] !== undefined) {
+            return true;
+        }
+        return Object.values(node).some(asksForGpus);
+    };
+    return asksForGpus(resource.inputs.spec);
 }
 
 const byType = new Map(CREATE_DURATIONS.map((d) => [d.type, d]));

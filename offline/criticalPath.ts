@@ -278,10 +278,11 @@ export function deployEstimate(resources: readonly RecordedResource[]): DeployEs
         }
         return row?.seconds ?? UNKNOWN_TYPE_SECONDS;
     };
-    // A GPU workload's create completes only once a GPU node and the device plugin exist, whatever
-    // it waits for: the provider waits for its pods, and they wait for a node. Both graphs hold it.
+    // A GPU workload's create completes only once a GPU node, the device plugin and the autoscaler
+    // (a group at zero) exist, whatever it waits for: the provider waits for its pods, and they wait
+    // for a node. Both graphs hold it. Every GPU group counts, not only the one the pods land on.
     const gpuNodes = resources.filter((r) => (r.type === "aws:eks/nodeGroup:NodeGroup" && (r.inputs.labels as Record<string, string> | undefined)?.["mlmesh.io/node-role"] !== "system")
-        || chartOf(r) === "nvidia-device-plugin").map((r) => r.urn);
+        || chartOf(r) === "nvidia-device-plugin" || chartOf(r) === "cluster-autoscaler").map((r) => r.urn);
     const withNodes = (edges: Edges): Edges => (r) => (requestsGpus(r) ? [...edges(r), ...gpuNodes] : edges(r));
     const actualEdges = withNodes(waitsFor(byUrn));
     const idealEdges = withNodes(inherentNeeds(resources, byUrn));

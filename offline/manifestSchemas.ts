@@ -215,10 +215,30 @@ function istioRuleErrors(object: Record<string, unknown>): string[] {
  */
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024 - 64 * 1024;
 
-/** The size error of an object too large to store, or none. */
+/** The API server's own limits (kubernetes/kubernetes:pkg/apis/core/validation/validation.go): a ConfigMap's or Secret's data, and an object's annotations. */
+export const MAX_DATA_BYTES = 1024 * 1024;
+export const MAX_ANNOTATION_BYTES = 256 * 1024;
+
+/** The size errors of an object too large to store or admit, or none. */
 function sizeErrors(object: Record<string, unknown>): string[] {
+    const errors: string[] = [];
     const bytes = Buffer.byteLength(JSON.stringify(object));
-    return bytes <= MAX_OBJECT_BYTES ? [] : [`/: the object is ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES} the API server can store (etcd's 1.5 MiB request limit, less room for its metadata): \`pulumi up\` would fail with "etcdserver: request is too large"`];
+    if (bytes > MAX_OBJECT_BYTES) {
+        errors.push(`/: the object is ${bytes} bytes as JSON, over the ${MAX_OBJECT_BYTES} the API server can store (etcd's 1.5 MiB request limit, less room for its metadata): \`pulumi up\` would fail with "etcdserver: request is too large"`);
+    }
+    if (object.kind === "ConfigMap" || object.kind === "Secret") {
+        const data = [object.data, object.binaryData, object.stringData].flatMap((map) => Object.entries((map ?? {}) as Record<string, string>));
+        const total = data.reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(String(value)), 0);
+        if (total > MAX_DATA_BYTES) {
+            errors.push(`/data: ${total} bytes, over the ${MAX_DATA_BYTES} a ${String(object.kind)} may hold`);
+        }
+    }
+    const annotations = Object.entries(((object.metadata as { annotations?: Record<string, string> } | undefined)?.annotations) ?? {});
+    const annotationBytes = annotations.reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(String(value)), 0);
+    if (annotationBytes > MAX_ANNOTATION_BYTES) {
+        errors.push(`/metadata/annotations: ${annotationBytes} bytes, over the ${MAX_ANNOTATION_BYTES} the API server admits`);
+    }
+    return errors;
 }
 
 /** Validates one Kubernetes object against the schema of its apiVersion and kind, and its size. */

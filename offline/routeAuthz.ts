@@ -129,10 +129,12 @@ function compileOperation(entry: unknown, owner: string, field: string): Predica
         return Number(v) === a.port;
     };
     const checks = [
+        // Paths first: a rule whose paths cannot match is decided (not matched) before a port it cannot judge,
+        // as the path index in decide() skips it.
+        ...condition(operation, "paths", owner, at, (v, a) => authzPattern(v, a.path)),
         ...condition(operation, "hosts", owner, at, (v, a) => authzPattern(v, a.authority, true)),
         ...condition(operation, "ports", owner, at, port),
         ...condition(operation, "methods", owner, at, (v, a) => authzPattern(v, a.method)),
-        ...condition(operation, "paths", owner, at, (v, a) => authzPattern(v, a.path)),
     ];
     return (a) => checks.every((check) => check(a));
 }

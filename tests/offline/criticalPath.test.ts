@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { createDuration } from "../../offline/createDurations";
+import { createDuration, requestsGpus } from "../../offline/createDurations";
 import { criticalPath, deployEstimate, deployLines, slottedSeconds } from "../../offline/criticalPath";
 import { plan, type PlanResult } from "../../offline/plan";
 import type { RecordedResource } from "../../offline/recorder";
@@ -85,6 +85,14 @@ describe("deploy critical path", () => {
         const estimate = deployEstimate([gpuGroup, model]);
         assert.equal(estimate.actual.seconds, 240 + 480);
         assert.equal(estimate.ratio, 1);
+    });
+
+    it("counts as a GPU workload only containers that request or limit GPUs, not a toleration", () => {
+        const tolerates = resource("cpu", "kubernetes:apps/v1:Deployment", { inputs: { spec: { template: { spec: { tolerations: [{ key: "nvidia.com/gpu", operator: "Exists" }], containers: [{ resources: { limits: { cpu: "1" } } }] } } } } });
+        const predictor = resource("isvc", "kubernetes:serving.kserve.io/v1beta1:InferenceService", { inputs: { spec: { predictor: { model: { resources: { requests: { "nvidia.com/gpu": "1" } } } } } } });
+        assert.equal(requestsGpus(tolerates), false);
+        assert.equal(createDuration(tolerates)!.seconds, 45);
+        assert.equal(requestsGpus(predictor), true);
     });
 
     it("assumes a few seconds for a type it has no figure for, and says so", () => {

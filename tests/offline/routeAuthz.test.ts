@@ -46,3 +46,18 @@ describe("`when` in AuthorizationPolicy rules", () => {
         assert.throws(() => compilePolicy("ns/p", { rules: [{}, { when: [{ key: "connection.sni", values: ["x"] }] }] }), /`spec\.rules\[1\]\.when\[0\]\.key` connection\.sni is not modelled/);
     });
 });
+
+describe("authorization rules indexed by path", () => {
+    const policy = compilePolicy("ns/p", { rules: [{ to: [{ operation: { ports: ["443"], paths: ["/a"] } }] }] });
+    it("decides a request whose path no rule names, even when the rules need a port it lacks", () => {
+        assert.equal(decide([policy], { ...REQUEST, path: "/b", port: undefined }).allowed, false);
+    });
+    it("still refuses to guess a port for a rule whose path matches", () => {
+        assert.throws(() => decide([policy], { ...REQUEST, path: "/a", port: undefined }), /needs the destination port/);
+    });
+    it("keeps the first matching rule's index in the reason", () => {
+        const rules = compilePolicy("ns/q", { rules: [{ to: [{ operation: { paths: ["/x*"] } }] }, { to: [{ operation: { paths: ["/a"] } }] }, {}] });
+        assert.match(decide([rules], { ...REQUEST, path: "/a" }).reason, /rules\[1\]/);
+        assert.match(decide([rules], { ...REQUEST, path: "/z" }).reason, /rules\[2\]/);
+    });
+});
