@@ -71,8 +71,8 @@ const UNKNOWN_PLACEHOLDER = "[unknown]";
 
 /**
  * `value` with each part `matches` picks replaced by `replace(part)`. Objects and arrays are
- * copied only on the way to a replaced part; the rest is shared with `value` (a plan holds
- * thousands of resources, and copying every input again is most of its memory).
+ * copied only on the way to a replaced part; the rest is shared with `value` (most inputs hold
+ * nothing to replace, and a plan records thousands). Callers must not mutate the result.
  */
 export function replaceWhere(value: unknown, matches: (part: unknown) => boolean, replace: (part: unknown) => unknown): unknown {
     if (matches(value)) {
