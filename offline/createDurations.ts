@@ -6,6 +6,7 @@
  * `kind`: `documented` when a vendor publishes the figure, `estimate` when it is derived from
  * what the provider waits for (a timeout is never used as the figure, only as a bound).
  */
+import { requestsGpu } from "../policy-pack/kserve";
 import { chartOf } from "./manifests";
 import type { RecordedResource } from "./recorder";
 
@@ -100,16 +101,8 @@ export function requestsGpus(resource: RecordedResource): boolean {
         return false;
     }
     // Every `resources` block under the spec (containers, a predictor's model), not tolerations or selectors.
-    const asksForGpus = (node: unknown): boolean => {
-        if (node === null || typeof node !== "object") {
-            return false;
-        }
-        const resources = (node as { resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> } }).resources;
-        if (resources?.limits?.["nvidia.com/gpu"] !== undefined || resources?.requests?.["nvidia.com/gpu"] !== undefined) {
-            return true;
-        }
-        return Object.values(node).some(asksForGpus);
-    };
+    const asksForGpus = (node: unknown): boolean => node !== null && typeof node === "object"
+        && (requestsGpu((node as { resources?: Parameters<typeof requestsGpu>[0] }).resources) || Object.values(node).some(asksForGpus));
     return asksForGpus(resource.inputs.spec);
 }
 

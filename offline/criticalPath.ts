@@ -13,9 +13,9 @@
  * its ideal are named.
  */
 import { createDuration, requestsGpus, type CreateDuration } from "./createDurations";
-import { chartOf } from "./manifests";
+import { chartOf, podTemplateOf } from "./manifests";
 import { ISTIO_ROOT_NAMESPACE } from "../components/mesh/istioCharts";
-import { PREREQUISITES } from "./installOrder";
+import { PREREQUISITES, SYSTEM_NODES } from "./installOrder";
 import type { RecordedResource } from "./recorder";
 
 /** `pulumi up`'s default --parallel on a 2-CPU CI runner: 4 × its CPUs. */
@@ -119,14 +119,7 @@ export function slottedSeconds(resources: readonly RecordedResource[], edges: Ed
     for (const r of resources) {
         const deps = [...new Set(edges(r))].filter((d) => d !== r.urn && byUrn.has(d));
         waiting.set(r.urn, deps.length);
-        for (const d of deps) {
-            const list = dependents.get(d);
-            if (list === undefined) {
-                dependents.set(d, [r.urn]);
-            } else {
-                list.push(r.urn);
-            }
-        }
+        deps.forEach((d) => append(dependents, d, r.urn));
     }
     const ready = resources.filter((r) => waiting.get(r.urn) === 0).map((r) => r.urn);
     const running: { urn: string; at: number }[] = [];
@@ -207,9 +200,7 @@ function inherentNeeds(resources: readonly RecordedResource[], byUrn: ReadonlyMa
     // A role's permissions are in place before anything that runs as it starts.
     const permissionsOf = new Map<string, string[]>();
     for (const r of resources.filter((x) => IAM_GRANTS.has(x.type))) {
-        for (const role of r.inputDependencies) {
-            permissionsOf.set(role, [...(permissionsOf.get(role) ?? []), r.urn]);
-        }
+        r.inputDependencies.forEach((role) => append(permissionsOf, role, r.urn));
     }
     // Namespaced objects need their namespace; pods, its namespace-wide policies, so nothing is
     // ever reachable before the namespace's default deny applies.
@@ -219,8 +210,7 @@ function inherentNeeds(resources: readonly RecordedResource[], byUrn: ReadonlyMa
     const namespaceWide = (x: RecordedResource) => (x.type === "kubernetes:security.istio.io/v1:AuthorizationPolicy" || x.type === "kubernetes:security.istio.io/v1:PeerAuthentication")
         && !(x.inputs.spec as { selector?: unknown } | undefined)?.selector;
     for (const policy of resources.filter(namespaceWide)) {
-        const namespace = metadataOf(policy).namespace;
-        namespacePolicies.set(namespace, [...(namespacePolicies.get(namespace) ?? []), policy.urn]);
+        append(namespacePolicies, metadataOf(policy).namespace, policy.urn);
     }
     // Pods are admitted only once the ServiceAccount they run as exists (the ServiceAccount admission plugin).
     const serviceAccounts = new Map(resources.filter((x) => x.type === "kubernetes:core/v1:ServiceAccount").map((x) => [`${metadataOf(x).namespace}/${metadataOf(x).name}`, x.urn]));
@@ -256,10 +246,19 @@ const ROUTE_TARGETS = /^kubernetes:(apps\/v1:Deployment|core\/v1:Service|serving
 /** Kubernetes objects that make pods. */
 const POD_MAKERS = /^kubernetes:(apps\/v1:(Deployment|DaemonSet|StatefulSet)|serving\.kserve\.io\/v1beta1:InferenceService)$/;
 
-/** The ServiceAccount a pod maker's pods run as (a Deployment's template, an InferenceService's predictor). */
+/** The ServiceAccount a pod maker's pods run as (a workload's pod template, an InferenceService's predictor). */
 function serviceAccountOf(resource: RecordedResource): string | undefined {
-    const spec = resource.inputs.spec as { template?: { spec?: { serviceAccountName?: string } }; predictor?: { serviceAccountName?: string } } | undefined;
-    return spec?.template?.spec?.serviceAccountName ?? spec?.predictor?.serviceAccountName;
+    const predictor = (resource.inputs.spec as { predictor?: { serviceAccountName?: string } } | undefined)?.predictor;
+    return (podTemplateOf(resource)?.spec?.serviceAccountName as string | undefined) ?? predictor?.serviceAccountName;
+}
+
+function append<K>(map: Map<K, string[]>, key: K, value: string): void {
+    const list = map.get(key);
+    if (list === undefined) {
+        map.set(key, [value]);
+    } else {
+        list.push(value);
+    }
 }
 
 function metadataOf(resource: RecordedResource): { name?: string; namespace?: string } {
@@ -281,7 +280,7 @@ export function deployEstimate(resources: readonly RecordedResource[]): DeployEs
     // A GPU workload's create completes only once a GPU node, the device plugin and the autoscaler
     // (a group at zero) exist, whatever it waits for: the provider waits for its pods, and they wait
     // for a node. Both graphs hold it. Every GPU group counts, not only the one the pods land on.
-    const gpuNodes = resources.filter((r) => (r.type === "aws:eks/nodeGroup:NodeGroup" && (r.inputs.labels as Record<string, string> | undefined)?.["mlmesh.io/node-role"] !== "system")
+    const gpuNodes = resources.filter((r) => (r.type === "aws:eks/nodeGroup:NodeGroup" && !SYSTEM_NODES.matches(r))
         || chartOf(r) === "nvidia-device-plugin" || chartOf(r) === "cluster-autoscaler").map((r) => r.urn);
     const withNodes = (edges: Edges): Edges => (r) => (requestsGpus(r) ? [...edges(r), ...gpuNodes] : edges(r));
     const actualEdges = withNodes(waitsFor(byUrn));

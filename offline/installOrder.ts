@@ -20,7 +20,7 @@ const chart = (name: string): Provider => ({
 });
 
 /** Nodes for a release's pods to run on (mlmesh pins controllers to the system group), with pod networking and DNS. */
-const SYSTEM_NODES: Provider = {
+export const SYSTEM_NODES: Provider = {
     describe: "the system node group",
     matches: (r) => r.type === "aws:eks/nodeGroup:NodeGroup" && (r.inputs.labels as Record<string, string> | undefined)?.["mlmesh.io/node-role"] === "system",
 };

@@ -54,7 +54,8 @@ export function podMetadataField(object: KubeObject): string {
     return object.kind === "Pod" ? "metadata" : object.kind === "CronJob" ? "spec.jobTemplate.spec.template.metadata" : "spec.template.metadata";
 }
 
-const requestsGpu = (resources: Resources | undefined) => [resources?.requests, resources?.limits].some((list) => list?.[GPU_RESOURCE] !== undefined);
+/** Whether a container's (or model's) resources request or limit GPUs. */
+export const requestsGpu = (resources: Resources | undefined) => [resources?.requests, resources?.limits].some((list) => list?.[GPU_RESOURCE] !== undefined);
 
 /** The object as a model workload, or undefined: an InferenceService, or a pod template running a model server or asking for a GPU. */
 export function modelWorkload(object: KubeObject): ModelWorkload | undefined {

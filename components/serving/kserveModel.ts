@@ -9,7 +9,7 @@ import type { KServe } from "./kserve";
 import { childOptions } from "../childOptions";
 import { chosenGpuGroup, DEFAULT_DEPLOYMENT_MODE, DEFAULT_MODEL_REPLICAS, effectiveTraffic, modelDownloadUri, TF_SERVING_VERSION, validateModelSpec, type KServeModelSpec } from "./modelSpec";
 import { KSERVE_PROTOCOLS, kserveApis } from "./servedApis";
-import type { ServingCluster, ServingMesh } from "./tfServingModel";
+import { namespaceReady, type ServingCluster, type ServingMesh } from "./tfServingModel";
 import { modelAccess, modelAuthorizationPolicy, modelDestinationRule, modelVirtualService, type AccessOptions, type ModelAccess } from "./trafficPolicy";
 import { containerResources, gpuScheduling, MESH_REVISION_ANNOTATION, s3ReadPolicy } from "./workloadPlacement";
 import { RESTRICTED_POD_SECURITY_CONTEXT } from "../mesh/podSecurity";
@@ -184,7 +184,7 @@ export class KServeModel extends pulumi.ComponentResource {
             // KServe's storage initializer reads its S3 settings from the service account.
             annotations: { "serving.kserve.io/s3-region": region, "serving.kserve.io/s3-usehttps": "1" },
             tags: args.tags,
-            serviceAccountAfter: [args.mesh.namespaceObjects?.[namespace] ?? []].flat(),
+            serviceAccountAfter: namespaceReady(args.mesh, namespace),
         }, childOptions(this, opts));
 
         const manifest = inferenceServiceManifest({

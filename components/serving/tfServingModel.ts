@@ -51,6 +51,12 @@ export interface ServingMesh {
     readonly namespaceObjects?: Readonly<Record<string, pulumi.Resource>>;
 }
 
+/** What needs only its namespace waits for: the mesh's Namespace object of it, when the mesh made one. */
+export function namespaceReady(mesh: ServingMesh, namespace: string): pulumi.Resource[] {
+    const object = mesh.namespaceObjects?.[namespace];
+    return object === undefined ? [] : [object];
+}
+
 export interface TfServingModelArgs {
     model: TfServingModelSpec;
     cluster: ServingCluster;
@@ -102,14 +108,14 @@ export class TfServingModel extends pulumi.ComponentResource {
             serviceAccountName: `${model.name}-tfserving`,
             policy: partition.apply((p) => JSON.stringify(s3ReadPolicy({ uris: model.versions.map((v) => v.modelUri), partition: p.partition, dnsSuffix: p.dnsSuffix, kmsKeyArn: model.modelKmsKeyArn }))),
             tags: args.tags,
-            serviceAccountAfter: [args.mesh.namespaceObjects?.[namespace] ?? []].flat(),
+            serviceAccountAfter: namespaceReady(args.mesh, namespace),
         }, childOptions(this, opts));
 
         const monitoring = new k8s.core.v1.ConfigMap(`${name}-monitoring`, {
             metadata: { name: `${model.name}-monitoring`, namespace, labels },
             data: { "monitoring.config": TF_SERVING_MONITORING_CONFIG },
             // Needs only its namespace; the pods that read it wait for the rest of the mesh.
-        }, childOptions(this, opts, { provider: args.cluster.provider, dependsOn: [args.mesh.namespaceObjects?.[namespace] ?? []].flat() }));
+        }, childOptions(this, opts, { provider: args.cluster.provider, dependsOn: namespaceReady(args.mesh, namespace) }));
 
         const floor = Math.max(1, args.minVersionReplicas ?? 1);
         const range = model.replicas ?? widenedReplicas(DEFAULT_MODEL_REPLICAS, floor, model.versions.length);
